@@ -1,0 +1,1 @@
+//! Placeholder: command-line parsing is being written.
