@@ -1,1 +1,1262 @@
-//! Placeholder: command-line parsing is being written.
+//! The `galleryfs` command line: argv (including the `SRC MNT -o opts` shape that
+//! mount.fuse3 uses for fstab entries) into a validated [`MountArgs`]. Nothing here
+//! touches the filesystem: paths are kept as given and checked by the caller.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const MINUTE_SECS: u64 = 60;
+const HOUR_SECS: u64 = 60 * MINUTE_SECS;
+const DAY_SECS: u64 = 24 * HOUR_SECS;
+
+/// How long a deleted file stays in `.trash/` unless `retention=` says otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * DAY_SECS);
+/// How often expired trash is purged unless `sweep=` says otherwise.
+pub const DEFAULT_SWEEP: Duration = Duration::from_secs(HOUR_SECS);
+
+/// Upper bound on any duration (10,000 years of 365 days). Larger values are
+/// rejected as overflow: callers add durations to "now" as i64 seconds (SystemTime,
+/// SQLite), and a near-u64::MAX retention would overflow there and panic.
+const MAX_DURATION_SECS: u64 = 10_000 * 365 * DAY_SECS;
+
+const DURATION_EXPECTED: &str = "expected a positive integer followed by s, m, h or d, e.g. 30d";
+const MIN_RETENTION_EXPECTED: &str =
+    "expected 0 or a positive integer followed by s, m, h or d, e.g. 1d";
+const SIZE_EXPECTED: &str =
+    "expected a positive number of bytes, optionally followed by K, M, G or T, e.g. 500G";
+const TRASH_CAP_EXPECTED: &str = "expected a size such as 20G (bytes, or a number followed by K, M, G or T) or a percentage from 1% to 100%";
+
+/// What the command line asks for.
+// Built once per run, so boxing MountArgs would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Mount(MountArgs),
+    Help,
+    Version,
+}
+
+/// `passthrough=`: whether file I/O goes through FUSE passthrough to the backing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passthrough {
+    /// Use it when the kernel and our privileges allow it, else fall back.
+    Auto,
+    /// Require it.
+    On,
+    /// Never use it.
+    Off,
+}
+
+/// `max_trash=`: a cap on the size of `.trash/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrashCap {
+    /// An absolute number of bytes.
+    Bytes(u64),
+    /// A percentage (1–100) of the storage filesystem.
+    Percent(u8),
+}
+
+/// Generic mount flags that mean something on a FUSE mount and are applied to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelFlag {
+    Dev,
+    NoDev,
+    Suid,
+    NoSuid,
+    Exec,
+    NoExec,
+    Atime,
+    NoAtime,
+    Sync,
+    Async,
+    DirSync,
+}
+
+/// A validated `galleryfs STORAGE MOUNTPOINT [-o ...]` invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountArgs {
+    /// The backing directory, exactly as given (not canonicalised).
+    pub storage: PathBuf,
+    /// Where to mount, exactly as given (not canonicalised).
+    pub mountpoint: PathBuf,
+    /// `-f` or `-d`: do not daemonize.
+    pub foreground: bool,
+    /// `-d`: debug logging (implies `foreground`).
+    pub debug: bool,
+    /// `-s`: single-threaded request loop.
+    pub single_threaded: bool,
+    pub retention: Duration,
+    pub sweep: Duration,
+    /// May be zero (the default).
+    pub min_retention: Duration,
+    pub passthrough: Passthrough,
+    pub max_trash: Option<TrashCap>,
+    /// Bytes.
+    pub quota: Option<u64>,
+    pub allow_other: bool,
+    pub allow_root: bool,
+    /// Always true when `allow_other` is.
+    pub default_permissions: bool,
+    /// `ro` (true) or `rw` (false), whichever came last.
+    pub read_only: bool,
+    /// `fsname=`, never empty when set.
+    pub fsname: Option<String>,
+    pub auto_unmount: bool,
+    /// Deduplicated (the last of each pair wins), in [`KernelFlag`] declaration order.
+    pub kernel_flags: Vec<KernelFlag>,
+    /// Options accepted but ignored, as given, in order (for a debug log line).
+    pub ignored: Vec<String>,
+}
+
+impl MountArgs {
+    /// The configuration with every option at its default.
+    pub fn new(storage: impl Into<PathBuf>, mountpoint: impl Into<PathBuf>) -> Self {
+        MountArgs {
+            storage: storage.into(),
+            mountpoint: mountpoint.into(),
+            foreground: false,
+            debug: false,
+            single_threaded: false,
+            retention: DEFAULT_RETENTION,
+            sweep: DEFAULT_SWEEP,
+            min_retention: Duration::ZERO,
+            passthrough: Passthrough::Auto,
+            max_trash: None,
+            quota: None,
+            allow_other: false,
+            allow_root: false,
+            default_permissions: false,
+            read_only: false,
+            fsname: None,
+            auto_unmount: false,
+            kernel_flags: Vec::new(),
+            ignored: Vec::new(),
+        }
+    }
+}
+
+/// A command-line error; the message is complete, including the `galleryfs: ` prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl UsageError {
+    fn new(message: impl fmt::Display) -> Self {
+        UsageError(format!("galleryfs: {message}"))
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Parses the arguments after argv[0].
+///
+/// `-h`/`--help` and `-V`/`--version` anywhere before `--` win over everything
+/// else, including errors elsewhere on the line.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, UsageError> {
+    let mut args = args.into_iter();
+    let mut positionals: Vec<OsString> = Vec::new();
+    let mut option_lists: Vec<OsString> = Vec::new();
+    let (mut foreground, mut debug, mut single_threaded) = (false, false, false);
+    // Flag errors are held back so that a later --help still wins.
+    let mut flag_error: Option<UsageError> = None;
+    let mut only_positionals = false;
+
+    while let Some(arg) = args.next() {
+        let bytes = arg.as_bytes();
+        // A lone "-" is an ordinary path, as in most Unix tools.
+        if only_positionals || bytes.len() < 2 || bytes[0] != b'-' {
+            positionals.push(arg);
+            continue;
+        }
+        match bytes {
+            b"--" => only_positionals = true,
+            b"-h" | b"--help" => return Ok(Command::Help),
+            b"-V" | b"--version" => return Ok(Command::Version),
+            b"-f" => foreground = true,
+            b"-d" => {
+                debug = true;
+                foreground = true;
+            }
+            b"-s" => single_threaded = true,
+            b"-o" => match args.next() {
+                Some(value) => option_lists.push(value),
+                None => {
+                    flag_error
+                        .get_or_insert_with(|| UsageError::new("option '-o' requires an argument"));
+                }
+            },
+            _ if bytes.starts_with(b"-o") => {
+                option_lists.push(OsString::from_vec(bytes[2..].to_vec()));
+            }
+            _ => {
+                flag_error.get_or_insert_with(|| {
+                    UsageError::new(format_args!("unknown flag '{}'", arg.to_string_lossy()))
+                });
+            }
+        }
+    }
+    if let Some(err) = flag_error {
+        return Err(err);
+    }
+
+    let mut positionals = positionals.into_iter();
+    let (storage, mountpoint) = match (positionals.next(), positionals.next()) {
+        (Some(storage), Some(mountpoint)) => (storage, mountpoint),
+        (Some(_), None) => {
+            return Err(UsageError::new("missing MOUNTPOINT (see galleryfs --help)"));
+        }
+        (None, _) => {
+            return Err(UsageError::new(
+                "missing STORAGE and MOUNTPOINT (see galleryfs --help)",
+            ));
+        }
+    };
+    if let Some(extra) = positionals.next() {
+        return Err(UsageError::new(format_args!(
+            "unexpected argument '{}' (expected exactly STORAGE and MOUNTPOINT)",
+            extra.to_string_lossy()
+        )));
+    }
+    if storage.is_empty() {
+        return Err(UsageError::new("STORAGE must not be an empty path"));
+    }
+    if mountpoint.is_empty() {
+        return Err(UsageError::new("MOUNTPOINT must not be an empty path"));
+    }
+
+    let mut mount = MountArgs::new(storage, mountpoint);
+    mount.foreground = foreground;
+    mount.debug = debug;
+    mount.single_threaded = single_threaded;
+
+    let mut flags = KernelFlags::default();
+    for list in &option_lists {
+        let list = list.to_str().ok_or_else(|| {
+            UsageError::new(format_args!(
+                "options '{}' are not valid UTF-8",
+                list.to_string_lossy()
+            ))
+        })?;
+        for option in split_options(list) {
+            apply_option(&mut mount, &mut flags, option)?;
+        }
+    }
+
+    if mount.allow_other && mount.allow_root {
+        return Err(UsageError::new(
+            "allow_other and allow_root are mutually exclusive",
+        ));
+    }
+    if mount.allow_other {
+        // Other users must not bypass the permission bits of the backing files.
+        mount.default_permissions = true;
+    }
+    mount.kernel_flags = flags.into_vec();
+    Ok(Command::Mount(mount))
+}
+
+/// The last setting of each kernel-flag pair seen so far.
+#[derive(Default)]
+struct KernelFlags {
+    dev: Option<KernelFlag>,
+    suid: Option<KernelFlag>,
+    exec: Option<KernelFlag>,
+    atime: Option<KernelFlag>,
+    sync: Option<KernelFlag>,
+    dirsync: Option<KernelFlag>,
+}
+
+impl KernelFlags {
+    fn into_vec(self) -> Vec<KernelFlag> {
+        [
+            self.dev,
+            self.suid,
+            self.exec,
+            self.atime,
+            self.sync,
+            self.dirsync,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Splits a `-o` value on commas, except inside double quotes (libmount quotes
+/// values such as SELinux `context="a,b"`). Empty items are dropped.
+fn split_options(list: &str) -> impl Iterator<Item = &str> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in list.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                items.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&list[start..]);
+    items.into_iter().filter(|item| !item.is_empty())
+}
+
+/// Options from mount(8), mount.fuse3, systemd and fstab that take no value and
+/// mean nothing (or nothing we can honour) on a galleryfs mount.
+const IGNORED_FLAGS: &[&str] = &[
+    "defaults",
+    "auto",
+    "noauto",
+    "users",
+    "owner",
+    "group",
+    "nofail",
+    "_netdev",
+    "relatime",
+    "norelatime",
+    "strictatime",
+    "nostrictatime",
+    "lazytime",
+    "nolazytime",
+    "diratime",
+    "nodiratime",
+    "nosymfollow",
+    "symfollow",
+    "iversion",
+    "noiversion",
+    "mand",
+    "nomand",
+    "silent",
+    "loud",
+    "drop_privileges",
+];
+
+/// Ignored options that carry a value (`comment=…`, `setuid=…`, SELinux contexts).
+/// `user` is here too: libmount rewrites it to `user=NAME` for user mounts.
+const IGNORED_WITH_VALUE: &[&str] = &[
+    "user",
+    "comment",
+    "setuid",
+    "context",
+    "fscontext",
+    "defcontext",
+    "rootcontext",
+];
+
+fn apply_option(
+    mount: &mut MountArgs,
+    flags: &mut KernelFlags,
+    option: &str,
+) -> Result<(), UsageError> {
+    let (name, value) = match option.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (option, None),
+    };
+    let needs_value = |example: &str| {
+        value.ok_or_else(|| {
+            UsageError::new(format_args!(
+                "option '{name}' requires a value (e.g. {name}={example})"
+            ))
+        })
+    };
+    let no_value = || match value {
+        None => Ok(()),
+        Some(_) => Err(UsageError::new(format_args!(
+            "option '{name}' takes no value"
+        ))),
+    };
+
+    match name {
+        "retention" => mount.retention = option_duration(name, needs_value("30d")?)?,
+        "sweep" => mount.sweep = option_duration(name, needs_value("1h")?)?,
+        "min_retention" => {
+            let text = needs_value("1d")?;
+            mount.min_retention = parse_duration_or_zero(text).map_err(|_| {
+                UsageError::new(format_args!(
+                    "invalid duration '{text}' for {name} ({MIN_RETENTION_EXPECTED})"
+                ))
+            })?;
+        }
+        "passthrough" => {
+            mount.passthrough = match needs_value("auto")? {
+                "auto" => Passthrough::Auto,
+                "on" => Passthrough::On,
+                "off" => Passthrough::Off,
+                other => {
+                    return Err(UsageError::new(format_args!(
+                        "invalid value '{other}' for passthrough (expected auto, on or off)"
+                    )));
+                }
+            }
+        }
+        "max_trash" => {
+            let text = needs_value("20G")?;
+            mount.max_trash = Some(parse_trash_cap(text).map_err(|_| {
+                UsageError::new(format_args!(
+                    "invalid size '{text}' for max_trash ({TRASH_CAP_EXPECTED})"
+                ))
+            })?);
+        }
+        "quota" => {
+            let text = needs_value("500G")?;
+            mount.quota = Some(parse_size(text).map_err(|_| {
+                UsageError::new(format_args!(
+                    "invalid size '{text}' for quota ({SIZE_EXPECTED})"
+                ))
+            })?);
+        }
+        "fsname" => {
+            let text = needs_value("/srv/pictures-store")?;
+            if text.is_empty() {
+                return Err(UsageError::new("fsname must not be empty"));
+            }
+            mount.fsname = Some(text.to_owned());
+        }
+        "allow_other" => {
+            no_value()?;
+            mount.allow_other = true;
+        }
+        "allow_root" => {
+            no_value()?;
+            mount.allow_root = true;
+        }
+        "default_permissions" => {
+            no_value()?;
+            mount.default_permissions = true;
+        }
+        "ro" => {
+            no_value()?;
+            mount.read_only = true;
+        }
+        "rw" => {
+            no_value()?;
+            mount.read_only = false;
+        }
+        "auto_unmount" => {
+            no_value()?;
+            mount.auto_unmount = true;
+        }
+        "dev" | "nodev" | "suid" | "nosuid" | "exec" | "noexec" | "atime" | "noatime" | "sync"
+        | "async" | "dirsync" => {
+            no_value()?;
+            let (slot, flag) = match name {
+                "dev" => (&mut flags.dev, KernelFlag::Dev),
+                "nodev" => (&mut flags.dev, KernelFlag::NoDev),
+                "suid" => (&mut flags.suid, KernelFlag::Suid),
+                "nosuid" => (&mut flags.suid, KernelFlag::NoSuid),
+                "exec" => (&mut flags.exec, KernelFlag::Exec),
+                "noexec" => (&mut flags.exec, KernelFlag::NoExec),
+                "atime" => (&mut flags.atime, KernelFlag::Atime),
+                "noatime" => (&mut flags.atime, KernelFlag::NoAtime),
+                "sync" => (&mut flags.sync, KernelFlag::Sync),
+                "async" => (&mut flags.sync, KernelFlag::Async),
+                _ => (&mut flags.dirsync, KernelFlag::DirSync),
+            };
+            *slot = Some(flag);
+        }
+        "remount" => return Err(UsageError::new("remount is not supported")),
+        _ if IGNORED_FLAGS.contains(&name) => {
+            no_value()?;
+            mount.ignored.push(option.to_owned());
+        }
+        _ if IGNORED_WITH_VALUE.contains(&name) || name.starts_with("x-") => {
+            mount.ignored.push(option.to_owned());
+        }
+        _ => {
+            return Err(UsageError::new(format_args!("unknown option '{option}'")));
+        }
+    }
+    Ok(())
+}
+
+fn option_duration(name: &str, text: &str) -> Result<Duration, UsageError> {
+    parse_duration(text).map_err(|_| {
+        UsageError::new(format_args!(
+            "invalid duration '{text}' for {name} ({DURATION_EXPECTED})"
+        ))
+    })
+}
+
+/// Like [`parse_duration`], but zero is allowed, with or without a unit (`0`, `0s`, `0d`).
+fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
+    if !s.is_empty() && s.bytes().all(|b| b == b'0') {
+        return Ok(Duration::ZERO);
+    }
+    match parse_number_with_unit(s, duration_unit) {
+        Ok((0, _)) => Ok(Duration::ZERO),
+        _ => parse_duration(s),
+    }
+}
+
+fn duration_unit(c: u8) -> Option<u64> {
+    match c {
+        b's' => Some(1),
+        b'm' => Some(MINUTE_SECS),
+        b'h' => Some(HOUR_SECS),
+        b'd' => Some(DAY_SECS),
+        _ => None,
+    }
+}
+
+fn size_unit(c: u8) -> Option<u64> {
+    match c.to_ascii_uppercase() {
+        b'K' => Some(1 << 10),
+        b'M' => Some(1 << 20),
+        b'G' => Some(1 << 30),
+        b'T' => Some(1 << 40),
+        _ => None,
+    }
+}
+
+/// Splits `DIGITS UNIT` (the unit one byte, looked up by `unit`) into the number
+/// and the unit's multiplier. Only ASCII digits count: no sign, spaces or fraction.
+fn parse_number_with_unit(s: &str, unit: fn(u8) -> Option<u64>) -> Result<(u64, u64), String> {
+    let digits_end = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (digits, suffix) = s.split_at(digits_end);
+    if digits.is_empty() {
+        return Err(if s.is_empty() {
+            "empty".to_owned()
+        } else {
+            "does not start with a number".to_owned()
+        });
+    }
+    let multiplier = match suffix.as_bytes() {
+        [] => return Err("missing unit".to_owned()),
+        [c] => unit(*c).ok_or_else(|| format!("unknown unit '{suffix}'"))?,
+        _ => return Err(format!("unknown unit '{suffix}'")),
+    };
+    let number: u64 = digits.parse().map_err(|_| "too large".to_owned())?;
+    Ok((number, multiplier))
+}
+
+/// Parses a positive duration such as `30d`, `12h`, `15m` or `90s`: an integer
+/// and exactly one unit. Zero, a missing unit and values beyond 10,000 years are
+/// errors; the error is a short reason, without the value.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit_secs) = parse_number_with_unit(s, duration_unit)?;
+    if number == 0 {
+        return Err("must be greater than zero".to_owned());
+    }
+    match number.checked_mul(unit_secs) {
+        Some(secs) if secs <= MAX_DURATION_SECS => Ok(Duration::from_secs(secs)),
+        _ => Err("too large".to_owned()),
+    }
+}
+
+/// Formats a duration in the largest unit that represents it exactly:
+/// `30d`, `1h`, `90s`, `0s`. Sub-second durations (never produced by
+/// [`parse_duration`]) fall back to a decimal number of seconds.
+pub fn format_duration(d: Duration) -> String {
+    if d.subsec_nanos() != 0 {
+        return format!("{d:?}");
+    }
+    let secs = d.as_secs();
+    if secs == 0 {
+        return "0s".to_owned();
+    }
+    for (unit_secs, unit) in [(DAY_SECS, 'd'), (HOUR_SECS, 'h'), (MINUTE_SECS, 'm')] {
+        if secs.is_multiple_of(unit_secs) {
+            return format!("{}{unit}", secs / unit_secs);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// Parses a positive size: bytes (`1048576`) or a number followed by one of
+/// `K`, `M`, `G`, `T` (powers of 1024, either case). The error is a short reason.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (number, multiplier) = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        (s.parse::<u64>().map_err(|_| "too large".to_owned())?, 1)
+    } else {
+        parse_number_with_unit(s, size_unit)?
+    };
+    if number == 0 {
+        return Err("must be greater than zero".to_owned());
+    }
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| "too large".to_owned())
+}
+
+fn parse_trash_cap(s: &str) -> Result<TrashCap, String> {
+    let Some(percent) = s.strip_suffix('%') else {
+        return parse_size(s).map(TrashCap::Bytes);
+    };
+    if percent.is_empty() || !percent.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a whole percentage".to_owned());
+    }
+    match percent.parse::<u8>() {
+        Ok(p @ 1..=100) => Ok(TrashCap::Percent(p)),
+        _ => Err("percentage out of range 1-100".to_owned()),
+    }
+}
+
+/// The `--help` text.
+pub fn usage() -> String {
+    format!(
+        "\
+Usage: galleryfs STORAGE MOUNTPOINT [-o OPTION[,OPTION...]]... [-f] [-d] [-s]
+       galleryfs -h|--help | -V|--version
+
+Mounts at MOUNTPOINT a FUSE filesystem kept in the directory STORAGE. Files
+deleted under gallery/ are not destroyed: they move to .trash/, from where they
+can be restored until the retention period has passed and a sweep purges them.
+
+Flags:
+  -o OPTIONS      comma-separated options, see below (repeatable; -oOPTIONS too)
+  -f              stay in the foreground
+  -d              stay in the foreground and log debug messages
+  -s              handle requests on a single thread
+  -h, --help      print this help and exit
+  -V, --version   print the version and exit
+
+galleryfs options:
+  retention=DURATION       keep deleted files in .trash/ this long (default {retention})
+  sweep=DURATION           purge expired trash this often (default {sweep})
+  min_retention=DURATION   never purge trash younger than this, even to honour
+                           max_trash (default 0)
+  passthrough=auto|on|off  kernel passthrough for file I/O (default auto)
+  max_trash=SIZE|PERCENT%  cap .trash/ at SIZE or at PERCENT% of the storage
+                           filesystem, purging the oldest first (default none)
+  quota=SIZE               cap the bytes stored in STORAGE (default none)
+  DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
+  SIZE: bytes, or a number followed by K, M, G or T (powers of 1024).
+
+FUSE options:
+  allow_other              let all users access the mount (implies
+                           default_permissions)
+  allow_root               let the owner and root access the mount
+  default_permissions      let the kernel check permissions (always on)
+  ro, rw                   mount read-only / read-write (default rw)
+  fsname=NAME              mount source shown in /proc/mounts (default STORAGE)
+  auto_unmount             unmount when galleryfs exits
+  dev, nodev, suid, nosuid, exec, noexec, atime, noatime, sync, async, dirsync
+                           applied to the mount as usual
+
+Generic mount(8)/fstab options (defaults, auto, noauto, user, users, owner,
+group, nofail, _netdev, relatime, lazytime, x-*, comment=, ...) are accepted
+and ignored where they do not apply; remount is not supported.
+
+fstab example:
+  /srv/pictures-store /home/ann/Pictures fuse.galleryfs defaults,retention=30d 0 0
+",
+        retention = format_duration(DEFAULT_RETENTION),
+        sweep = format_duration(DEFAULT_SWEEP),
+    )
+}
+
+/// `galleryfs X.Y.Z`.
+pub fn version() -> String {
+    format!("galleryfs {}", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(s: &str) -> OsString {
+        OsString::from(s)
+    }
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    fn mount(list: &[&str]) -> MountArgs {
+        match parse(args(list)) {
+            Ok(Command::Mount(m)) => m,
+            other => panic!("expected a mount for {list:?}, got {other:?}"),
+        }
+    }
+
+    fn error(list: &[&str]) -> String {
+        match parse(args(list)) {
+            Err(UsageError(message)) => message,
+            other => panic!("expected an error for {list:?}, got {other:?}"),
+        }
+    }
+
+    const DAY: u64 = 86_400;
+
+    #[test]
+    fn defaults() {
+        let m = mount(&["/srv/store", "/mnt/pics"]);
+        assert_eq!(m, MountArgs::new("/srv/store", "/mnt/pics"));
+        assert_eq!(m.retention, Duration::from_secs(30 * DAY));
+        assert_eq!(m.sweep, Duration::from_secs(3600));
+        assert_eq!(m.min_retention, Duration::ZERO);
+        assert_eq!(m.passthrough, Passthrough::Auto);
+        assert_eq!(m.max_trash, None);
+        assert_eq!(m.quota, None);
+        assert!(!m.foreground && !m.debug && !m.single_threaded);
+        assert!(!m.read_only && !m.allow_other && !m.default_permissions);
+        assert_eq!(m.kernel_flags, vec![]);
+        assert_eq!(m.ignored, Vec::<String>::new());
+    }
+
+    #[test]
+    fn mount_fuse3_call_shape() {
+        let m = mount(&["/srv/store", "/mnt/pics", "-o", "rw,retention=30d,dev,suid"]);
+        assert_eq!(m.storage, PathBuf::from("/srv/store"));
+        assert_eq!(m.mountpoint, PathBuf::from("/mnt/pics"));
+        assert!(!m.read_only);
+        assert_eq!(m.retention, Duration::from_secs(30 * DAY));
+        assert_eq!(m.kernel_flags, vec![KernelFlag::Dev, KernelFlag::Suid]);
+        assert_eq!(m.ignored, Vec::<String>::new());
+        assert!(!m.foreground);
+    }
+
+    #[test]
+    fn options_before_paths_and_flags_anywhere() {
+        let m = mount(&["-o", "ro,sweep=15m", "-f", "/a", "-s", "/b"]);
+        assert_eq!(m.storage, PathBuf::from("/a"));
+        assert_eq!(m.mountpoint, PathBuf::from("/b"));
+        assert!(m.read_only);
+        assert_eq!(m.sweep, Duration::from_secs(15 * 60));
+        assert!(m.foreground && !m.debug && m.single_threaded);
+    }
+
+    #[test]
+    fn debug_implies_foreground() {
+        let m = mount(&["/a", "/b", "-d"]);
+        assert!(m.debug && m.foreground && !m.single_threaded);
+    }
+
+    #[test]
+    fn repeated_and_attached_o() {
+        let m = mount(&[
+            "-oretention=7d",
+            "/a",
+            "-o",
+            "sweep=90s",
+            "/b",
+            "-oro,,quota=1G",
+            "-o",
+            "retention=12h,rw",
+        ]);
+        assert_eq!(m.retention, Duration::from_secs(12 * 3600));
+        assert_eq!(m.sweep, Duration::from_secs(90));
+        assert_eq!(m.quota, Some(1 << 30));
+        assert!(!m.read_only, "the later rw wins over ro");
+    }
+
+    #[test]
+    fn empty_option_strings_are_ignored() {
+        let m = mount(&["/a", "/b", "-o", ",,ro,", "-o", ""]);
+        assert!(m.read_only);
+        assert_eq!(m.ignored, Vec::<String>::new());
+    }
+
+    #[test]
+    fn o_without_value() {
+        assert_eq!(
+            error(&["/a", "/b", "-o"]),
+            "galleryfs: option '-o' requires an argument"
+        );
+    }
+
+    #[test]
+    fn every_ignored_option() {
+        let ignored = [
+            "defaults",
+            "auto",
+            "noauto",
+            "user",
+            "user=ann",
+            "users",
+            "owner",
+            "group",
+            "nofail",
+            "_netdev",
+            "relatime",
+            "norelatime",
+            "strictatime",
+            "nostrictatime",
+            "lazytime",
+            "nolazytime",
+            "diratime",
+            "nodiratime",
+            "nosymfollow",
+            "symfollow",
+            "iversion",
+            "noiversion",
+            "mand",
+            "nomand",
+            "silent",
+            "loud",
+            "x-systemd.automount",
+            "x-gvfs-show",
+            "comment=systemd.automount",
+            "context=system_u:object_r:fusefs_t:s0",
+            "fscontext=system_u:object_r:fusefs_t:s0",
+            "defcontext=system_u:object_r:fusefs_t:s0",
+            "rootcontext=system_u:object_r:fusefs_t:s0",
+            "setuid=ann",
+            "drop_privileges",
+        ];
+        let joined = ignored.join(",");
+        let m = mount(&["/a", "/b", "-o", &joined]);
+        assert_eq!(m.ignored, ignored.map(String::from).to_vec());
+        // Nothing else changed.
+        let mut expected = MountArgs::new("/a", "/b");
+        expected.ignored = m.ignored.clone();
+        assert_eq!(m, expected);
+    }
+
+    #[test]
+    fn quoted_option_values_keep_their_commas() {
+        let m = mount(&["/a", "/b", "-o", "context=\"u:r:t:s0:c1,c2\",ro"]);
+        assert_eq!(m.ignored, vec!["context=\"u:r:t:s0:c1,c2\"".to_owned()]);
+        assert!(m.read_only);
+    }
+
+    #[test]
+    fn ignored_flag_with_value_is_an_error() {
+        assert_eq!(
+            error(&["/a", "/b", "-o", "nofail=1"]),
+            "galleryfs: option 'nofail' takes no value"
+        );
+    }
+
+    #[test]
+    fn remount_is_not_supported() {
+        assert_eq!(
+            error(&["/a", "/b", "-o", "remount,ro"]),
+            "galleryfs: remount is not supported"
+        );
+    }
+
+    #[test]
+    fn unknown_option() {
+        assert_eq!(
+            error(&["/a", "/b", "-o", "rw,foo"]),
+            "galleryfs: unknown option 'foo'"
+        );
+        assert_eq!(
+            error(&["/a", "/b", "-o", "subtype=x"]),
+            "galleryfs: unknown option 'subtype=x'"
+        );
+        assert_eq!(
+            error(&["/a", "/b", "-o", "=5"]),
+            "galleryfs: unknown option '=5'"
+        );
+    }
+
+    #[test]
+    fn unknown_flags() {
+        assert_eq!(error(&["/a", "/b", "-x"]), "galleryfs: unknown flag '-x'");
+        assert_eq!(
+            error(&["--bogus", "/a", "/b"]),
+            "galleryfs: unknown flag '--bogus'"
+        );
+        assert_eq!(error(&["/a", "/b", "-fd"]), "galleryfs: unknown flag '-fd'");
+    }
+
+    #[test]
+    fn durations() {
+        let m = mount(&["/a", "/b", "-o", "retention=90s,sweep=5m,min_retention=2h"]);
+        assert_eq!(m.retention, Duration::from_secs(90));
+        assert_eq!(m.sweep, Duration::from_secs(300));
+        assert_eq!(m.min_retention, Duration::from_secs(7200));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * DAY)));
+        assert_eq!(parse_duration("007h"), Ok(Duration::from_secs(7 * 3600)));
+        assert_eq!(
+            parse_duration("3650000d"),
+            Ok(Duration::from_secs(3_650_000 * DAY))
+        );
+    }
+
+    #[test]
+    fn bad_durations_name_the_value() {
+        for bad in [
+            "30x",
+            "30",
+            "0d",
+            "0",
+            "-5d",
+            "+5d",
+            "",
+            "d",
+            "5dd",
+            "1.5h",
+            "5 d",
+            " 5d",
+            "5D",
+            "3650001d",
+            "18446744073709551616s",
+            "99999999999999999999d",
+            "5ms",
+            "5w",
+        ] {
+            let option = format!("retention={bad}");
+            assert_eq!(
+                error(&["/a", "/b", "-o", &option]),
+                format!(
+                    "galleryfs: invalid duration '{bad}' for retention (expected a positive \
+                     integer followed by s, m, h or d, e.g. 30d)"
+                ),
+                "for {bad:?}"
+            );
+        }
+        assert_eq!(
+            error(&["/a", "/b", "-o", "sweep=0s"]),
+            "galleryfs: invalid duration '0s' for sweep (expected a positive integer \
+             followed by s, m, h or d, e.g. 30d)"
+        );
+        assert_eq!(
+            error(&["/a", "/b", "-o", "retention"]),
+            "galleryfs: option 'retention' requires a value (e.g. retention=30d)"
+        );
+    }
+
+    #[test]
+    fn parse_duration_reasons() {
+        assert_eq!(parse_duration(""), Err("empty".to_owned()));
+        assert_eq!(parse_duration("30"), Err("missing unit".to_owned()));
+        assert_eq!(parse_duration("30x"), Err("unknown unit 'x'".to_owned()));
+        assert_eq!(
+            parse_duration("0h"),
+            Err("must be greater than zero".to_owned())
+        );
+        assert_eq!(
+            parse_duration("h"),
+            Err("does not start with a number".to_owned())
+        );
+        assert_eq!(parse_duration("3650001d"), Err("too large".to_owned()));
+    }
+
+    #[test]
+    fn min_retention_allows_zero() {
+        for zero in ["0", "00", "0s", "0m", "0h", "0d"] {
+            let option = format!("min_retention=1h,min_retention={zero}");
+            assert_eq!(
+                mount(&["/a", "/b", "-o", &option]).min_retention,
+                Duration::ZERO,
+                "for {zero:?}"
+            );
+        }
+        for bad in ["", "-1d", "1", "0x", "x"] {
+            let option = format!("min_retention={bad}");
+            assert_eq!(
+                error(&["/a", "/b", "-o", &option]),
+                format!(
+                    "galleryfs: invalid duration '{bad}' for min_retention (expected 0 or a \
+                     positive integer followed by s, m, h or d, e.g. 1d)"
+                ),
+                "for {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn format_duration_uses_the_largest_exact_unit() {
+        assert_eq!(format_duration(Duration::from_secs(2_592_000)), "30d");
+        assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+        assert_eq!(format_duration(Duration::from_secs(36 * 3600)), "36h");
+        assert_eq!(format_duration(Duration::ZERO), "0s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        for text in ["30d", "1h", "90s", "2m", "36h", "3650000d"] {
+            assert_eq!(format_duration(parse_duration(text).unwrap()), text);
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1"), Ok(1));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("1K"), Ok(1024));
+        assert_eq!(parse_size("1k"), Ok(1024));
+        assert_eq!(parse_size("3M"), Ok(3 << 20));
+        assert_eq!(parse_size("3m"), Ok(3 << 20));
+        assert_eq!(parse_size("500G"), Ok(500 << 30));
+        assert_eq!(parse_size("2t"), Ok(2 << 40));
+        assert_eq!(parse_size("16777215T"), Ok(16_777_215 << 40));
+        assert_eq!(parse_size("16777216T"), Err("too large".to_owned()));
+        assert_eq!(
+            parse_size("18446744073709551616"),
+            Err("too large".to_owned())
+        );
+        assert_eq!(parse_size("0"), Err("must be greater than zero".to_owned()));
+        assert_eq!(
+            parse_size("0G"),
+            Err("must be greater than zero".to_owned())
+        );
+        assert_eq!(parse_size(""), Err("empty".to_owned()));
+        assert_eq!(parse_size("1KB"), Err("unknown unit 'KB'".to_owned()));
+        assert_eq!(parse_size("1P"), Err("unknown unit 'P'".to_owned()));
+        assert_eq!(
+            parse_size("-1G"),
+            Err("does not start with a number".to_owned())
+        );
+        assert_eq!(parse_size("1.5G"), Err("unknown unit '.5G'".to_owned()));
+
+        let m = mount(&["/a", "/b", "-o", "quota=2T,max_trash=20G"]);
+        assert_eq!(m.quota, Some(2 << 40));
+        assert_eq!(m.max_trash, Some(TrashCap::Bytes(20 << 30)));
+        assert_eq!(
+            mount(&["/a", "/b", "-o", "max_trash=1048576"]).max_trash,
+            Some(TrashCap::Bytes(1_048_576))
+        );
+    }
+
+    #[test]
+    fn bad_sizes_name_the_value() {
+        for bad in ["", "0", "1KB", "1.5G", "-1", "G", "1 G", "10P"] {
+            let option = format!("quota={bad}");
+            assert_eq!(
+                error(&["/a", "/b", "-o", &option]),
+                format!(
+                    "galleryfs: invalid size '{bad}' for quota (expected a positive number of \
+                     bytes, optionally followed by K, M, G or T, e.g. 500G)"
+                ),
+                "for {bad:?}"
+            );
+        }
+        for bad in ["0%", "101%", "%", "50.5%", "-5%", "256%", "x%", "20X", "0"] {
+            let option = format!("max_trash={bad}");
+            assert_eq!(
+                error(&["/a", "/b", "-o", &option]),
+                format!(
+                    "galleryfs: invalid size '{bad}' for max_trash (expected a size such as \
+                     20G (bytes, or a number followed by K, M, G or T) or a percentage from 1% \
+                     to 100%)"
+                ),
+                "for {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn percent() {
+        assert_eq!(
+            mount(&["/a", "/b", "-o", "max_trash=10%"]).max_trash,
+            Some(TrashCap::Percent(10))
+        );
+        assert_eq!(
+            mount(&["/a", "/b", "-o", "max_trash=1%"]).max_trash,
+            Some(TrashCap::Percent(1))
+        );
+        assert_eq!(
+            mount(&["/a", "/b", "-o", "max_trash=100%"]).max_trash,
+            Some(TrashCap::Percent(100))
+        );
+        assert_eq!(
+            mount(&["/a", "/b", "-o", "max_trash=050%"]).max_trash,
+            Some(TrashCap::Percent(50))
+        );
+    }
+
+    #[test]
+    fn passthrough_values() {
+        for (text, expected) in [
+            ("auto", Passthrough::Auto),
+            ("on", Passthrough::On),
+            ("off", Passthrough::Off),
+        ] {
+            let option = format!("passthrough={text}");
+            assert_eq!(mount(&["/a", "/b", "-o", &option]).passthrough, expected);
+        }
+        assert_eq!(
+            error(&["/a", "/b", "-o", "passthrough=yes"]),
+            "galleryfs: invalid value 'yes' for passthrough (expected auto, on or off)"
+        );
+    }
+
+    #[test]
+    fn allow_other_implies_default_permissions() {
+        let m = mount(&["/a", "/b", "-o", "allow_other"]);
+        assert!(m.allow_other && m.default_permissions && !m.allow_root);
+        let m = mount(&["/a", "/b", "-o", "allow_root"]);
+        assert!(m.allow_root && !m.allow_other && !m.default_permissions);
+        let m = mount(&["/a", "/b", "-o", "default_permissions"]);
+        assert!(m.default_permissions && !m.allow_other);
+    }
+
+    #[test]
+    fn allow_other_conflicts_with_allow_root() {
+        assert_eq!(
+            error(&["/a", "/b", "-o", "allow_other", "-o", "allow_root"]),
+            "galleryfs: allow_other and allow_root are mutually exclusive"
+        );
+        assert_eq!(
+            error(&["/a", "/b", "-o", "allow_other=1"]),
+            "galleryfs: option 'allow_other' takes no value"
+        );
+    }
+
+    #[test]
+    fn fuse_options() {
+        let m = mount(&["/a", "/b", "-o", "fsname=/srv/store,auto_unmount,rw,ro"]);
+        assert_eq!(m.fsname, Some("/srv/store".to_owned()));
+        assert!(m.auto_unmount && m.read_only);
+        assert_eq!(
+            error(&["/a", "/b", "-o", "fsname="]),
+            "galleryfs: fsname must not be empty"
+        );
+        assert_eq!(
+            error(&["/a", "/b", "-o", "fsname"]),
+            "galleryfs: option 'fsname' requires a value (e.g. fsname=/srv/pictures-store)"
+        );
+    }
+
+    #[test]
+    fn kernel_flags_last_of_each_pair_wins_in_stable_order() {
+        let m = mount(&[
+            "/a",
+            "/b",
+            "-o",
+            "dirsync,noatime,sync,nosuid,dev,suid,nodev,exec,async,noexec,atime,dirsync",
+        ]);
+        assert_eq!(
+            m.kernel_flags,
+            vec![
+                KernelFlag::NoDev,
+                KernelFlag::Suid,
+                KernelFlag::NoExec,
+                KernelFlag::Atime,
+                KernelFlag::Async,
+                KernelFlag::DirSync,
+            ]
+        );
+    }
+
+    #[test]
+    fn help_and_version_win() {
+        assert_eq!(parse(args(&["-h"])), Ok(Command::Help));
+        assert_eq!(parse(args(&["--help"])), Ok(Command::Help));
+        assert_eq!(parse(args(&["-V"])), Ok(Command::Version));
+        assert_eq!(parse(args(&["--version"])), Ok(Command::Version));
+        assert_eq!(
+            parse(args(&["-x", "/a", "-o", "bogus", "--help"])),
+            Ok(Command::Help)
+        );
+        assert_eq!(parse(args(&["/a", "/b", "/c", "-V"])), Ok(Command::Version));
+        assert_eq!(parse(args(&["-V", "-h"])), Ok(Command::Version));
+        // After "--" they are paths.
+        let m = mount(&["--", "-h", "--version"]);
+        assert_eq!(m.storage, PathBuf::from("-h"));
+        assert_eq!(m.mountpoint, PathBuf::from("--version"));
+    }
+
+    #[test]
+    fn help_and_version_text() {
+        let text = usage();
+        assert!(text.starts_with("Usage: galleryfs STORAGE MOUNTPOINT"));
+        for needle in [
+            "retention=DURATION",
+            "(default 30d)",
+            "sweep=DURATION",
+            "(default 1h)",
+            "min_retention=DURATION",
+            "passthrough=auto|on|off",
+            "max_trash=SIZE|PERCENT%",
+            "quota=SIZE",
+            "allow_other",
+            "allow_root",
+            "default_permissions",
+            "fsname=NAME",
+            "auto_unmount",
+            "noexec",
+            "nofail",
+            "/srv/pictures-store /home/ann/Pictures fuse.galleryfs defaults,retention=30d 0 0",
+        ] {
+            assert!(text.contains(needle), "usage lacks {needle:?}");
+        }
+        assert!(text.lines().count() <= 50, "{} lines", text.lines().count());
+        assert!(text.lines().all(|l| l.chars().count() <= 82));
+        assert_eq!(
+            version(),
+            format!("galleryfs {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn missing_and_extra_positionals() {
+        assert_eq!(
+            error(&[]),
+            "galleryfs: missing STORAGE and MOUNTPOINT (see galleryfs --help)"
+        );
+        assert_eq!(
+            error(&["-f", "-o", "ro"]),
+            "galleryfs: missing STORAGE and MOUNTPOINT (see galleryfs --help)"
+        );
+        assert_eq!(
+            error(&["/a"]),
+            "galleryfs: missing MOUNTPOINT (see galleryfs --help)"
+        );
+        assert_eq!(
+            error(&["/a", "/b", "/c"]),
+            "galleryfs: unexpected argument '/c' (expected exactly STORAGE and MOUNTPOINT)"
+        );
+        assert_eq!(
+            error(&["", "/b"]),
+            "galleryfs: STORAGE must not be an empty path"
+        );
+        assert_eq!(
+            error(&["/a", ""]),
+            "galleryfs: MOUNTPOINT must not be an empty path"
+        );
+    }
+
+    #[test]
+    fn double_dash_ends_flags() {
+        let m = mount(&["-f", "--", "-o", "-store"]);
+        assert_eq!(m.storage, PathBuf::from("-o"));
+        assert_eq!(m.mountpoint, PathBuf::from("-store"));
+        assert!(m.foreground);
+        let m = mount(&["/a", "-o", "ro", "--", "-"]);
+        assert_eq!(m.mountpoint, PathBuf::from("-"));
+        assert!(m.read_only);
+        assert_eq!(
+            error(&["/a", "--", "/b", "-c"]),
+            "galleryfs: unexpected argument '-c' (expected exactly STORAGE and MOUNTPOINT)"
+        );
+    }
+
+    #[test]
+    fn non_utf8_paths_are_kept() {
+        let storage = OsString::from_vec(b"/srv/caf\xe9".to_vec());
+        let mountpoint = OsString::from_vec(b"/mnt/\xff\xfe".to_vec());
+        let parsed = parse(vec![storage.clone(), mountpoint.clone(), os("-f")]);
+        let Ok(Command::Mount(m)) = parsed else {
+            panic!("expected a mount, got {parsed:?}");
+        };
+        assert_eq!(m.storage.as_os_str(), storage.as_os_str());
+        assert_eq!(m.mountpoint.as_os_str(), mountpoint.as_os_str());
+        assert!(m.foreground);
+
+        let bad_options = OsString::from_vec(b"ro,fsname=\xff".to_vec());
+        assert_eq!(
+            parse(vec![os("/a"), os("/b"), os("-o"), bad_options]),
+            Err(UsageError(
+                "galleryfs: options 'ro,fsname=\u{fffd}' are not valid UTF-8".to_owned()
+            ))
+        );
+        assert_eq!(
+            parse(vec![
+                os("/a"),
+                os("/b"),
+                OsString::from_vec(b"-\xff".to_vec())
+            ]),
+            Err(UsageError("galleryfs: unknown flag '-\u{fffd}'".to_owned()))
+        );
+    }
+
+    #[test]
+    fn usage_error_displays_its_message() {
+        let err = UsageError("galleryfs: unknown flag '-x'".to_owned());
+        assert_eq!(err.to_string(), "galleryfs: unknown flag '-x'");
+        let _: &dyn std::error::Error = &err;
+    }
+}

@@ -2,7 +2,21 @@
 //!
 //! The crate is split along one seam: `fuse` adapts kernel requests to the
 //! filesystem core (`fs`), which knows nothing about FUSE. The core reaches the
-//! backing store only through `backing` (the `*at` syscalls) and keeps trash
-//! metadata in `catalog` (SQLite).
+//! backing store only through `backing` (the `*at` syscalls), `inodes` (node
+//! identity) and `trash` (crash-safe moves), which keeps its metadata in
+//! `catalog` (SQLite).
 
+pub mod backing;
+pub mod catalog;
 pub mod cli;
+pub mod daemon;
+pub mod error;
+pub mod expirer;
+pub mod fault;
+pub mod fs;
+pub mod fuse;
+pub mod inodes;
+pub mod mount;
+pub mod naming;
+pub mod store;
+pub mod trash;

@@ -1,1 +1,46 @@
-fn main() {}
+//! `gallery-trash`: the Trash of a galleryfs mount at the shell — list with
+//! days left, restore to the original place, purge, empty, info.
+//!
+//! It works only through the mount (readdir, the `user.trash.*` xattrs,
+//! rename, unlink, rmdir) and never opens STORAGE or the database, so the
+//! kernel's permission checks apply exactly as to `mv` and `rm`.
+
+mod cli;
+mod entries;
+mod escape;
+mod human;
+mod info;
+mod json;
+mod list;
+mod mounts;
+mod order;
+mod prompt;
+mod purge;
+mod report;
+mod resolve;
+mod restore;
+mod syscalls;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`gallery-trash list | head`) like other
+    // Unix tools, instead of panicking in println!.
+    // SAFETY: setting a signal disposition to SIG_DFL runs no handler code;
+    // nothing else in the process has touched SIGPIPE yet.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // clap prints usage errors itself and exits with status 2.
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::List(args) => list::run(args),
+        Command::Restore(args) => restore::run(args),
+        Command::Purge(args) => purge::purge(args),
+        Command::Empty(args) => purge::empty(args),
+        Command::Info(args) => info::run(args),
+    }
+}

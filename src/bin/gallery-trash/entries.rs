@@ -1,0 +1,368 @@
+//! Trash entries as seen through the mount: readdir of `.trash`, lstat, and
+//! the `user.trash.*` attributes galleryfs synthesizes; plus a directory
+//! entry's total size, walked with lstat. Never touches STORAGE.
+
+use std::collections::HashSet;
+use std::ffi::{CStr, OsStr, OsString};
+use std::fs::{self, FileType, Metadata};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::mounts::Galleryfs;
+use crate::syscalls;
+
+const ORIGINAL_PATH: &CStr = c"user.trash.original_path";
+const DELETED_AT: &CStr = c"user.trash.deleted_at";
+const EXPIRES_AT: &CStr = c"user.trash.expires_at";
+const DAYS_LEFT: &CStr = c"user.trash.days_left";
+
+const SECONDS_PER_DAY: i64 = 86_400;
+const STICKY: u32 = 0o1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Fifo,
+    Socket,
+    Block,
+    Char,
+}
+
+impl Kind {
+    fn of(ft: FileType) -> Kind {
+        if ft.is_dir() {
+            Kind::Dir
+        } else if ft.is_symlink() {
+            Kind::Symlink
+        } else if ft.is_fifo() {
+            Kind::Fifo
+        } else if ft.is_socket() {
+            Kind::Socket
+        } else if ft.is_block_device() {
+            Kind::Block
+        } else if ft.is_char_device() {
+            Kind::Char
+        } else {
+            Kind::File
+        }
+    }
+
+    /// The `kind` of the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::File => "file",
+            Kind::Dir => "dir",
+            Kind::Symlink => "symlink",
+            Kind::Fifo => "fifo",
+            Kind::Socket => "socket",
+            Kind::Block => "block",
+            Kind::Char => "char",
+        }
+    }
+}
+
+/// The parts of lstat gallery-trash uses (a plain struct, so tests can make one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub kind: Kind,
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits, including set-id and sticky bits.
+    pub mode: u32,
+    pub len: u64,
+    /// Status change time: when galleryfs moved the entry into the trash.
+    pub ctime: (i64, i64),
+}
+
+impl From<&Metadata> for Stat {
+    fn from(m: &Metadata) -> Stat {
+        Stat {
+            kind: Kind::of(m.file_type()),
+            uid: m.uid(),
+            gid: m.gid(),
+            mode: m.mode() & 0o7777,
+            len: m.len(),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+pub(crate) fn lstat(path: &Path) -> io::Result<Stat> {
+    fs::symlink_metadata(path).map(|m| Stat::from(&m))
+}
+
+/// Why an entry's original path is not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unknown {
+    /// The entry carries no `user.*` attributes: the kernel refuses them on
+    /// symlinks, FIFOs, sockets and devices.
+    NoAttributes,
+    /// Another user's entry that we may not read.
+    PermissionDenied,
+    /// Any other error, described.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub name: OsString,
+    /// The entry's absolute path through the mount.
+    pub path: PathBuf,
+    pub stat: Stat,
+    /// Relative to `gallery/`, as bytes.
+    pub original_path: Result<Vec<u8>, Unknown>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub days_left: Option<i64>,
+}
+
+/// An entry with the total size of its tree.
+#[derive(Debug, Clone)]
+pub(crate) struct Measured {
+    pub entry: Entry,
+    pub size: u64,
+}
+
+/// Every entry of the trash, in readdir order. Entries that vanish while
+/// being read (purged or expired meanwhile) are left out.
+pub(crate) fn read_all(fs: &Galleryfs) -> io::Result<Vec<Entry>> {
+    let dir = fs.trash_dir();
+    let mut entries = Vec::new();
+    for child in fs::read_dir(&dir)? {
+        match read_at(&dir, &child?.file_name()) {
+            Ok(entry) => entries.push(entry),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(entries)
+}
+
+/// The entry called `name`; NotFound if there is none.
+pub(crate) fn read_one(fs: &Galleryfs, name: &OsStr) -> io::Result<Entry> {
+    read_at(&fs.trash_dir(), name)
+}
+
+fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
+    let path = dir.join(name);
+    let stat = lstat(&path)?;
+    let original_path = match syscalls::lgetxattr(&path, ORIGINAL_PATH) {
+        Ok(value) => Ok(value),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
+        Err(e) => Err(unknown(&e)),
+    };
+    let text = |attr: &CStr| syscalls::lgetxattr(&path, attr).ok();
+    let deleted_at = text(DELETED_AT).as_deref().and_then(parse_time);
+    let expires_at = text(EXPIRES_AT).as_deref().and_then(parse_time);
+    let days_left = text(DAYS_LEFT)
+        .as_deref()
+        .and_then(parse_days)
+        .or_else(|| expires_at.map(|at| days_left(at, Utc::now())));
+    Ok(Entry {
+        name: name.to_owned(),
+        path,
+        stat,
+        original_path,
+        deleted_at,
+        expires_at,
+        days_left,
+    })
+}
+
+fn unknown(e: &io::Error) -> Unknown {
+    match e.raw_os_error() {
+        Some(libc::ENODATA | libc::EOPNOTSUPP) => Unknown::NoAttributes,
+        Some(libc::EACCES | libc::EPERM) => Unknown::PermissionDenied,
+        _ => Unknown::Failed(crate::report::describe(e)),
+    }
+}
+
+/// Parses `user.trash.deleted_at` / `expires_at` (RFC 3339).
+pub(crate) fn parse_time(value: &[u8]) -> Option<DateTime<Utc>> {
+    let text = std::str::from_utf8(value).ok()?;
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.to_utc())
+}
+
+/// Parses `user.trash.days_left`: `27d`.
+pub(crate) fn parse_days(value: &[u8]) -> Option<i64> {
+    std::str::from_utf8(value)
+        .ok()?
+        .trim()
+        .strip_suffix('d')?
+        .parse()
+        .ok()
+}
+
+/// galleryfs's rule, for when the attribute itself cannot be read:
+/// whole days left, rounded up, at least 1.
+pub(crate) fn days_left(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    let seconds = (expires_at - now).num_seconds();
+    (seconds.div_euclid(SECONDS_PER_DAY) + i64::from(seconds.rem_euclid(SECONDS_PER_DAY) != 0))
+        .max(1)
+}
+
+/// The bytes an entry holds: a file's size, or the total of the files in a
+/// directory's tree (directories themselves count nothing; a file with
+/// several links in the tree counts once). Unreadable parts count nothing.
+pub(crate) fn tree_size(path: &Path, stat: &Stat) -> u64 {
+    if stat.kind != Kind::Dir {
+        return stat.len;
+    }
+    let mut total = 0;
+    let mut linked = HashSet::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(children) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for child in children.flatten() {
+            // DirEntry::metadata does not follow symlinks.
+            let Ok(meta) = child.metadata() else { continue };
+            if meta.is_dir() {
+                dirs.push(child.path());
+            } else if meta.nlink() <= 1 || linked.insert((meta.dev(), meta.ino())) {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+pub(crate) fn measure(entries: Vec<Entry>) -> Vec<Measured> {
+    entries
+        .into_iter()
+        .map(|entry| {
+            let size = tree_size(&entry.path, &entry.stat);
+            Measured { entry, size }
+        })
+        .collect()
+}
+
+/// Whether user `euid` may rename or remove `entry` out of the trash
+/// directory `trash` under the sticky-bit rule (root, the entry's owner or
+/// the directory's owner). Other refusals are left to the kernel.
+pub(crate) fn may_remove(trash: &Stat, entry: &Stat, euid: u32) -> bool {
+    trash.mode & STICKY == 0 || euid == 0 || euid == entry.uid || euid == trash.uid
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A fake entry for tests of the pure logic.
+    pub(crate) fn fake(name: &[u8], original: Option<&str>, deleted_at: Option<&str>) -> Entry {
+        use std::os::unix::ffi::OsStrExt;
+        let name = OsStr::from_bytes(name).to_owned();
+        Entry {
+            path: Path::new("/mnt/g/.trash").join(&name),
+            name,
+            stat: Stat {
+                kind: Kind::File,
+                uid: 1000,
+                gid: 1000,
+                mode: 0o644,
+                len: 10,
+                ctime: (0, 0),
+            },
+            original_path: original
+                .map(|o| o.as_bytes().to_vec())
+                .ok_or(Unknown::NoAttributes),
+            deleted_at: deleted_at.and_then(|d| parse_time(d.as_bytes())),
+            expires_at: deleted_at
+                .and_then(|d| parse_time(d.as_bytes()))
+                .map(|d| d + chrono::Days::new(30)),
+            days_left: deleted_at.map(|_| 30),
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_time(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn parses_attribute_values() {
+        assert_eq!(
+            parse_time(b"2026-11-26T21:03:46Z"),
+            Some(at("2026-11-26T21:03:46Z"))
+        );
+        assert_eq!(
+            parse_time(b"2026-11-26T22:03:46+01:00"),
+            Some(at("2026-11-26T21:03:46Z"))
+        );
+        assert_eq!(parse_time(b"yesterday"), None);
+        assert_eq!(parse_time(b"\xff"), None);
+        assert_eq!(parse_days(b"27d"), Some(27));
+        assert_eq!(parse_days(b"1d"), Some(1));
+        assert_eq!(parse_days(b"27"), None);
+        assert_eq!(parse_days(b"d"), None);
+    }
+
+    #[test]
+    fn days_left_rounds_up_and_never_shows_zero() {
+        let now = at("2026-11-26T21:03:46Z");
+        assert_eq!(days_left(at("2026-12-26T21:03:46Z"), now), 30);
+        assert_eq!(days_left(at("2026-12-26T21:03:45Z"), now), 30);
+        assert_eq!(days_left(at("2026-12-26T21:03:47Z"), now), 31);
+        assert_eq!(days_left(at("2026-11-26T21:03:50Z"), now), 1);
+        assert_eq!(days_left(now, now), 1);
+    }
+
+    #[test]
+    fn kinds_have_json_names() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(lstat(dir.path()).unwrap().kind.as_str(), "dir");
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink("nowhere", &link).unwrap();
+        let stat = lstat(&link).unwrap();
+        assert_eq!(stat.kind.as_str(), "symlink");
+        assert_eq!(stat.len, 7);
+    }
+
+    #[test]
+    fn tree_size_totals_files_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("album");
+        fs::create_dir_all(root.join("a/b")).unwrap();
+        fs::write(root.join("one"), vec![0; 1000]).unwrap();
+        fs::write(root.join("a/b/two"), vec![0; 2000]).unwrap();
+        fs::hard_link(root.join("a/b/two"), root.join("a/two-again")).unwrap();
+        std::os::unix::fs::symlink("one", root.join("a/link")).unwrap();
+        let stat = lstat(&root).unwrap();
+        assert_eq!(tree_size(&root, &stat), 1000 + 2000 + 3);
+        let file = lstat(&root.join("one")).unwrap();
+        assert_eq!(tree_size(&root.join("one"), &file), 1000);
+    }
+
+    #[test]
+    fn sticky_trash_lets_only_owners_and_root_remove() {
+        let trash = Stat {
+            kind: Kind::Dir,
+            uid: 0,
+            gid: 0,
+            mode: 0o1777,
+            len: 0,
+            ctime: (0, 0),
+        };
+        let entry = fake(b"x", None, None).stat;
+        assert!(may_remove(&trash, &entry, 1000));
+        assert!(may_remove(&trash, &entry, 0));
+        assert!(!may_remove(&trash, &entry, 65534));
+        let plain = Stat {
+            mode: 0o777,
+            ..trash.clone()
+        };
+        assert!(may_remove(&plain, &entry, 65534));
+        let owned = Stat {
+            uid: 65534,
+            ..trash
+        };
+        assert!(may_remove(&owned, &entry, 65534));
+    }
+}

@@ -1,0 +1,375 @@
+//! From command-line paths to galleryfs mounts and trash entries.
+//!
+//! A MOUNT argument is any existing path inside a mount. An ENTRY is a path
+//! to `.trash/NAME`, or the original path of a deleted file under `gallery/`:
+//! that file no longer exists, so only its parent is resolved (symlinks,
+//! `..`) and the last component is kept as typed.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use crate::entries::{self, Entry};
+use crate::escape::escape;
+use crate::mounts::{self, Galleryfs, LocateError, Located, MountRecord};
+use crate::report::describe;
+
+const TRASH_DIR: &str = ".trash";
+const GALLERY_DIR: &str = "gallery";
+
+/// What a path inside a galleryfs refers to.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Reference {
+    /// `.trash/NAME`
+    Entry(OsString),
+    /// `gallery/REST`: REST, as the bytes `user.trash.original_path` holds.
+    Original(Vec<u8>),
+}
+
+/// Classifies a path relative to a galleryfs root; None when it is neither
+/// an entry nor below `gallery/` (the root, `.trash` itself, a path inside a
+/// trashed directory).
+pub(crate) fn classify(inner: &Path) -> Option<Reference> {
+    let parts: Vec<&std::ffi::OsStr> = inner
+        .components()
+        .map(|c| match c {
+            Component::Normal(n) => Some(n),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    match parts.as_slice() {
+        [trash, name] if *trash == TRASH_DIR => Some(Reference::Entry((*name).to_owned())),
+        [gallery, _, ..] if *gallery == GALLERY_DIR => {
+            let rest = inner.strip_prefix(GALLERY_DIR).ok()?;
+            Some(Reference::Original(rest.as_os_str().as_bytes().to_vec()))
+        }
+        _ => None,
+    }
+}
+
+/// The most recently deleted entry whose original path is `original`. Ties
+/// on `deleted_at` (whole seconds) go to the later status change (when the
+/// entry entered the trash), then to the longer name (`cat (3).jpg` after
+/// `cat (2).jpg` after `cat.jpg`), then to byte order.
+pub(crate) fn pick_latest<'a>(entries: &'a [Entry], original: &[u8]) -> Option<&'a Entry> {
+    entries
+        .iter()
+        .filter(|e| {
+            e.original_path
+                .as_deref()
+                .is_ok_and(|p| trim_slashes(p) == trim_slashes(original))
+        })
+        .max_by_key(|e| (e.deleted_at, e.stat.ctime, e.name.len(), e.name.as_bytes()))
+}
+
+fn trim_slashes(path: &[u8]) -> &[u8] {
+    let end = path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    &path[..end]
+}
+
+/// Makes `path` absolute and canonical except for its last component, which
+/// need not exist and is never followed. Missing directories above it are
+/// kept lexically (a restore may recreate them).
+pub(crate) fn canonicalize_keeping_last(path: &Path) -> io::Result<PathBuf> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    match (absolute.components().next_back(), absolute.parent()) {
+        (Some(Component::Normal(last)), Some(parent)) => {
+            Ok(canonicalize_existing(parent)?.join(last))
+        }
+        _ => canonicalize_existing(&absolute),
+    }
+}
+
+/// Canonicalizes the longest existing prefix of `path` and appends the rest.
+fn canonicalize_existing(path: &Path) -> io::Result<PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(canonical) => Ok(canonical),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let parent = path
+                .parent()
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+            match path.components().next_back() {
+                Some(Component::Normal(name)) => Ok(canonicalize_existing(parent)?.join(name)),
+                Some(Component::ParentDir) => {
+                    let mut up = canonicalize_existing(parent)?;
+                    up.pop();
+                    Ok(up)
+                }
+                _ => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Why an ENTRY argument names no entry.
+#[derive(Debug)]
+pub(crate) enum Reason {
+    Outside(LocateError),
+    NotAnEntry,
+    NoSuchEntry,
+    Io(io::Error),
+}
+
+/// An ENTRY that could not be resolved: `no such entry (gallery/cat.jpg)`.
+#[derive(Debug)]
+pub(crate) struct ResolveError {
+    pub reason: Reason,
+    /// The argument as typed, escaped.
+    pub arg: String,
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            Reason::Outside(e) => write!(f, "{e} ({})", self.arg),
+            Reason::NotAnEntry => write!(
+                f,
+                "not an entry, nor an original path in gallery/ ({})",
+                self.arg
+            ),
+            Reason::NoSuchEntry => write!(f, "no such entry ({})", self.arg),
+            Reason::Io(e) => write!(f, "{} ({})", describe(e), self.arg),
+        }
+    }
+}
+
+/// Resolves arguments against the mounts of this process, reading each
+/// trash at most once.
+pub(crate) struct Resolver {
+    mounts: Vec<MountRecord>,
+    trashes: HashMap<PathBuf, Vec<Entry>>,
+}
+
+impl Resolver {
+    pub fn new() -> io::Result<Resolver> {
+        Ok(Resolver {
+            mounts: mounts::read_mountinfo()?,
+            trashes: HashMap::new(),
+        })
+    }
+
+    /// The galleryfs for a MOUNT argument, or the one holding the current
+    /// directory. The error is the whole message.
+    pub fn mount(&self, arg: Option<&Path>) -> Result<Galleryfs, String> {
+        let (path, what) = match arg {
+            Some(p) => (p.to_path_buf(), escape(p.as_os_str().as_bytes())),
+            None => {
+                let cwd = std::env::current_dir()
+                    .map_err(|e| format!("cannot read the current directory: {}", describe(&e)))?;
+                (cwd, "the current directory".to_string())
+            }
+        };
+        let canonical = std::fs::canonicalize(&path)
+            .map_err(|e| format!("cannot access {what}: {}", describe(&e)))?;
+        match mounts::locate(&self.mounts, &canonical) {
+            Ok(located) => Ok(located.fs),
+            Err(LocateError::NotGalleryfs) if arg.is_none() => Err(
+                "the current directory is not inside a galleryfs mount; pass MOUNT, the mount point of a galleryfs"
+                    .to_string(),
+            ),
+            Err(LocateError::NotGalleryfs) => Err(format!("{what} is not inside a galleryfs mount")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Where `path` (which need not exist) lies in a galleryfs.
+    pub fn locate(&self, path: &Path) -> Result<Located, ResolveError> {
+        let arg = escape(path.as_os_str().as_bytes());
+        let canonical = canonicalize_keeping_last(path).map_err(|e| ResolveError {
+            reason: Reason::Io(e),
+            arg: arg.clone(),
+        })?;
+        mounts::locate(&self.mounts, &canonical).map_err(|e| ResolveError {
+            reason: Reason::Outside(e),
+            arg,
+        })
+    }
+
+    /// The entry an ENTRY argument names.
+    pub fn resolve(&mut self, path: &Path) -> Result<(Galleryfs, Entry), ResolveError> {
+        let located = self.locate(path)?;
+        let fail = |reason| ResolveError {
+            reason,
+            arg: escape(path.as_os_str().as_bytes()),
+        };
+        let entry = match classify(&located.inner).ok_or_else(|| fail(Reason::NotAnEntry))? {
+            Reference::Entry(name) => {
+                entries::read_one(&located.fs, &name).map_err(|e| match e.kind() {
+                    io::ErrorKind::NotFound => fail(Reason::NoSuchEntry),
+                    _ => fail(Reason::Io(e)),
+                })?
+            }
+            Reference::Original(original) => {
+                let trash = self.trash(&located.fs).map_err(|e| fail(Reason::Io(e)))?;
+                pick_latest(trash, &original)
+                    .cloned()
+                    .ok_or_else(|| fail(Reason::NoSuchEntry))?
+            }
+        };
+        Ok((located.fs, entry))
+    }
+
+    /// Forgets an entry that has left the trash, so later arguments do not find it.
+    pub fn forget(&mut self, fs: &Galleryfs, entry: &Entry) {
+        if let Some(trash) = self.trashes.get_mut(&fs.root) {
+            trash.retain(|e| e.name != entry.name);
+        }
+    }
+
+    fn trash(&mut self, fs: &Galleryfs) -> io::Result<&[Entry]> {
+        if !self.trashes.contains_key(&fs.root) {
+            self.trashes.insert(fs.root.clone(), entries::read_all(fs)?);
+        }
+        Ok(&self.trashes[&fs.root])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entries::tests::fake;
+
+    #[test]
+    fn classifies_entries_and_original_paths() {
+        assert_eq!(
+            classify(Path::new(".trash/cat (2).jpg")),
+            Some(Reference::Entry("cat (2).jpg".into()))
+        );
+        assert_eq!(
+            classify(Path::new("gallery/albums/cat.jpg")),
+            Some(Reference::Original(b"albums/cat.jpg".to_vec()))
+        );
+        assert_eq!(
+            classify(Path::new("gallery/x")),
+            Some(Reference::Original(b"x".to_vec()))
+        );
+    }
+
+    #[test]
+    fn other_paths_are_not_entries() {
+        for p in [
+            "",
+            ".trash",
+            "gallery",
+            ".trash/dir/inside",
+            "elsewhere/x",
+            "galleryx/y",
+        ] {
+            assert_eq!(classify(Path::new(p)), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_original_paths_stay_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let inner = Path::new(std::ffi::OsStr::from_bytes(b"gallery/caf\xe9/x"));
+        assert_eq!(
+            classify(inner),
+            Some(Reference::Original(b"caf\xe9/x".to_vec()))
+        );
+    }
+
+    #[test]
+    fn picks_the_most_recent_deletion_of_a_path() {
+        let trash = vec![
+            fake(
+                b"cat.jpg",
+                Some("albums/cat.jpg"),
+                Some("2026-11-20T10:00:00Z"),
+            ),
+            fake(
+                b"cat (2).jpg",
+                Some("albums/cat.jpg"),
+                Some("2026-11-26T10:00:00Z"),
+            ),
+            fake(
+                b"cat (3).jpg",
+                Some("albums/cat.jpg"),
+                Some("2026-11-22T10:00:00Z"),
+            ),
+            fake(
+                b"cat (4).jpg",
+                Some("other/cat.jpg"),
+                Some("2026-11-27T10:00:00Z"),
+            ),
+            fake(b"link", None, None),
+        ];
+        assert_eq!(
+            pick_latest(&trash, b"albums/cat.jpg").unwrap().name,
+            "cat (2).jpg"
+        );
+        assert_eq!(
+            pick_latest(&trash, b"other/cat.jpg").unwrap().name,
+            "cat (4).jpg"
+        );
+        assert!(pick_latest(&trash, b"cat.jpg").is_none());
+        assert!(pick_latest(&trash, b"link").is_none());
+    }
+
+    #[test]
+    fn ties_in_the_same_second_are_broken_deterministically() {
+        let same = Some("2026-11-26T10:00:00Z");
+        let mut trash = vec![
+            fake(b"cat.jpg", Some("cat.jpg"), same),
+            fake(b"cat (3).jpg", Some("cat.jpg"), same),
+            fake(b"cat (2).jpg", Some("cat.jpg"), same),
+        ];
+        assert_eq!(pick_latest(&trash, b"cat.jpg").unwrap().name, "cat (3).jpg");
+        // A later status change wins over the name.
+        trash[0].stat.ctime = (5, 0);
+        assert_eq!(pick_latest(&trash, b"cat.jpg").unwrap().name, "cat.jpg");
+    }
+
+    #[test]
+    fn trailing_slashes_do_not_matter() {
+        let trash = vec![fake(
+            b"albums",
+            Some("albums/"),
+            Some("2026-11-26T10:00:00Z"),
+        )];
+        assert!(pick_latest(&trash, b"albums").is_some());
+    }
+
+    #[test]
+    fn canonicalizes_all_but_the_last_component() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(base.join("real")).unwrap();
+        std::os::unix::fs::symlink("real", base.join("alias")).unwrap();
+        std::os::unix::fs::symlink("real", base.join("real/last")).unwrap();
+        assert_eq!(
+            canonicalize_keeping_last(&base.join("alias/gone.jpg")).unwrap(),
+            base.join("real/gone.jpg")
+        );
+        // The last component is not followed even when it is a symlink.
+        assert_eq!(
+            canonicalize_keeping_last(&base.join("alias/last")).unwrap(),
+            base.join("real/last")
+        );
+        // Missing directories are kept, `..` through them applied lexically.
+        assert_eq!(
+            canonicalize_keeping_last(&base.join("alias/new/sub/f")).unwrap(),
+            base.join("real/new/sub/f")
+        );
+        assert_eq!(
+            canonicalize_keeping_last(&base.join("alias/new/../f")).unwrap(),
+            base.join("real/f")
+        );
+        assert_eq!(
+            canonicalize_keeping_last(&base.join("alias/..")).unwrap(),
+            base
+        );
+        assert_eq!(
+            canonicalize_keeping_last(&base.join("real/.")).unwrap(),
+            base.join("real")
+        );
+    }
+}

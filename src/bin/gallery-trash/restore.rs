@@ -1,0 +1,379 @@
+//! `gallery-trash restore`: each entry goes back to its original path (or
+//! `--to`) by a plain rename through the mount, which galleryfs turns into a
+//! restore. Nothing is ever replaced: the target is checked with lstat and
+//! the rename itself is RENAME_NOREPLACE where the kernel supports it.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::RestoreArgs;
+use crate::entries::{self, Entry, Kind, Unknown};
+use crate::escape::escape;
+use crate::mounts::{Galleryfs, Located};
+use crate::report::{Report, describe};
+use crate::resolve::Resolver;
+use crate::syscalls;
+
+/// `--rename` gives up after this many taken names.
+const MAX_RENAME_ATTEMPTS: u32 = 10_000;
+/// The longest file name Linux accepts, in bytes.
+const NAME_MAX: usize = 255;
+
+/// Where `--to` sends entries.
+enum Destination {
+    /// PATH itself (one entry).
+    Exactly(Located),
+    /// Into the existing directory PATH, under the entry's original name.
+    Into(Located),
+}
+
+impl Destination {
+    fn located(&self) -> &Located {
+        match self {
+            Destination::Exactly(l) | Destination::Into(l) => l,
+        }
+    }
+}
+
+pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
+    let mut report = Report::new("restore");
+    let mut resolver = match Resolver::new() {
+        Ok(r) => r,
+        Err(e) => {
+            report.error(format!(
+                "Restore failed: cannot read /proc/self/mountinfo: {}",
+                describe(&e)
+            ));
+            return report.exit_code();
+        }
+    };
+    let destination = match &args.to {
+        None => None,
+        Some(to) if !to.is_dir() && args.entries.len() > 1 => {
+            return report
+                .usage("--to PATH must be an existing directory when restoring several entries");
+        }
+        Some(to) => match destination(&resolver, to) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                report.error(format!("Restore failed: {message}"));
+                return report.exit_code();
+            }
+        },
+    };
+    let euid = syscalls::euid();
+    for arg in &args.entries {
+        match restore_one(&mut resolver, arg, destination.as_ref(), args.rename, euid) {
+            Ok(line) => println!("{line}"),
+            Err(message) => report.error(format!("Restore failed: {message}")),
+        }
+    }
+    report.exit_code()
+}
+
+fn destination(resolver: &Resolver, to: &Path) -> Result<Destination, String> {
+    let shown = escape(to.as_os_str().as_bytes());
+    let destination = if to.is_dir() {
+        // A directory given through a symlink means the directory.
+        let canonical = fs::canonicalize(to).map_err(|e| format!("{} ({shown})", describe(&e)))?;
+        Destination::Into(resolver.locate(&canonical).map_err(|e| e.to_string())?)
+    } else {
+        Destination::Exactly(resolver.locate(to).map_err(|e| e.to_string())?)
+    };
+    let inner = &destination.located().inner;
+    let in_gallery = match &destination {
+        Destination::Exactly(_) => inner.starts_with("gallery") && inner != Path::new("gallery"),
+        Destination::Into(_) => inner.starts_with("gallery"),
+    };
+    if in_gallery {
+        Ok(destination)
+    } else {
+        Err(format!(
+            "--to must be inside gallery/ of a galleryfs mount ({shown})"
+        ))
+    }
+}
+
+fn restore_one(
+    resolver: &mut Resolver,
+    arg: &Path,
+    destination: Option<&Destination>,
+    rename: bool,
+    euid: u32,
+) -> Result<String, String> {
+    let (fs, entry) = resolver.resolve(arg).map_err(|e| e.to_string())?;
+    let shown = format!(".trash/{}", escape(entry.name.as_bytes()));
+    let trash = entries::lstat(&fs.trash_dir()).map_err(|e| {
+        format!(
+            "{} ({})",
+            describe(&e),
+            escape(fs.trash_dir().as_os_str().as_bytes())
+        )
+    })?;
+    if !entries::may_remove(&trash, &entry.stat, euid) {
+        return Err(format!("permission denied ({shown})"));
+    }
+    let (target, recreate_parents) = match destination {
+        None => (
+            original_target(&entry).map_err(|reason| format!("{reason} ({shown})"))?,
+            true,
+        ),
+        Some(d) if d.located().fs.dev != fs.dev => {
+            return Err(format!(
+                "--to is not on the same galleryfs as the entry ({shown})"
+            ));
+        }
+        Some(Destination::Exactly(l)) => (l.inner.clone(), false),
+        Some(Destination::Into(l)) => (l.inner.join(original_name(&entry)), false),
+    };
+    if recreate_parents && let Some(parent) = target.parent() {
+        // As the user, through the mount: owned by them, mode from their umask.
+        fs::create_dir_all(fs.root.join(parent)).map_err(|e| {
+            format!(
+                "cannot create {}: {} ({shown})",
+                escape(parent.as_os_str().as_bytes()),
+                describe(&e)
+            )
+        })?;
+    }
+    let placed = place(&fs, &entry, &target, rename).map_err(|e| match e {
+        PlaceError::Exists(inner) => {
+            format!("{} already exists", escape(inner.as_os_str().as_bytes()))
+        }
+        PlaceError::NoFreeName => format!(
+            "no free name for {} ({shown})",
+            escape(target.as_os_str().as_bytes())
+        ),
+        PlaceError::Io(e) if e.kind() == io::ErrorKind::NotFound => {
+            if fs::symlink_metadata(&entry.path).is_err() {
+                format!("no such entry ({shown})")
+            } else {
+                let parent = target.parent().unwrap_or(Path::new(""));
+                format!(
+                    "{} does not exist ({shown})",
+                    escape(parent.as_os_str().as_bytes())
+                )
+            }
+        }
+        PlaceError::Io(e) => format!("{} ({shown})", describe(&e)),
+    })?;
+    resolver.forget(&fs, &entry);
+    Ok(format!(
+        "restored {} -> {}",
+        escape(entry.name.as_bytes()),
+        escape(placed.as_os_str().as_bytes())
+    ))
+}
+
+/// `gallery/ORIGINAL`, relative to the filesystem root.
+fn original_target(entry: &Entry) -> Result<PathBuf, String> {
+    let original = entry.original_path.as_ref().map_err(|unknown| match unknown {
+        Unknown::PermissionDenied => "permission denied".to_string(),
+        Unknown::NoAttributes => "original path unknown (a symlink or special file has no trash attributes), use --to PATH".to_string(),
+        Unknown::Failed(reason) => format!("cannot read the original path: {reason}"),
+    })?;
+    safe_original(original).ok_or_else(|| format!("unusable original path {}", escape(original)))
+}
+
+/// `gallery/ORIGINAL` if ORIGINAL is a plain relative path (no `..`, not absolute, not empty).
+fn safe_original(original: &[u8]) -> Option<PathBuf> {
+    let path = Path::new(OsStr::from_bytes(original));
+    let plain = path.components().all(|c| matches!(c, Component::Normal(_)));
+    (plain && path.components().next().is_some()).then(|| Path::new("gallery").join(path))
+}
+
+/// The name an entry takes in a `--to` directory: its original file name, or the entry's.
+fn original_name(entry: &Entry) -> OsString {
+    entry
+        .original_path
+        .as_ref()
+        .ok()
+        .and_then(|p| Path::new(OsStr::from_bytes(p)).file_name())
+        .map_or_else(|| entry.name.clone(), OsStr::to_owned)
+}
+
+enum PlaceError {
+    Exists(PathBuf),
+    NoFreeName,
+    Io(io::Error),
+}
+
+/// Renames the entry to `target` (relative to the root), or with `rename`
+/// to the first free `(restored N)` name; returns where it went.
+fn place(
+    fs: &Galleryfs,
+    entry: &Entry,
+    target: &Path,
+    rename: bool,
+) -> Result<PathBuf, PlaceError> {
+    let name = target
+        .file_name()
+        .map(OsStr::to_owned)
+        .unwrap_or_else(|| entry.name.clone());
+    for attempt in 0..MAX_RENAME_ATTEMPTS {
+        let inner = if attempt == 0 {
+            target.to_path_buf()
+        } else {
+            target.with_file_name(restored_name(&name, attempt, entry.stat.kind == Kind::Dir))
+        };
+        let path = fs.root.join(&inner);
+        match fs::symlink_metadata(&path) {
+            Ok(_) if rename => continue,
+            Ok(_) => return Err(PlaceError::Exists(inner)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(PlaceError::Io(e)),
+        }
+        match syscalls::rename_noreplace(&entry.path, &path) {
+            Ok(()) => return Ok(inner),
+            // Created by someone else since the lstat.
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) && rename => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                return Err(PlaceError::Exists(inner));
+            }
+            // No RENAME_NOREPLACE here: the lstat above is the check, and a
+            // file that appears in between still goes to the trash, not away.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+                return fs::rename(&entry.path, &path)
+                    .map(|()| inner)
+                    .map_err(PlaceError::Io);
+            }
+            Err(e) => return Err(PlaceError::Io(e)),
+        }
+    }
+    Err(PlaceError::NoFreeName)
+}
+
+/// `cat.jpg` → `cat (restored).jpg` (n = 1), `cat (restored 2).jpg`, …
+/// Directories keep dots in their names. The result never exceeds 255 bytes:
+/// the stem is shortened, the suffix kept.
+pub(crate) fn restored_name(name: &OsStr, n: u32, is_dir: bool) -> OsString {
+    let bytes = name.as_bytes();
+    let marker = if n <= 1 {
+        " (restored)".to_string()
+    } else {
+        format!(" (restored {n})")
+    };
+    let split = if is_dir {
+        None
+    } else {
+        bytes
+            .iter()
+            .rposition(|&b| b == b'.')
+            .filter(|&i| i > 0 && i + 1 < bytes.len())
+    };
+    let (mut stem, mut ext) = match split {
+        Some(i) => (&bytes[..i], &bytes[i..]),
+        None => (bytes, &bytes[bytes.len()..]),
+    };
+    if marker.len() + ext.len() >= NAME_MAX {
+        (stem, ext) = (bytes, &bytes[bytes.len()..]);
+    }
+    let room = NAME_MAX.saturating_sub(marker.len() + ext.len());
+    let stem = shorten(stem, room);
+    OsString::from_vec([stem, marker.as_bytes(), ext].concat())
+}
+
+/// The first `max` bytes of `stem`, not cutting a UTF-8 character in two.
+fn shorten(stem: &[u8], max: usize) -> &[u8] {
+    if stem.len() <= max {
+        return stem;
+    }
+    let mut end = max;
+    while end > 0 && (stem[end] & 0b1100_0000) == 0b1000_0000 {
+        end -= 1;
+    }
+    &stem[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entries::tests::fake;
+
+    fn restored(name: &str, n: u32) -> String {
+        restored_name(OsStr::new(name), n, false)
+            .into_string()
+            .unwrap()
+    }
+
+    #[test]
+    fn restored_names_keep_the_extension() {
+        assert_eq!(restored("cat.jpg", 1), "cat (restored).jpg");
+        assert_eq!(restored("cat.jpg", 2), "cat (restored 2).jpg");
+        assert_eq!(restored("archive.tar.gz", 3), "archive.tar (restored 3).gz");
+    }
+
+    #[test]
+    fn names_without_an_extension() {
+        assert_eq!(restored("README", 1), "README (restored)");
+        assert_eq!(restored(".bashrc", 1), ".bashrc (restored)");
+        assert_eq!(restored("trailing.", 1), "trailing. (restored)");
+    }
+
+    #[test]
+    fn directories_keep_their_dots() {
+        let name = restored_name(OsStr::new("photos.2024"), 2, true);
+        assert_eq!(name, "photos.2024 (restored 2)");
+    }
+
+    #[test]
+    fn non_utf8_names_stay_bytes() {
+        let name = restored_name(OsStr::from_bytes(b"caf\xe9.jpg"), 1, false);
+        assert_eq!(name.as_bytes(), b"caf\xe9 (restored).jpg");
+    }
+
+    #[test]
+    fn long_names_are_shortened_to_255_bytes() {
+        let long = format!("{}.jpg", "a".repeat(251));
+        let name = restored(&long, 12);
+        assert_eq!(name.len(), 255);
+        assert!(name.ends_with("a (restored 12).jpg"), "{name}");
+        // Multi-byte characters are not cut in two.
+        let wide = format!("{}.jpg", "é".repeat(125));
+        let name = restored(&wide, 1);
+        assert!(name.len() <= 255);
+        assert!(name.ends_with("é (restored).jpg"), "{name}");
+    }
+
+    #[test]
+    fn an_overlong_extension_is_part_of_the_stem() {
+        let odd = format!("a.{}", "x".repeat(250));
+        let name = restored(&odd, 1);
+        assert_eq!(name.len(), 255);
+        assert!(name.ends_with(" (restored)"));
+    }
+
+    #[test]
+    fn original_paths_must_stay_inside_the_gallery() {
+        assert_eq!(
+            safe_original(b"albums/cat.jpg"),
+            Some(PathBuf::from("gallery/albums/cat.jpg"))
+        );
+        assert_eq!(safe_original(b"../etc/passwd"), None);
+        assert_eq!(safe_original(b"/etc/passwd"), None);
+        assert_eq!(safe_original(b"a/../../b"), None);
+        assert_eq!(safe_original(b""), None);
+    }
+
+    #[test]
+    fn unknown_original_paths_explain_themselves() {
+        let link = fake(b"link", None, None);
+        assert!(original_target(&link).unwrap_err().contains("use --to"));
+        let mut private = fake(b"secret", None, None);
+        private.original_path = Err(Unknown::PermissionDenied);
+        assert_eq!(original_target(&private).unwrap_err(), "permission denied");
+    }
+
+    #[test]
+    fn into_a_directory_uses_the_original_file_name() {
+        assert_eq!(
+            original_name(&fake(b"cat (2).jpg", Some("albums/cat.jpg"), None)),
+            "cat.jpg"
+        );
+        assert_eq!(original_name(&fake(b"link", None, None)), "link");
+    }
+}

@@ -1,0 +1,499 @@
+//! The trash catalog: one SQLite row per trash entry. SQLite only; no file I/O.
+//!
+//! Names and paths are BLOBs (Linux names are bytes); times are whole seconds
+//! since the epoch. Rows carry a `state` so that a move interrupted by a crash
+//! can be finished or rolled back at the next mount (see `trash`).
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+/// Schema migrations, indexed by `PRAGMA user_version`. Never edit or remove one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the entries table.
+    "CREATE TABLE entries (
+        id            INTEGER PRIMARY KEY,
+        name          BLOB NOT NULL UNIQUE,
+        original_path BLOB NOT NULL,
+        deleted_at    INTEGER NOT NULL,
+        kind          INTEGER NOT NULL,
+        uid           INTEGER NOT NULL,
+        size          INTEGER NOT NULL,
+        state         INTEGER NOT NULL DEFAULT 0,
+        prev_name     BLOB
+    );
+    CREATE INDEX entries_by_deleted_at ON entries(deleted_at);
+    CREATE INDEX entries_by_original_path ON entries(original_path, deleted_at);
+    CREATE INDEX entries_by_uid ON entries(uid, id);
+    CREATE INDEX entries_by_state ON entries(state) WHERE state != 0;",
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a statement waits for a lock held by another process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a row stands in the crash-safe protocol of `trash`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryState {
+    /// The row describes the backing file `trash/NAME`.
+    Settled = 0,
+    /// `trash/NAME` is a hard link to a gallery file that a rename is about to replace.
+    Linking = 1,
+    /// The entry is being renamed from `prev_name` to `name`.
+    Renaming = 2,
+}
+
+impl EntryState {
+    fn from_i64(v: i64) -> EntryState {
+        match v {
+            1 => EntryState::Linking,
+            2 => EntryState::Renaming,
+            _ => EntryState::Settled,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryRow {
+    pub id: i64,
+    pub name: Vec<u8>,
+    /// Relative to `gallery/`.
+    pub original_path: Vec<u8>,
+    /// Seconds since the epoch.
+    pub deleted_at: i64,
+    /// `S_IFMT` bits of the entry.
+    pub kind: u32,
+    pub uid: u32,
+    /// Bytes allocated, whole tree for a directory.
+    pub size: u64,
+    pub state: EntryState,
+    pub prev_name: Option<Vec<u8>>,
+}
+
+/// What a new row records.
+pub struct NewEntry<'a> {
+    pub name: &'a [u8],
+    pub original_path: &'a [u8],
+    pub deleted_at: i64,
+    pub kind: u32,
+    pub uid: u32,
+    pub size: u64,
+    pub state: EntryState,
+}
+
+#[derive(Debug)]
+pub enum CatalogError {
+    /// The file is not an SQLite database, or fails `PRAGMA quick_check`.
+    Corrupt(String),
+    /// Written by a newer galleryfs.
+    TooNew(i64),
+    /// Another process holds the database locked.
+    Locked,
+    Sqlite(rusqlite::Error),
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatalogError::Corrupt(why) => write!(f, "is not a valid galleryfs database ({why})"),
+            CatalogError::TooNew(v) => write!(
+                f,
+                "was written by a newer galleryfs (schema version {v}, this galleryfs knows up to {SCHEMA_VERSION})"
+            ),
+            CatalogError::Locked => write!(f, "is locked by another process"),
+            CatalogError::Sqlite(e) => write!(f, "cannot be used: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+impl From<rusqlite::Error> for CatalogError {
+    fn from(e: rusqlite::Error) -> CatalogError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase)
+            | Some(rusqlite::ErrorCode::DatabaseCorrupt) => CatalogError::Corrupt(e.to_string()),
+            Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                CatalogError::Locked
+            }
+            _ => CatalogError::Sqlite(e),
+        }
+    }
+}
+
+pub struct Catalog {
+    conn: Connection,
+}
+
+const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name";
+
+fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
+    Ok(EntryRow {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        original_path: row.get(2)?,
+        deleted_at: row.get(3)?,
+        kind: row.get::<_, i64>(4)? as u32,
+        uid: row.get::<_, i64>(5)? as u32,
+        size: row.get::<_, i64>(6)? as u64,
+        state: EntryState::from_i64(row.get(7)?),
+        prev_name: row.get(8)?,
+    })
+}
+
+impl Catalog {
+    /// Opens (creating if missing) the catalog at `path`, checks it and brings
+    /// its schema up to date. Never recreates or overwrites an existing database.
+    pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(CatalogError::Corrupt(format!("quick_check: {check}")));
+        }
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(CatalogError::Corrupt(format!(
+                "journal_mode is {mode}, not wal"
+            )));
+        }
+        // NORMAL in WAL mode: a crash of galleryfs loses nothing; only a power
+        // failure can lose the last transactions, never corrupt the file.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut catalog = Catalog { conn };
+        catalog.migrate()?;
+        Ok(catalog)
+    }
+
+    fn migrate(&mut self) -> Result<(), CatalogError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(CatalogError::TooNew(version));
+        }
+        if version == 0 {
+            let tables: i64 = tx.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables != 0 {
+                return Err(CatalogError::Corrupt(
+                    "it holds tables but no galleryfs schema version".into(),
+                ));
+            }
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a new entry; `None` if the name is taken.
+    pub fn insert(&self, e: &NewEntry<'_>) -> rusqlite::Result<Option<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO entries (name, original_path, deleted_at, kind, uid, size, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let n = stmt.execute(params![
+            e.name,
+            e.original_path,
+            e.deleted_at,
+            e.kind as i64,
+            e.uid as i64,
+            e.size as i64,
+            e.state as i64
+        ])?;
+        Ok((n == 1).then(|| self.conn.last_insert_rowid()))
+    }
+
+    pub fn by_name(&self, name: &[u8]) -> rusqlite::Result<Option<EntryRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE name = ?1"))?;
+        stmt.query_row([name], row_to_entry).optional()
+    }
+
+    pub fn name_taken(&self, name: &[u8]) -> rusqlite::Result<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM entries WHERE name = ?1 OR prev_name = ?1")?;
+        stmt.exists([name])
+    }
+
+    pub fn delete(&self, id: i64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM entries WHERE id = ?1")?;
+        stmt.execute([id])?;
+        Ok(())
+    }
+
+    pub fn settle(&self, id: i64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE entries SET state = 0, prev_name = NULL WHERE id = ?1")?;
+        stmt.execute([id])?;
+        Ok(())
+    }
+
+    /// Marks entry `id` as being renamed to `new_name`; false if that name is taken.
+    pub fn begin_rename(&self, id: i64, new_name: &[u8]) -> rusqlite::Result<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE OR IGNORE entries SET prev_name = name, name = ?2, state = 2 WHERE id = ?1",
+        )?;
+        Ok(stmt.execute(params![id, new_name])? == 1)
+    }
+
+    /// Undoes `begin_rename`.
+    pub fn revert_rename(&self, id: i64) -> rusqlite::Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE entries SET name = prev_name, prev_name = NULL, state = 0
+             WHERE id = ?1 AND prev_name IS NOT NULL",
+        )?;
+        stmt.execute([id])?;
+        Ok(())
+    }
+
+    /// Up to `limit` settled rows with `id > after_id`, in id order.
+    pub fn page(&self, after_id: i64, limit: usize) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM entries WHERE id > ?1 AND state = 0 ORDER BY id LIMIT ?2"
+        ))?;
+        stmt.query_map(params![after_id, limit as i64], row_to_entry)?
+            .collect()
+    }
+
+    /// Up to `limit` rows deleted at or before `cutoff`, oldest first.
+    pub fn expired(&self, cutoff: i64, limit: usize) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM entries WHERE deleted_at <= ?1 AND state = 0
+             ORDER BY deleted_at, id LIMIT ?2"
+        ))?;
+        stmt.query_map(params![cutoff, limit as i64], row_to_entry)?
+            .collect()
+    }
+
+    /// Rows left mid-protocol by a crash.
+    pub fn unsettled(&self) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE state != 0"))?;
+        stmt.query_map([], row_to_entry)?.collect()
+    }
+
+    /// Every row, for reconciliation at mount.
+    pub fn all(&self) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM entries"))?;
+        stmt.query_map([], row_to_entry)?.collect()
+    }
+
+    /// Number of settled entries not deleted before `cutoff`, capped at `cap`.
+    pub fn count_live(&self, cutoff: i64, cap: u64) -> rusqlite::Result<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM entries WHERE state = 0 AND deleted_at > ?1 LIMIT ?2)",
+        )?;
+        stmt.query_row(params![cutoff, cap as i64], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+    }
+
+    pub fn total_size(&self) -> rusqlite::Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT coalesce(sum(size), 0) FROM entries")?;
+        stmt.query_row([], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+    }
+
+    /// Runs `f` inside one transaction (for reconciliation's many small changes).
+    pub fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Catalog) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Moves the WAL into the main file; called at unmount.
+    pub fn checkpoint(&self) -> rusqlite::Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    }
+
+    pub fn integrity_check(&self) -> rusqlite::Result<String> {
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_entry<'a>(name: &'a [u8], path: &'a [u8], at: i64) -> NewEntry<'a> {
+        NewEntry {
+            name,
+            original_path: path,
+            deleted_at: at,
+            kind: libc::S_IFREG,
+            uid: 1000,
+            size: 4096,
+            state: EntryState::Settled,
+        }
+    }
+
+    fn open_temp() -> (tempfile::TempDir, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::open(&dir.path().join("galleryfs.db")).unwrap();
+        (dir, cat)
+    }
+
+    #[test]
+    fn insert_and_find_by_name_with_non_utf8_bytes() {
+        let (_d, cat) = open_temp();
+        let id = cat
+            .insert(&new_entry(b"caf\xe9.jpg", b"a/caf\xe9.jpg", 100))
+            .unwrap()
+            .unwrap();
+        let row = cat.by_name(b"caf\xe9.jpg").unwrap().unwrap();
+        assert_eq!(row.id, id);
+        assert_eq!(row.original_path, b"a/caf\xe9.jpg");
+        assert_eq!(row.deleted_at, 100);
+        assert_eq!(row.state, EntryState::Settled);
+        assert!(cat.name_taken(b"caf\xe9.jpg").unwrap());
+        assert!(!cat.name_taken(b"cafe.jpg").unwrap());
+    }
+
+    #[test]
+    fn a_taken_name_is_refused() {
+        let (_d, cat) = open_temp();
+        assert!(cat.insert(&new_entry(b"x", b"x", 1)).unwrap().is_some());
+        assert_eq!(cat.insert(&new_entry(b"x", b"y", 2)).unwrap(), None);
+        assert_eq!(cat.by_name(b"x").unwrap().unwrap().original_path, b"x");
+    }
+
+    #[test]
+    fn rename_can_be_reverted_and_reserves_both_names() {
+        let (_d, cat) = open_temp();
+        let id = cat.insert(&new_entry(b"a", b"a", 1)).unwrap().unwrap();
+        cat.insert(&new_entry(b"taken", b"t", 1)).unwrap().unwrap();
+        assert!(!cat.begin_rename(id, b"taken").unwrap());
+        assert!(cat.begin_rename(id, b"b").unwrap());
+        assert!(
+            cat.name_taken(b"a").unwrap(),
+            "the old name stays reserved mid-rename"
+        );
+        assert_eq!(cat.unsettled().unwrap().len(), 1);
+        cat.revert_rename(id).unwrap();
+        assert!(cat.by_name(b"a").unwrap().is_some());
+        assert!(cat.by_name(b"b").unwrap().is_none());
+        assert!(cat.begin_rename(id, b"b").unwrap());
+        cat.settle(id).unwrap();
+        assert!(!cat.name_taken(b"a").unwrap());
+        assert!(cat.unsettled().unwrap().is_empty());
+    }
+
+    #[test]
+    fn expired_lists_oldest_first_and_page_skips_unsettled() {
+        let (_d, cat) = open_temp();
+        cat.insert(&new_entry(b"new", b"n", 300)).unwrap();
+        cat.insert(&new_entry(b"old", b"o", 100)).unwrap();
+        let mut linking = new_entry(b"link", b"l", 50);
+        linking.state = EntryState::Linking;
+        cat.insert(&linking).unwrap();
+        let expired: Vec<_> = cat
+            .expired(200, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(expired, vec![b"old".to_vec()]);
+        let page: Vec<_> = cat
+            .page(0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(page, vec![b"new".to_vec(), b"old".to_vec()]);
+        let first = cat.page(0, 1).unwrap()[0].id;
+        assert_eq!(cat.page(first, 10).unwrap().len(), 1);
+        assert_eq!(cat.count_live(150, 100).unwrap(), 1);
+        assert_eq!(cat.total_size().unwrap(), 3 * 4096);
+    }
+
+    #[test]
+    fn reopening_keeps_rows_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("galleryfs.db");
+        Catalog::open(&path)
+            .unwrap()
+            .insert(&new_entry(b"x", b"x", 1))
+            .unwrap();
+        let cat = Catalog::open(&path).unwrap();
+        assert!(cat.by_name(b"x").unwrap().is_some());
+        assert_eq!(cat.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn garbage_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("galleryfs.db");
+        let garbage =
+            b"this is not sqlite, just some bytes that happen to be here.....".repeat(100);
+        std::fs::write(&path, &garbage).unwrap();
+        assert!(matches!(
+            Catalog::open(&path),
+            Err(CatalogError::Corrupt(_))
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), garbage);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("galleryfs.db");
+        drop(Catalog::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(
+            Catalog::open(&path),
+            Err(CatalogError::TooNew(99))
+        ));
+    }
+
+    #[test]
+    fn a_foreign_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("galleryfs.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE photos(x)").unwrap();
+        drop(conn);
+        assert!(matches!(
+            Catalog::open(&path),
+            Err(CatalogError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,1188 @@
+//! What each operation means in the mount root, in `gallery/` and in `.trash/`.
+//! This is the filesystem core: it knows nothing about FUSE (see `fuse` for
+//! the adapter) and reaches STORAGE only through `backing`, `inodes` and `trash`.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::backing::{self, Stat};
+use crate::error::{FsError, FsResult};
+use crate::inodes::{GALLERY, NodeId, NodeTable, Place, ROOT, TRASH};
+use crate::trash::{self, Trash};
+
+/// How long the kernel may cache names and attributes in the gallery. Only
+/// galleryfs changes STORAGE, and it tells the kernel when it does so behind
+/// the kernel's back, so this can be long.
+pub const TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Extended attributes synthesized on trash entries.
+pub const XATTR_PREFIX: &str = "user.trash.";
+pub const XATTR_ORIGINAL_PATH: &str = "user.trash.original_path";
+pub const XATTR_DELETED_AT: &str = "user.trash.deleted_at";
+pub const XATTR_EXPIRES_AT: &str = "user.trash.expires_at";
+pub const XATTR_DAYS_LEFT: &str = "user.trash.days_left";
+const TRASH_XATTRS: [&str; 4] = [
+    XATTR_ORIGINAL_PATH,
+    XATTR_DELETED_AT,
+    XATTR_EXPIRES_AT,
+    XATTR_DAYS_LEFT,
+];
+
+/// Attributes of a file as the kernel sees them.
+#[derive(Clone, Copy, Debug)]
+pub struct Attr {
+    pub ino: u64,
+    pub size: u64,
+    pub blocks: u64,
+    pub atime: SystemTime,
+    pub mtime: SystemTime,
+    pub ctime: SystemTime,
+    /// `S_IFMT` bits.
+    pub kind: u32,
+    /// Permission bits, including setuid/setgid/sticky.
+    pub perm: u16,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u32,
+    pub blksize: u32,
+}
+
+fn system_time(secs: i64, nsecs: i64) -> SystemTime {
+    if secs >= 0 {
+        UNIX_EPOCH + Duration::new(secs as u64, nsecs as u32)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()) + Duration::from_nanos(nsecs as u64)
+    }
+}
+
+impl Attr {
+    pub fn from_stat(st: &Stat) -> Attr {
+        Attr {
+            ino: st.st_ino,
+            size: st.st_size as u64,
+            blocks: st.st_blocks as u64,
+            atime: system_time(st.st_atime, st.st_atime_nsec),
+            mtime: system_time(st.st_mtime, st.st_mtime_nsec),
+            ctime: system_time(st.st_ctime, st.st_ctime_nsec),
+            kind: st.st_mode & libc::S_IFMT,
+            perm: (st.st_mode & 0o7777) as u16,
+            nlink: st.st_nlink as u32,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            rdev: st.st_rdev as u32,
+            blksize: st.st_blksize as u32,
+        }
+    }
+}
+
+/// A name the kernel may cache, with its node and attributes.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub node: NodeId,
+    pub attr: Attr,
+    pub ttl: Duration,
+}
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// One name of a directory listing; `offset` is the cookie of the next one.
+#[derive(Clone, Debug)]
+pub struct DirItem {
+    pub name: OsString,
+    pub offset: u64,
+    pub ino: u64,
+    pub kind: u32,
+}
+
+/// Changes to tell the kernel about, because it did not make them itself.
+#[derive(Clone, Debug)]
+pub enum Invalidation {
+    /// Attributes or listing of a node changed.
+    Inode(NodeId),
+    /// A name appeared or disappeared in `parent`.
+    Entry(NodeId, OsString),
+    /// `parent/name`, node `child`, was deleted.
+    Delete(NodeId, NodeId, OsString),
+}
+
+/// Sends invalidations to the kernel (implemented by the FUSE adapter).
+pub trait Invalidator: Send + Sync {
+    fn invalidate(&self, what: Invalidation);
+}
+
+/// Changes requested by setattr.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<TimeSpec>,
+    pub mtime: Option<TimeSpec>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum TimeSpec {
+    Now,
+    At(SystemTime),
+}
+
+impl TimeSpec {
+    fn timespec(spec: Option<TimeSpec>) -> libc::timespec {
+        match spec {
+            None => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            },
+            Some(TimeSpec::Now) => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_NOW,
+            },
+            Some(TimeSpec::At(t)) => match t.duration_since(UNIX_EPOCH) {
+                Ok(d) => libc::timespec {
+                    tv_sec: d.as_secs() as libc::time_t,
+                    tv_nsec: d.subsec_nanos() as libc::c_long,
+                },
+                Err(e) => {
+                    let d = e.duration();
+                    let (mut secs, mut nanos) = (-(d.as_secs() as i64), -(d.subsec_nanos() as i64));
+                    if nanos < 0 {
+                        secs -= 1;
+                        nanos += 1_000_000_000;
+                    }
+                    libc::timespec {
+                        tv_sec: secs as libc::time_t,
+                        tv_nsec: nanos as libc::c_long,
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// A directory listing taken at opendir, served by offset.
+type Snapshot = Arc<Vec<DirItem>>;
+
+/// Settings fixed at mount.
+pub struct Options {
+    pub read_only: bool,
+}
+
+pub struct GalleryFs {
+    nodes: NodeTable,
+    trash: Trash,
+    storage_fd: OwnedFd,
+    files: Mutex<HashMap<u64, Arc<File>>>,
+    dirs: Mutex<HashMap<u64, Snapshot>>,
+    next_handle: AtomicU64,
+    invalidator: OnceLock<Box<dyn Invalidator>>,
+    /// Whether galleryfs may give new files to their creator (it runs as root).
+    can_chown: bool,
+    mounted_at: SystemTime,
+    options: Options,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn rfc3339(secs: i64) -> String {
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn join_path(dir: &[u8], name: &OsStr) -> Vec<u8> {
+    if dir.is_empty() {
+        name.as_bytes().to_vec()
+    } else {
+        [dir, b"/", name.as_bytes()].concat()
+    }
+}
+
+impl GalleryFs {
+    pub fn new(nodes: NodeTable, trash: Trash, storage_fd: OwnedFd, options: Options) -> GalleryFs {
+        GalleryFs {
+            nodes,
+            trash,
+            storage_fd,
+            files: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::new()),
+            next_handle: AtomicU64::new(1),
+            invalidator: OnceLock::new(),
+            can_chown: backing::geteuid() == 0,
+            mounted_at: SystemTime::now(),
+            options,
+        }
+    }
+
+    pub fn set_invalidator(&self, invalidator: Box<dyn Invalidator>) {
+        if self.invalidator.set(invalidator).is_err() {
+            log::warn!("invalidator set twice");
+        }
+    }
+
+    fn invalidate(&self, what: Invalidation) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.invalidate(what);
+        }
+    }
+
+    pub fn trash(&self) -> &Trash {
+        &self.trash
+    }
+
+    pub fn nodes(&self) -> &NodeTable {
+        &self.nodes
+    }
+
+    // ---- attributes ------------------------------------------------------
+
+    fn root_attr(&self) -> Attr {
+        Attr {
+            ino: ROOT,
+            size: 4096,
+            blocks: 8,
+            atime: self.mounted_at,
+            mtime: self.mounted_at,
+            ctime: self.mounted_at,
+            kind: libc::S_IFDIR,
+            perm: 0o755,
+            nlink: 4,
+            uid: backing::geteuid(),
+            gid: 0,
+            rdev: 0,
+            blksize: 4096,
+        }
+    }
+
+    fn attr_of(&self, node: NodeId, st: &Stat) -> Attr {
+        let mut attr = Attr::from_stat(st);
+        // fuser sends the node number as st_ino; see `inodes`.
+        attr.ino = node;
+        if node == TRASH {
+            // Sticky and world-writable like /tmp: everyone may trash and
+            // restore, but only their own entries.
+            attr.perm = 0o1777;
+            attr.uid = 0;
+            attr.gid = 0;
+        }
+        attr
+    }
+
+    /// The entry the node belongs to if it is in the trash, with its expiry.
+    fn owning_entry(&self, node: NodeId) -> FsResult<Option<trash::Entry>> {
+        let path = self.nodes.relative_path(node)?;
+        let top = path.split(|&b| b == b'/').next().unwrap_or_default();
+        self.trash.lookup(top)
+    }
+
+    /// How long the kernel may cache a node at `place`: never past its entry's expiry.
+    fn ttl_for(&self, place: Place, node: NodeId) -> FsResult<Duration> {
+        match place {
+            Place::TrashEntry | Place::InTrash => {
+                let entry = self.owning_entry(node)?.ok_or(FsError::ENOENT)?;
+                let left = (entry.expires_at - trash::now_secs()).max(0) as u64;
+                Ok(TTL.min(Duration::from_secs(left)))
+            }
+            Place::Root | Place::TrashRoot => Ok(Duration::from_secs(1)),
+            _ => Ok(TTL),
+        }
+    }
+
+    fn entry_for(&self, parent: NodeId, name: &OsStr, st: &Stat) -> FsResult<Entry> {
+        let node = self.nodes.remember(parent, name, st);
+        let place = self.nodes.place(node)?;
+        let ttl = match self.ttl_for(place, node) {
+            Ok(ttl) => ttl,
+            Err(e) => {
+                self.nodes.forget(node, 1);
+                return Err(e);
+            }
+        };
+        Ok(Entry {
+            node,
+            attr: self.attr_of(node, st),
+            ttl,
+        })
+    }
+
+    fn fixed_entry(&self, node: NodeId) -> FsResult<Entry> {
+        let st = backing::fstat(self.nodes.dir_fd(node)?.as_fd())?;
+        Ok(Entry {
+            node,
+            attr: self.attr_of(node, &st),
+            ttl: Duration::from_secs(1),
+        })
+    }
+
+    pub fn lookup(&self, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+        let place = self.nodes.place(parent)?.of_children();
+        match (parent, place) {
+            (ROOT, _) => match name.as_bytes() {
+                b"gallery" => self.fixed_entry(GALLERY),
+                b".trash" => self.fixed_entry(TRASH),
+                _ => Err(FsError::ENOENT),
+            },
+            (TRASH, _) => {
+                if self.trash.lookup(name.as_bytes())?.is_none() {
+                    return Err(FsError::ENOENT);
+                }
+                let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
+                self.entry_for(TRASH, name, &st)
+            }
+            (_, place) => {
+                if place == Place::InTrash && self.owning_entry(parent)?.is_none() {
+                    return Err(FsError::ENOENT);
+                }
+                let dir = self.nodes.dir_fd(parent)?;
+                let st = backing::fstatat(dir.as_fd(), name)?;
+                self.entry_for(parent, name, &st)
+            }
+        }
+    }
+
+    pub fn forget(&self, node: NodeId, n: u64) {
+        self.nodes.forget(node, n);
+    }
+
+    fn file(&self, fh: u64) -> FsResult<Arc<File>> {
+        lock(&self.files).get(&fh).cloned().ok_or(FsError::EBADF)
+    }
+
+    pub fn getattr(&self, node: NodeId, fh: Option<u64>) -> FsResult<(Attr, Duration)> {
+        if node == ROOT {
+            return Ok((self.root_attr(), Duration::from_secs(1)));
+        }
+        let st = match fh.and_then(|fh| lock(&self.files).get(&fh).cloned()) {
+            Some(file) => backing::fstat(file.as_fd())?,
+            None => self.nodes.stat(node)?,
+        };
+        let place = self.nodes.place(node)?;
+        let ttl = self.ttl_for(place, node).unwrap_or(Duration::ZERO);
+        Ok((self.attr_of(node, &st), ttl))
+    }
+
+    /// Refuses changes anywhere but in the gallery.
+    fn writable(&self, node: NodeId) -> FsResult<Place> {
+        match self.nodes.place(node)? {
+            Place::Root | Place::TrashRoot => Err(FsError::EPERM),
+            Place::TrashEntry | Place::InTrash => Err(FsError::EROFS),
+            place => Ok(place),
+        }
+    }
+
+    /// A directory in which names may be created: the gallery only.
+    fn writable_dir(&self, parent: NodeId) -> FsResult<()> {
+        match self.nodes.place(parent)?.of_children() {
+            Place::Gallery => Ok(()),
+            Place::Root => Err(FsError::EPERM),
+            _ => Err(FsError::EROFS),
+        }
+    }
+
+    pub fn setattr(&self, node: NodeId, set: SetAttr, fh: Option<u64>) -> FsResult<Attr> {
+        self.writable(node)?;
+        if let Some(size) = set.size {
+            match fh.and_then(|fh| lock(&self.files).get(&fh).cloned()) {
+                Some(file) => backing::ftruncate(file.as_fd(), size)?,
+                None => {
+                    let (fd, _) = self
+                        .nodes
+                        .open_file(node, libc::O_WRONLY | libc::O_NONBLOCK)?;
+                    backing::ftruncate(fd.as_fd(), size)?;
+                }
+            }
+        }
+        let (fd, _) = self.nodes.path_fd(node)?;
+        if set.uid.is_some() || set.gid.is_some() {
+            backing::fchown_fd(fd.as_fd(), set.uid, set.gid)?;
+        }
+        if let Some(mode) = set.mode {
+            backing::fchmod_fd(fd.as_fd(), mode & 0o7777)?;
+        }
+        if set.atime.is_some() || set.mtime.is_some() {
+            let times = [TimeSpec::timespec(set.atime), TimeSpec::timespec(set.mtime)];
+            backing::futimens_fd(fd.as_fd(), &times)?;
+        }
+        Ok(self.attr_of(node, &backing::fstat(fd.as_fd())?))
+    }
+
+    pub fn readlink(&self, node: NodeId) -> FsResult<Vec<u8>> {
+        let (fd, _) = self.nodes.path_fd(node)?;
+        backing::readlinkat(fd.as_fd(), OsStr::new(""))
+    }
+
+    // ---- creating names --------------------------------------------------
+
+    /// Gives a name galleryfs just created to the caller, as the kernel would
+    /// have: owner = caller, group = caller's unless the directory is setgid.
+    fn give_to_caller(
+        &self,
+        dir: &OwnedFd,
+        name: &OsStr,
+        caller: Caller,
+        mode: u32,
+    ) -> FsResult<()> {
+        if !self.can_chown {
+            return Ok(());
+        }
+        let dir_st = backing::fstat(dir.as_fd())?;
+        let gid = (dir_st.st_mode & libc::S_ISGID == 0).then_some(caller.gid);
+        backing::fchownat(dir.as_fd(), name, Some(caller.uid), gid)?;
+        if mode & (libc::S_ISUID | libc::S_ISGID) != 0 && mode & libc::S_IFMT != libc::S_IFLNK {
+            // chown cleared the set-id bits the caller asked for.
+            let fd = backing::open_path(dir.as_fd(), name)?;
+            backing::fchmod_fd(fd.as_fd(), mode & 0o7777)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `make` to create `parent/name`, then hands it to the caller; on a
+    /// failure after creation the new name is removed again.
+    fn create_node(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        caller: Caller,
+        mode: u32,
+        make: impl FnOnce(&OwnedFd) -> FsResult<()>,
+    ) -> FsResult<Entry> {
+        self.writable_dir(parent)?;
+        let dir = self.nodes.dir_fd(parent)?;
+        make(&dir)?;
+        let finish = || -> FsResult<Entry> {
+            self.give_to_caller(&dir, name, caller, mode)?;
+            let st = backing::fstatat(dir.as_fd(), name)?;
+            self.entry_for(parent, name, &st)
+        };
+        finish().inspect_err(|_| {
+            let _ = backing::unlinkat(dir.as_fd(), name, mode & libc::S_IFMT == libc::S_IFDIR);
+        })
+    }
+
+    pub fn mkdir(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        mode: u32,
+        caller: Caller,
+    ) -> FsResult<Entry> {
+        self.create_node(parent, name, caller, mode | libc::S_IFDIR, |dir| {
+            backing::mkdirat(dir.as_fd(), name, mode & 0o7777)
+        })
+    }
+
+    pub fn mknod(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        mode: u32,
+        rdev: u32,
+        caller: Caller,
+    ) -> FsResult<Entry> {
+        self.create_node(parent, name, caller, mode, |dir| {
+            backing::mknodat(dir.as_fd(), name, mode, rdev as u64)
+        })
+    }
+
+    pub fn symlink(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        target: &OsStr,
+        caller: Caller,
+    ) -> FsResult<Entry> {
+        self.create_node(parent, name, caller, libc::S_IFLNK, |dir| {
+            backing::symlinkat(target, dir.as_fd(), name)
+        })
+    }
+
+    pub fn create(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        mode: u32,
+        flags: i32,
+        caller: Caller,
+    ) -> FsResult<(Entry, u64)> {
+        let flags = Self::backing_open_flags(flags) | libc::O_CREAT | libc::O_EXCL;
+        let mut opened = None;
+        let entry = self.create_node(parent, name, caller, mode | libc::S_IFREG, |dir| {
+            opened = Some(backing::openat(dir.as_fd(), name, flags, mode & 0o7777)?);
+            Ok(())
+        })?;
+        let fd = opened.ok_or(FsError::EIO)?;
+        Ok((entry, self.add_file(File::from(fd))))
+    }
+
+    pub fn link(&self, node: NodeId, new_parent: NodeId, new_name: &OsStr) -> FsResult<Entry> {
+        match self.nodes.place(node)? {
+            Place::Gallery => {}
+            Place::TrashEntry | Place::InTrash => return Err(FsError::EPERM),
+            _ => return Err(FsError::EPERM),
+        }
+        self.writable_dir(new_parent)?;
+        let (src_parent, src_name) = self.nodes.link(node)?;
+        let src_dir = self.nodes.dir_fd(src_parent)?;
+        let key = self.nodes.key(node)?;
+        let st = backing::fstatat(src_dir.as_fd(), &src_name)?;
+        if crate::inodes::BackingKey::of(&st) != key {
+            return Err(FsError::ESTALE);
+        }
+        let dst_dir = self.nodes.dir_fd(new_parent)?;
+        backing::linkat(src_dir.as_fd(), &src_name, dst_dir.as_fd(), new_name)?;
+        let st = backing::fstatat(dst_dir.as_fd(), new_name)?;
+        self.entry_for(new_parent, new_name, &st)
+    }
+
+    // ---- removing names --------------------------------------------------
+
+    fn original_path(&self, parent: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
+        let dir = if parent == GALLERY {
+            Vec::new()
+        } else {
+            self.nodes.relative_path(parent)?
+        };
+        Ok(join_path(&dir, name))
+    }
+
+    /// Checks that a name in `.trash/` or below is a live entry's.
+    fn live_in_trash(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        let live = if parent == TRASH {
+            self.trash.lookup(name.as_bytes())?.is_some()
+        } else {
+            self.owning_entry(parent)?.is_some()
+        };
+        if live { Ok(()) } else { Err(FsError::ENOENT) }
+    }
+
+    pub fn unlink(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        let place = self.nodes.place(parent)?.of_children();
+        match place {
+            Place::Root => Err(FsError::EPERM),
+            Place::Gallery => {
+                let dir = self.nodes.dir_fd(parent)?;
+                let st = backing::fstatat(dir.as_fd(), name)?;
+                if backing::is_dir(&st) {
+                    return Err(FsError::EISDIR);
+                }
+                if st.st_nlink > 1 {
+                    // Another name keeps the data: a plain unlink loses nothing.
+                    backing::unlinkat(dir.as_fd(), name, false)?;
+                    self.nodes.unlinked(parent, name);
+                    return Ok(());
+                }
+                let original = self.original_path(parent, name)?;
+                let entry = self.trash.put(dir.as_fd(), name, &original, &st)?;
+                self.nodes
+                    .moved(parent, name, TRASH, OsStr::from_bytes(&entry));
+                self.trash_changed();
+                Ok(())
+            }
+            Place::TrashEntry => {
+                self.live_in_trash(parent, name)?;
+                let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
+                if backing::is_dir(&st) {
+                    return Err(FsError::EISDIR);
+                }
+                self.trash.purge(name.as_bytes(), false)?;
+                self.forget_name(parent, name, &st);
+                Ok(())
+            }
+            _ => {
+                self.live_in_trash(parent, name)?;
+                let dir = self.nodes.dir_fd(parent)?;
+                let st = backing::fstatat(dir.as_fd(), name)?;
+                backing::unlinkat(dir.as_fd(), name, false)?;
+                self.forget_name(parent, name, &st);
+                Ok(())
+            }
+        }
+    }
+
+    /// `parent/name` (last stat `st`) was removed for real.
+    fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat) {
+        if st.st_nlink <= 1 || backing::is_dir(st) {
+            self.nodes.destroyed(parent, name);
+        } else {
+            self.nodes.unlinked(parent, name);
+        }
+    }
+
+    pub fn rmdir(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        let place = self.nodes.place(parent)?.of_children();
+        let dir = match place {
+            Place::Root => return Err(FsError::EPERM),
+            Place::TrashEntry => {
+                self.live_in_trash(parent, name)?;
+                let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
+                if !backing::is_dir(&st) {
+                    return Err(FsError::ENOTDIR);
+                }
+                self.trash.purge(name.as_bytes(), false)?;
+                self.nodes.destroyed(parent, name);
+                return Ok(());
+            }
+            Place::InTrash => {
+                self.live_in_trash(parent, name)?;
+                self.nodes.dir_fd(parent)?
+            }
+            _ => self.nodes.dir_fd(parent)?,
+        };
+        backing::unlinkat(dir.as_fd(), name, true)?;
+        self.nodes.destroyed(parent, name);
+        Ok(())
+    }
+
+    /// Something entered or left `.trash/` without the kernel seeing it there.
+    fn trash_changed(&self) {
+        self.invalidate(Invalidation::Inode(TRASH));
+    }
+
+    // ---- rename ----------------------------------------------------------
+
+    pub fn rename(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        new_parent: NodeId,
+        new_name: &OsStr,
+        flags: u32,
+    ) -> FsResult<()> {
+        if flags & libc::RENAME_WHITEOUT != 0 {
+            return Err(FsError::EINVAL);
+        }
+        let from = self.nodes.place(parent)?.of_children();
+        let to = self.nodes.place(new_parent)?.of_children();
+        let exchange = flags & libc::RENAME_EXCHANGE != 0;
+        match (from, to) {
+            (Place::Root, _) | (_, Place::Root) => Err(FsError::EPERM),
+            (Place::Gallery, Place::Gallery) => {
+                let src = self.nodes.dir_fd(parent)?;
+                self.rename_into_gallery(new_parent, new_name, flags, |dst| {
+                    backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                })?;
+                self.moved(parent, name, new_parent, new_name, exchange);
+                Ok(())
+            }
+            (Place::Gallery, Place::TrashEntry) => {
+                if exchange {
+                    return Err(FsError::EINVAL);
+                }
+                let src = self.nodes.dir_fd(parent)?;
+                let st = backing::fstatat(src.as_fd(), name)?;
+                let original = self.original_path(parent, name)?;
+                self.trash
+                    .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)?;
+                self.nodes.moved(parent, name, TRASH, new_name);
+                self.trash_changed();
+                Ok(())
+            }
+            (Place::TrashEntry, Place::Gallery) => {
+                if exchange {
+                    return Err(FsError::EINVAL);
+                }
+                self.live_in_trash(parent, name)?;
+                self.rename_into_gallery(new_parent, new_name, flags, |dst| {
+                    self.trash
+                        .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
+                })?;
+                self.nodes.moved(parent, name, new_parent, new_name);
+                self.trash_changed();
+                Ok(())
+            }
+            (Place::TrashEntry, Place::TrashEntry) => {
+                if exchange {
+                    return Err(FsError::EINVAL);
+                }
+                self.live_in_trash(parent, name)?;
+                if name == new_name {
+                    return Ok(());
+                }
+                self.trash.rename(name.as_bytes(), new_name.as_bytes())?;
+                self.nodes.moved(parent, name, new_parent, new_name);
+                Ok(())
+            }
+            (Place::InTrash, Place::Gallery) => {
+                // Taking one piece out of a trashed directory: a partial restore.
+                if exchange {
+                    return Err(FsError::EINVAL);
+                }
+                self.live_in_trash(parent, name)?;
+                let src = self.nodes.dir_fd(parent)?;
+                self.rename_into_gallery(new_parent, new_name, flags, |dst| {
+                    backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                })?;
+                self.nodes.moved(parent, name, new_parent, new_name);
+                Ok(())
+            }
+            _ => Err(FsError::EROFS),
+        }
+    }
+
+    fn moved(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        new_parent: NodeId,
+        new_name: &OsStr,
+        exchange: bool,
+    ) {
+        if exchange {
+            self.nodes.exchanged(parent, name, new_parent, new_name);
+        } else {
+            self.nodes.moved(parent, name, new_parent, new_name);
+        }
+    }
+
+    /// Runs `rename`, which puts something at `new_parent/new_name` in the
+    /// gallery. A file it replaces, unless other hard links keep its data, is
+    /// first linked into the trash, so the rename stays atomic for readers and
+    /// the file becomes a trash entry exactly when the rename succeeds.
+    fn rename_into_gallery(
+        &self,
+        new_parent: NodeId,
+        new_name: &OsStr,
+        flags: u32,
+        rename: impl FnOnce(&OwnedFd) -> FsResult<()>,
+    ) -> FsResult<()> {
+        let dst = self.nodes.dir_fd(new_parent)?;
+        let replaces = flags & (libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE) == 0;
+        let victim = if replaces {
+            match backing::fstatat(dst.as_fd(), new_name) {
+                Ok(st) if !backing::is_dir(&st) && st.st_nlink == 1 => Some(st),
+                Ok(_) => None,
+                Err(FsError::ENOENT) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let Some(victim) = victim else {
+            return rename(&dst);
+        };
+        let original = self.original_path(new_parent, new_name)?;
+        let stash = match self.trash.stash(dst.as_fd(), new_name, &original, &victim) {
+            Ok(stash) => stash,
+            // No hard links on this filesystem (or too many): move it aside instead.
+            Err(FsError::EPERM) | Err(FsError::EMLINK) => {
+                return self
+                    .rename_after_put(new_parent, new_name, &dst, &original, &victim, rename);
+            }
+            Err(e) => return Err(e),
+        };
+        match rename(&dst) {
+            Ok(()) => {
+                let entry = self.trash.settle(stash)?;
+                self.nodes
+                    .moved(new_parent, new_name, TRASH, OsStr::from_bytes(&entry));
+                self.trash_changed();
+                Ok(())
+            }
+            Err(e) => {
+                self.trash.unstash(stash)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Fallback of `rename_into_gallery` where hard links are impossible: the
+    /// replaced file goes to the trash first and comes back if the rename fails.
+    fn rename_after_put(
+        &self,
+        new_parent: NodeId,
+        new_name: &OsStr,
+        dst: &OwnedFd,
+        original: &[u8],
+        victim: &Stat,
+        rename: impl FnOnce(&OwnedFd) -> FsResult<()>,
+    ) -> FsResult<()> {
+        let entry = self.trash.put(dst.as_fd(), new_name, original, victim)?;
+        match rename(dst) {
+            Ok(()) => {
+                self.nodes
+                    .moved(new_parent, new_name, TRASH, OsStr::from_bytes(&entry));
+                self.trash_changed();
+                Ok(())
+            }
+            Err(e) => {
+                self.trash
+                    .take_out(&entry, dst.as_fd(), new_name, libc::RENAME_NOREPLACE)?;
+                Err(e)
+            }
+        }
+    }
+
+    // ---- open files ------------------------------------------------------
+
+    fn backing_open_flags(flags: i32) -> i32 {
+        // The kernel already created/checked the name and handles O_DIRECT itself.
+        flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_DIRECT)
+    }
+
+    fn add_file(&self, file: File) -> u64 {
+        let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
+        lock(&self.files).insert(fh, Arc::new(file));
+        fh
+    }
+
+    pub fn open(&self, node: NodeId, flags: i32) -> FsResult<u64> {
+        let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+        if writes && self.nodes.place(node)?.in_trash() {
+            return Err(FsError::EROFS);
+        }
+        let (fd, _) = self
+            .nodes
+            .open_file(node, Self::backing_open_flags(flags))?;
+        Ok(self.add_file(File::from(fd)))
+    }
+
+    pub fn read(&self, fh: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
+        let file = self.file(fh)?;
+        let mut buf = vec![0u8; size as usize];
+        let n = backing::pread_full(&file, &mut buf, offset)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        let file = self.file(fh)?;
+        backing::pwrite_all(&file, data, offset)?;
+        Ok(data.len() as u32)
+    }
+
+    pub fn release(&self, fh: u64) {
+        lock(&self.files).remove(&fh);
+    }
+
+    pub fn fsync(&self, fh: u64, datasync: bool) -> FsResult<()> {
+        backing::fsync(self.file(fh)?.as_fd(), datasync)
+    }
+
+    pub fn fallocate(&self, fh: u64, offset: u64, length: u64, mode: i32) -> FsResult<()> {
+        backing::fallocate(self.file(fh)?.as_fd(), mode, offset, length)
+    }
+
+    pub fn lseek(&self, fh: u64, offset: i64, whence: i32) -> FsResult<i64> {
+        backing::lseek(self.file(fh)?.as_fd(), offset, whence)
+    }
+
+    pub fn copy_file_range(
+        &self,
+        fh_in: u64,
+        offset_in: u64,
+        fh_out: u64,
+        offset_out: u64,
+        len: u64,
+    ) -> FsResult<u32> {
+        let (fin, fout) = (self.file(fh_in)?, self.file(fh_out)?);
+        let len = len.min(u32::MAX as u64 / 2);
+        let n = backing::copy_file_range(fin.as_fd(), offset_in, fout.as_fd(), offset_out, len)?;
+        Ok(n as u32)
+    }
+
+    // ---- directories -----------------------------------------------------
+
+    /// Opens a directory: gallery and trashed directories are listed once,
+    /// here, and served by offset; the root and `.trash` are listed on demand.
+    pub fn opendir(&self, node: NodeId) -> FsResult<u64> {
+        if node == ROOT || node == TRASH {
+            return Ok(0);
+        }
+        let fd = self.nodes.dir_fd(node)?;
+        let mut items = vec![
+            DirItem {
+                name: ".".into(),
+                offset: 1,
+                ino: node,
+                kind: libc::S_IFDIR,
+            },
+            DirItem {
+                name: "..".into(),
+                offset: 2,
+                ino: 0,
+                kind: libc::S_IFDIR,
+            },
+        ];
+        for (i, e) in backing::read_dir(fd.as_fd())?.into_iter().enumerate() {
+            let kind = match e.dtype {
+                libc::DT_UNKNOWN => backing::fstatat(fd.as_fd(), &e.name)
+                    .map_or(libc::S_IFREG, |st| backing::file_type(&st)),
+                dtype => dtype_to_kind(dtype),
+            };
+            let ino = self.nodes.id_of_ino(e.ino);
+            items.push(DirItem {
+                name: e.name,
+                offset: i as u64 + 3,
+                ino,
+                kind,
+            });
+        }
+        let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
+        lock(&self.dirs).insert(fh, Arc::new(items));
+        Ok(fh)
+    }
+
+    pub fn releasedir(&self, fh: u64) {
+        lock(&self.dirs).remove(&fh);
+    }
+
+    /// Up to a batch of names after `offset`; empty at the end.
+    pub fn readdir(&self, node: NodeId, fh: u64, offset: u64) -> FsResult<Vec<DirItem>> {
+        match node {
+            ROOT => {
+                let mut items = vec![
+                    DirItem {
+                        name: ".".into(),
+                        offset: 1,
+                        ino: ROOT,
+                        kind: libc::S_IFDIR,
+                    },
+                    DirItem {
+                        name: "..".into(),
+                        offset: 2,
+                        ino: ROOT,
+                        kind: libc::S_IFDIR,
+                    },
+                    DirItem {
+                        name: "gallery".into(),
+                        offset: 3,
+                        ino: GALLERY,
+                        kind: libc::S_IFDIR,
+                    },
+                ];
+                if self.trash.has_live_entries()? {
+                    items.push(DirItem {
+                        name: ".trash".into(),
+                        offset: 4,
+                        ino: TRASH,
+                        kind: libc::S_IFDIR,
+                    });
+                }
+                Ok(items.into_iter().skip(offset as usize).collect())
+            }
+            TRASH => self.read_trash(offset),
+            _ => {
+                let snapshot = lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)?;
+                const CHUNK: usize = 1024;
+                Ok(snapshot
+                    .iter()
+                    .skip(offset as usize)
+                    .take(CHUNK)
+                    .cloned()
+                    .collect())
+            }
+        }
+    }
+
+    /// `.trash/` listed from the catalog: offsets are row ids + 2 (after . and ..).
+    fn read_trash(&self, offset: u64) -> FsResult<Vec<DirItem>> {
+        let mut items = Vec::new();
+        if offset < 1 {
+            items.push(DirItem {
+                name: ".".into(),
+                offset: 1,
+                ino: TRASH,
+                kind: libc::S_IFDIR,
+            });
+        }
+        if offset < 2 {
+            items.push(DirItem {
+                name: "..".into(),
+                offset: 2,
+                ino: ROOT,
+                kind: libc::S_IFDIR,
+            });
+        }
+        let mut after = offset.saturating_sub(2) as i64;
+        loop {
+            let (entries, last) = self.trash.page(after)?;
+            let trash_fd = self.nodes.trash_fd();
+            for e in entries {
+                let name = OsString::from_vec(e.row.name);
+                // The file may have gone since the page was read: skip it.
+                let Ok(st) = backing::fstatat(trash_fd.as_fd(), &name) else {
+                    continue;
+                };
+                items.push(DirItem {
+                    name,
+                    offset: e.row.id as u64 + 2,
+                    ino: self.nodes.id_of(&st),
+                    kind: backing::file_type(&st),
+                });
+            }
+            match last {
+                Some(last) if items.is_empty() => after = last,
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The entry for one name of a readdirplus listing (a lookup reference).
+    pub fn readdirplus_entry(&self, parent: NodeId, item: &DirItem) -> FsResult<Entry> {
+        if item.name == "." || item.name == ".." {
+            // The kernel takes no reference for these; any attributes will do.
+            return Ok(Entry {
+                node: parent,
+                attr: self.root_attr(),
+                ttl: Duration::ZERO,
+            });
+        }
+        self.lookup(parent, &item.name)
+    }
+
+    // ---- extended attributes ---------------------------------------------
+
+    fn entry_xattr(&self, node: NodeId, name: &str) -> FsResult<Vec<u8>> {
+        let (_, entry_name) = self.nodes.link(node)?;
+        let entry = self
+            .trash
+            .lookup(entry_name.as_bytes())?
+            .ok_or(FsError::ENOENT)?;
+        Ok(match name {
+            XATTR_ORIGINAL_PATH => entry.row.original_path.clone(),
+            XATTR_DELETED_AT => rfc3339(entry.row.deleted_at).into_bytes(),
+            XATTR_EXPIRES_AT => rfc3339(entry.expires_at).into_bytes(),
+            XATTR_DAYS_LEFT => format!("{}d", entry.days_left(trash::now_secs())).into_bytes(),
+            _ => return Err(FsError::ENODATA),
+        })
+    }
+
+    /// The whole value of xattr `name`.
+    pub fn getxattr(&self, node: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
+        if node == ROOT {
+            return Err(FsError::ENODATA);
+        }
+        let place = self.nodes.place(node)?;
+        if let Some(name) = name.to_str().filter(|n| n.starts_with(XATTR_PREFIX)) {
+            return if place == Place::TrashEntry {
+                self.entry_xattr(node, name)
+            } else {
+                Err(FsError::ENODATA)
+            };
+        }
+        let (fd, _) = self.nodes.path_fd(node)?;
+        loop {
+            let len = backing::getxattr(fd.as_fd(), name, 0)?.len();
+            match backing::getxattr(fd.as_fd(), name, len) {
+                Err(FsError::ERANGE) => continue,
+                r => return r,
+            }
+        }
+    }
+
+    /// All xattr names, NUL-terminated, as listxattr returns them.
+    pub fn listxattr(&self, node: NodeId) -> FsResult<Vec<u8>> {
+        if node == ROOT {
+            return Ok(Vec::new());
+        }
+        let (fd, _) = self.nodes.path_fd(node)?;
+        let mut names = backing::listxattr_all(fd.as_fd())?;
+        if self.nodes.place(node)? == Place::TrashEntry {
+            for name in TRASH_XATTRS {
+                names.extend_from_slice(name.as_bytes());
+                names.push(0);
+            }
+        }
+        Ok(names)
+    }
+
+    fn xattr_writable(&self, node: NodeId, name: &OsStr) -> FsResult<()> {
+        if node == ROOT {
+            return Err(FsError::EPERM);
+        }
+        self.writable(node)?;
+        let name = name.as_bytes();
+        if name.starts_with(XATTR_PREFIX.as_bytes()) {
+            // Reserved for the trash's own attributes.
+            return Err(FsError::ENOTSUP);
+        }
+        if name.starts_with(b"system.posix_acl_") {
+            // The kernel would not enforce them (no FUSE_POSIX_ACL): refuse
+            // rather than store permissions that mean nothing.
+            return Err(FsError::ENOTSUP);
+        }
+        Ok(())
+    }
+
+    pub fn setxattr(&self, node: NodeId, name: &OsStr, value: &[u8], flags: i32) -> FsResult<()> {
+        self.xattr_writable(node, name)?;
+        let (fd, _) = self.nodes.path_fd(node)?;
+        backing::setxattr(fd.as_fd(), name, value, flags)
+    }
+
+    pub fn removexattr(&self, node: NodeId, name: &OsStr) -> FsResult<()> {
+        self.xattr_writable(node, name)?;
+        let (fd, _) = self.nodes.path_fd(node)?;
+        backing::removexattr(fd.as_fd(), name)
+    }
+
+    // ---- the rest --------------------------------------------------------
+
+    pub fn statfs(&self) -> FsResult<libc::statvfs> {
+        backing::fstatvfs(self.storage_fd.as_fd())
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.options.read_only
+    }
+
+    /// Deletes expired entries, a batch at a time, telling the kernel.
+    /// Returns how many went.
+    pub fn expire(&self) -> FsResult<usize> {
+        let mut total = 0;
+        loop {
+            let purged = self.trash.expire_batch()?;
+            if purged.is_empty() {
+                return Ok(total);
+            }
+            total += purged.len();
+            for row in purged {
+                let name = OsString::from_vec(row.name);
+                log::info!(
+                    "expired: {:?} (from gallery/{})",
+                    name,
+                    String::from_utf8_lossy(&row.original_path)
+                );
+                match self.nodes.destroyed(TRASH, &name) {
+                    Some(child) => self.invalidate(Invalidation::Delete(TRASH, child, name)),
+                    None => self.invalidate(Invalidation::Entry(TRASH, name)),
+                }
+            }
+            self.trash_changed();
+        }
+    }
+
+    /// Flushes the catalog; called at unmount.
+    pub fn shutdown(&self) {
+        lock(&self.files).clear();
+        self.trash.checkpoint();
+    }
+}
+
+fn dtype_to_kind(dtype: u8) -> u32 {
+    match dtype {
+        libc::DT_DIR => libc::S_IFDIR,
+        libc::DT_LNK => libc::S_IFLNK,
+        libc::DT_FIFO => libc::S_IFIFO,
+        libc::DT_SOCK => libc::S_IFSOCK,
+        libc::DT_CHR => libc::S_IFCHR,
+        libc::DT_BLK => libc::S_IFBLK,
+        _ => libc::S_IFREG,
+    }
+}

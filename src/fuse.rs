@@ -1,0 +1,667 @@
+//! The FUSE adapter: decodes each kernel request, calls the filesystem core,
+//! and sends the reply. No filesystem logic lives here.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::SystemTime;
+
+use fuser::{
+    AccessFlags, BsdFileFlags, CopyFileRangeFlags, Errno, FileAttr, FileHandle, FileType,
+    Filesystem, FopenFlags, Generation, INodeNo, InitFlags, KernelConfig, LockOwner, Notifier,
+    OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus,
+    ReplyEmpty, ReplyEntry, ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request,
+    TimeOrNow, WriteFlags,
+};
+
+use crate::error::FsError;
+use crate::fs::{Attr, Caller, Entry, GalleryFs, Invalidation, Invalidator, SetAttr, TimeSpec};
+
+/// Largest write the kernel may send in one request.
+const MAX_WRITE: u32 = 1024 * 1024;
+
+pub struct FuseAdapter {
+    fs: Arc<GalleryFs>,
+}
+
+impl FuseAdapter {
+    pub fn new(fs: Arc<GalleryFs>) -> FuseAdapter {
+        FuseAdapter { fs }
+    }
+}
+
+fn errno(e: FsError) -> Errno {
+    Errno::from_i32(e.errno())
+}
+
+fn log_error(op: &str, e: FsError) {
+    if e.is_routine() {
+        log::debug!("{op}: {e}");
+    } else {
+        log::warn!("{op}: {e}");
+    }
+}
+
+fn file_type(kind: u32) -> FileType {
+    match kind {
+        libc::S_IFDIR => FileType::Directory,
+        libc::S_IFLNK => FileType::Symlink,
+        libc::S_IFIFO => FileType::NamedPipe,
+        libc::S_IFSOCK => FileType::Socket,
+        libc::S_IFCHR => FileType::CharDevice,
+        libc::S_IFBLK => FileType::BlockDevice,
+        _ => FileType::RegularFile,
+    }
+}
+
+impl From<Attr> for FileAttr {
+    fn from(a: Attr) -> FileAttr {
+        FileAttr {
+            ino: INodeNo(a.ino),
+            size: a.size,
+            blocks: a.blocks,
+            atime: a.atime,
+            mtime: a.mtime,
+            ctime: a.ctime,
+            crtime: a.ctime,
+            kind: file_type(a.kind),
+            perm: a.perm,
+            nlink: a.nlink,
+            uid: a.uid,
+            gid: a.gid,
+            rdev: a.rdev,
+            blksize: a.blksize,
+            flags: 0,
+        }
+    }
+}
+
+fn caller(req: &Request) -> Caller {
+    Caller {
+        uid: req.uid(),
+        gid: req.gid(),
+    }
+}
+
+fn reply_entry(op: &str, reply: ReplyEntry, result: Result<Entry, FsError>) {
+    match result {
+        Ok(e) => reply.entry(&e.ttl, &e.attr.into(), Generation(0)),
+        Err(e) => {
+            log_error(op, e);
+            reply.error(errno(e));
+        }
+    }
+}
+
+fn reply_empty(op: &str, reply: ReplyEmpty, result: Result<(), FsError>) {
+    match result {
+        Ok(()) => reply.ok(),
+        Err(e) => {
+            log_error(op, e);
+            reply.error(errno(e));
+        }
+    }
+}
+
+fn time_spec(t: Option<TimeOrNow>) -> Option<TimeSpec> {
+    t.map(|t| match t {
+        TimeOrNow::Now => TimeSpec::Now,
+        TimeOrNow::SpecificTime(t) => TimeSpec::At(t),
+    })
+}
+
+/// Answers an xattr request of `size` bytes with `value` (size 0 asks the length).
+fn reply_xattr(op: &str, reply: ReplyXattr, size: u32, value: Result<Vec<u8>, FsError>) {
+    match value {
+        Ok(v) if size == 0 => reply.size(v.len() as u32),
+        Ok(v) if v.len() > size as usize => reply.error(Errno::ERANGE),
+        Ok(v) => reply.data(&v),
+        Err(e) => {
+            log_error(op, e);
+            reply.error(errno(e));
+        }
+    }
+}
+
+impl Filesystem for FuseAdapter {
+    fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        let wanted = InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO;
+        if let Err(missing) = config.add_capabilities(wanted) {
+            log::debug!("kernel lacks {missing:?}");
+        }
+        let _ = config.set_max_write(MAX_WRITE);
+        Ok(())
+    }
+
+    fn destroy(&mut self) {
+        self.fs.shutdown();
+    }
+
+    fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        reply_entry("lookup", reply, self.fs.lookup(parent.0, name));
+    }
+
+    fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        self.fs.forget(ino.0, nlookup);
+    }
+
+    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+        match self.fs.getattr(ino.0, fh.map(|f| f.0)) {
+            Ok((attr, ttl)) => reply.attr(&ttl, &attr.into()),
+            Err(e) => {
+                log_error("getattr", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn setattr(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        fh: Option<FileHandle>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        _flags: Option<BsdFileFlags>,
+        reply: ReplyAttr,
+    ) {
+        let set = SetAttr {
+            mode,
+            uid,
+            gid,
+            size,
+            atime: time_spec(atime),
+            mtime: time_spec(mtime),
+        };
+        match self.fs.setattr(ino.0, set, fh.map(|f| f.0)) {
+            Ok(attr) => reply.attr(&crate::fs::TTL, &attr.into()),
+            Err(e) => {
+                log_error("setattr", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
+        match self.fs.readlink(ino.0) {
+            Ok(target) => reply.data(&target),
+            Err(e) => {
+                log_error("readlink", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn mknod(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        rdev: u32,
+        reply: ReplyEntry,
+    ) {
+        reply_entry(
+            "mknod",
+            reply,
+            self.fs.mknod(parent.0, name, mode, rdev, caller(req)),
+        );
+    }
+
+    fn mkdir(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        reply: ReplyEntry,
+    ) {
+        reply_entry(
+            "mkdir",
+            reply,
+            self.fs.mkdir(parent.0, name, mode, caller(req)),
+        );
+    }
+
+    fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        reply_empty("unlink", reply, self.fs.unlink(parent.0, name));
+    }
+
+    fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        reply_empty("rmdir", reply, self.fs.rmdir(parent.0, name));
+    }
+
+    fn symlink(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        link_name: &OsStr,
+        target: &Path,
+        reply: ReplyEntry,
+    ) {
+        let result = self
+            .fs
+            .symlink(parent.0, link_name, target.as_os_str(), caller(req));
+        reply_entry("symlink", reply, result);
+    }
+
+    fn rename(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        newparent: INodeNo,
+        newname: &OsStr,
+        flags: RenameFlags,
+        reply: ReplyEmpty,
+    ) {
+        let result = self
+            .fs
+            .rename(parent.0, name, newparent.0, newname, flags.bits());
+        reply_empty("rename", reply, result);
+    }
+
+    fn link(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        newparent: INodeNo,
+        newname: &OsStr,
+        reply: ReplyEntry,
+    ) {
+        reply_entry("link", reply, self.fs.link(ino.0, newparent.0, newname));
+    }
+
+    fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        match self.fs.open(ino.0, flags.0) {
+            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+            Err(e) => {
+                log_error("open", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn read(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        match self.fs.read(fh.0, offset, size) {
+            Ok(data) => reply.data(&data),
+            Err(e) => {
+                log_error("read", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn write(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        data: &[u8],
+        _write_flags: WriteFlags,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyWrite,
+    ) {
+        match self.fs.write(fh.0, offset, data) {
+            Ok(n) => reply.written(n),
+            Err(e) => {
+                log_error("write", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn flush(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: ReplyEmpty,
+    ) {
+        reply.ok();
+    }
+
+    fn release(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.fs.release(fh.0);
+        reply.ok();
+    }
+
+    fn fsync(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        reply_empty("fsync", reply, self.fs.fsync(fh.0, datasync));
+    }
+
+    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        match self.fs.opendir(ino.0) {
+            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+            Err(e) => {
+                log_error("opendir", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn readdir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
+        let mut offset = offset;
+        loop {
+            let items = match self.fs.readdir(ino.0, fh.0, offset) {
+                Ok(items) => items,
+                Err(e) => {
+                    log_error("readdir", e);
+                    return reply.error(errno(e));
+                }
+            };
+            if items.is_empty() {
+                return reply.ok();
+            }
+            for item in items {
+                if reply.add(
+                    INodeNo(item.ino),
+                    item.offset,
+                    file_type(item.kind),
+                    &item.name,
+                ) {
+                    return reply.ok();
+                }
+                offset = item.offset;
+            }
+        }
+    }
+
+    fn readdirplus(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
+        let mut offset = offset;
+        loop {
+            let items = match self.fs.readdir(ino.0, fh.0, offset) {
+                Ok(items) => items,
+                Err(e) => {
+                    log_error("readdirplus", e);
+                    return reply.error(errno(e));
+                }
+            };
+            if items.is_empty() {
+                return reply.ok();
+            }
+            for item in items {
+                offset = item.offset;
+                let entry = match self.fs.readdirplus_entry(ino.0, &item) {
+                    Ok(entry) => entry,
+                    // Gone since the listing was taken (or expired): skip it.
+                    Err(_) => continue,
+                };
+                let counted = item.name != "." && item.name != "..";
+                let full = reply.add(
+                    INodeNo(entry.node),
+                    item.offset,
+                    &item.name,
+                    &entry.ttl,
+                    &entry.attr.into(),
+                    Generation(0),
+                );
+                if full {
+                    if counted {
+                        self.fs.forget(entry.node, 1);
+                    }
+                    return reply.ok();
+                }
+            }
+        }
+    }
+
+    fn releasedir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        reply: ReplyEmpty,
+    ) {
+        self.fs.releasedir(fh.0);
+        reply.ok();
+    }
+
+    fn fsyncdir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        reply.ok();
+    }
+
+    fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
+        match self.fs.statfs() {
+            Ok(st) => reply.statfs(
+                st.f_blocks,
+                st.f_bfree,
+                st.f_bavail,
+                st.f_files,
+                st.f_ffree,
+                st.f_bsize as u32,
+                st.f_namemax as u32,
+                st.f_frsize as u32,
+            ),
+            Err(e) => {
+                log_error("statfs", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn setxattr(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        name: &OsStr,
+        value: &[u8],
+        flags: i32,
+        _position: u32,
+        reply: ReplyEmpty,
+    ) {
+        reply_empty(
+            "setxattr",
+            reply,
+            self.fs.setxattr(ino.0, name, value, flags),
+        );
+    }
+
+    fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
+        reply_xattr("getxattr", reply, size, self.fs.getxattr(ino.0, name));
+    }
+
+    fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
+        reply_xattr("listxattr", reply, size, self.fs.listxattr(ino.0));
+    }
+
+    fn removexattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        reply_empty("removexattr", reply, self.fs.removexattr(ino.0, name));
+    }
+
+    fn access(&self, _req: &Request, _ino: INodeNo, _mask: AccessFlags, reply: ReplyEmpty) {
+        // default_permissions is always on: the kernel has already checked.
+        reply.ok();
+    }
+
+    fn create(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name: &OsStr,
+        mode: u32,
+        _umask: u32,
+        flags: i32,
+        reply: ReplyCreate,
+    ) {
+        match self.fs.create(parent.0, name, mode, flags, caller(req)) {
+            Ok((e, fh)) => reply.created(
+                &e.ttl,
+                &e.attr.into(),
+                Generation(0),
+                FileHandle(fh),
+                FopenFlags::empty(),
+            ),
+            Err(e) => {
+                log_error("create", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn fallocate(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        length: u64,
+        mode: i32,
+        reply: ReplyEmpty,
+    ) {
+        reply_empty(
+            "fallocate",
+            reply,
+            self.fs.fallocate(fh.0, offset, length, mode),
+        );
+    }
+
+    fn lseek(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: i64,
+        whence: i32,
+        reply: ReplyLseek,
+    ) {
+        match self.fs.lseek(fh.0, offset, whence) {
+            Ok(off) => reply.offset(off),
+            Err(e) => {
+                log_error("lseek", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+
+    fn copy_file_range(
+        &self,
+        _req: &Request,
+        _ino_in: INodeNo,
+        fh_in: FileHandle,
+        offset_in: u64,
+        _ino_out: INodeNo,
+        fh_out: FileHandle,
+        offset_out: u64,
+        len: u64,
+        _flags: CopyFileRangeFlags,
+        reply: ReplyWrite,
+    ) {
+        match self
+            .fs
+            .copy_file_range(fh_in.0, offset_in, fh_out.0, offset_out, len)
+        {
+            Ok(n) => reply.written(n),
+            Err(e) => {
+                log_error("copy_file_range", e);
+                reply.error(errno(e));
+            }
+        }
+    }
+}
+
+/// Delivers invalidations from a thread of its own: a notification written
+/// while a request handler holds a lock the kernel's invalidation needs
+/// could deadlock, so handlers only queue them.
+pub struct QueuedInvalidator {
+    tx: std::sync::Mutex<mpsc::Sender<Invalidation>>,
+}
+
+impl QueuedInvalidator {
+    pub fn start(notifier: Notifier) -> QueuedInvalidator {
+        let (tx, rx) = mpsc::channel::<Invalidation>();
+        let spawned = std::thread::Builder::new()
+            .name("invalidator".into())
+            .spawn(move || {
+                for what in rx {
+                    let result = match &what {
+                        Invalidation::Inode(node) => notifier.inval_inode(INodeNo(*node), 0, 0),
+                        Invalidation::Entry(parent, name) => {
+                            notifier.inval_entry(INodeNo(*parent), name)
+                        }
+                        Invalidation::Delete(parent, child, name) => {
+                            notifier.delete(INodeNo(*parent), INodeNo(*child), name)
+                        }
+                    };
+                    if let Err(e) = result {
+                        log::debug!("invalidation {what:?}: {e}");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("cannot start the invalidation thread: {e}");
+        }
+        QueuedInvalidator {
+            tx: std::sync::Mutex::new(tx),
+        }
+    }
+}
+
+impl Invalidator for QueuedInvalidator {
+    fn invalidate(&self, what: Invalidation) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = tx.send(what);
+    }
+}

@@ -1,0 +1,561 @@
+//! FUSE inode numbers ↔ backing inodes, with the kernel's lookup counts.
+//!
+//! A node is the backing inode: its FUSE number is the backing `st_ino` (fuser
+//! reports the node number as `st_ino`, and this keeps inode numbers stable
+//! across remounts and restores), so hard links share one node. Inodes of
+//! another device, or with the numbers reserved below, get synthetic numbers.
+//! A node remembers the names it is known by as `(parent node, name)`
+//! links. No fd is held per node: directories get `O_PATH` fds from a bounded
+//! cache, reopened by walking links from a fixed root fd and verified against
+//! the key, so the number of open fds stays bounded however large the tree.
+
+use std::collections::{HashMap, VecDeque};
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::backing::{self, Stat};
+use crate::error::{FsError, FsResult};
+
+pub type NodeId = u64;
+
+/// The mount root: synthetic, shows `gallery` and `.trash`.
+pub const ROOT: NodeId = 1;
+/// `gallery/`, backed by `STORAGE/gallery`.
+pub const GALLERY: NodeId = 2;
+/// `.trash/`, backed by `STORAGE/trash`.
+pub const TRASH: NodeId = 3;
+
+/// Node numbers up to this are reserved for the fixed nodes.
+const RESERVED: u64 = 15;
+
+/// Synthetic node numbers start here, far above real inode numbers.
+const FIRST_SYNTHETIC: NodeId = 1 << 63;
+
+/// Directory fds kept open at most, beyond the fixed ones.
+pub const DIR_FD_CACHE: usize = 256;
+
+/// The identity of a backing inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BackingKey {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl BackingKey {
+    pub fn of(st: &Stat) -> BackingKey {
+        BackingKey {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        }
+    }
+}
+
+/// Where a node lives, which decides what operations on it mean.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Root,
+    GalleryRoot,
+    TrashRoot,
+    /// Anywhere below `gallery/`.
+    Gallery,
+    /// A direct child of `.trash/`.
+    TrashEntry,
+    /// Below a trashed directory.
+    InTrash,
+}
+
+impl Place {
+    /// The place of the children of a directory at this place.
+    pub fn of_children(self) -> Place {
+        match self {
+            Place::Root => Place::Root,
+            Place::GalleryRoot | Place::Gallery => Place::Gallery,
+            Place::TrashRoot => Place::TrashEntry,
+            Place::TrashEntry | Place::InTrash => Place::InTrash,
+        }
+    }
+
+    pub fn in_trash(self) -> bool {
+        matches!(self, Place::TrashRoot | Place::TrashEntry | Place::InTrash)
+    }
+}
+
+struct Node {
+    key: BackingKey,
+    is_dir: bool,
+    /// Names this node is known by; the first is used to reach it.
+    links: Vec<(NodeId, OsString)>,
+    lookups: u64,
+}
+
+/// A hard-linked file may be known by many names; remembering a few is enough
+/// to survive the removal of the one in use.
+const MAX_LINKS: usize = 8;
+
+struct Inner {
+    nodes: HashMap<NodeId, Node>,
+    by_key: HashMap<BackingKey, NodeId>,
+    by_link: HashMap<(NodeId, OsString), NodeId>,
+    next_synthetic: NodeId,
+    store_dev: u64,
+}
+
+impl Inner {
+    /// The node number of backing inode `key`.
+    fn id_for(&mut self, key: BackingKey) -> NodeId {
+        if key.dev == self.store_dev && key.ino > RESERVED {
+            return key.ino;
+        }
+        if let Some(&id) = self.by_key.get(&key) {
+            return id;
+        }
+        let id = self.next_synthetic;
+        self.next_synthetic += 1;
+        self.by_key.insert(key, id);
+        id
+    }
+}
+
+/// A bounded cache of directory `O_PATH` fds, evicted oldest-first.
+struct FdCache {
+    fds: HashMap<NodeId, Arc<OwnedFd>>,
+    order: VecDeque<NodeId>,
+}
+
+/// Lock order: `inner` before `fds`; no syscall is made while `inner` is held.
+pub struct NodeTable {
+    inner: Mutex<Inner>,
+    fds: Mutex<FdCache>,
+    gallery_fd: Arc<OwnedFd>,
+    trash_fd: Arc<OwnedFd>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the whole mount down with poisoned locks.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl NodeTable {
+    pub fn new(gallery_fd: OwnedFd, trash_fd: OwnedFd) -> FsResult<NodeTable> {
+        let mut nodes = HashMap::new();
+        let mut by_key = HashMap::new();
+        let store_dev = backing::fstat(gallery_fd.as_fd())?.st_dev;
+        for (id, fd) in [(GALLERY, &gallery_fd), (TRASH, &trash_fd)] {
+            let key = BackingKey::of(&backing::fstat(fd.as_fd())?);
+            let name = if id == GALLERY { "gallery" } else { ".trash" };
+            nodes.insert(
+                id,
+                Node {
+                    key,
+                    is_dir: true,
+                    links: vec![(ROOT, name.into())],
+                    lookups: 0,
+                },
+            );
+            by_key.insert(key, id);
+        }
+        Ok(NodeTable {
+            inner: Mutex::new(Inner {
+                nodes,
+                by_key,
+                by_link: HashMap::new(),
+                next_synthetic: FIRST_SYNTHETIC,
+                store_dev,
+            }),
+            fds: Mutex::new(FdCache {
+                fds: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+            gallery_fd: Arc::new(gallery_fd),
+            trash_fd: Arc::new(trash_fd),
+        })
+    }
+
+    pub fn gallery_fd(&self) -> &Arc<OwnedFd> {
+        &self.gallery_fd
+    }
+
+    pub fn trash_fd(&self) -> &Arc<OwnedFd> {
+        &self.trash_fd
+    }
+
+    fn is_fixed(id: NodeId) -> bool {
+        id == ROOT || id == GALLERY || id == TRASH
+    }
+
+    /// The node number `st` has or would have (for d_ino in listings).
+    pub fn id_of(&self, st: &Stat) -> NodeId {
+        let key = BackingKey::of(st);
+        let inner = lock(&self.inner);
+        if key.dev == inner.store_dev && key.ino > RESERVED {
+            key.ino
+        } else {
+            inner.by_key.get(&key).copied().unwrap_or(key.ino)
+        }
+    }
+
+    /// The node number of a same-device inode number (d_ino of a listing).
+    pub fn id_of_ino(&self, ino: u64) -> NodeId {
+        if ino > RESERVED {
+            ino
+        } else {
+            FIRST_SYNTHETIC - 1 - ino
+        }
+    }
+
+    /// Records that the kernel learned `parent/name` → the inode `st`, and
+    /// returns its node (one more lookup reference).
+    pub fn remember(&self, parent: NodeId, name: &OsStr, st: &Stat) -> NodeId {
+        let key = BackingKey::of(st);
+        let mut inner = lock(&self.inner);
+        let inner = &mut *inner;
+        let id = inner.id_for(key);
+        let is_dir = backing::is_dir(st);
+        let node = inner.nodes.entry(id).or_insert_with(|| Node {
+            key,
+            is_dir,
+            links: Vec::new(),
+            lookups: 0,
+        });
+        if node.key != key || node.is_dir != is_dir {
+            // The inode number was reused by a new file since the node was made.
+            node.key = key;
+            node.is_dir = is_dir;
+            node.links.clear();
+        }
+        let link = (parent, name.to_os_string());
+        // The name may have pointed at another inode before (replaced behind our back).
+        if let Some(old) = inner.by_link.insert(link.clone(), id) {
+            if old != id {
+                if let Some(node) = inner.nodes.get_mut(&old) {
+                    node.links.retain(|l| *l != link);
+                }
+            }
+        }
+        if let Some(node) = inner.nodes.get_mut(&id) {
+            if !Self::is_fixed(id) {
+                node.links.retain(|l| *l != link);
+                node.links.insert(0, link);
+                if node.links.len() > MAX_LINKS {
+                    if let Some(dropped) = node.links.pop() {
+                        inner.by_link.remove(&dropped);
+                    }
+                }
+                node.lookups += 1;
+            }
+        }
+        id
+    }
+
+    /// Releases `n` lookup references; the node is dropped at zero.
+    pub fn forget(&self, id: NodeId, n: u64) {
+        if Self::is_fixed(id) {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        let Some(node) = inner.nodes.get_mut(&id) else {
+            return;
+        };
+        if node.lookups > n {
+            node.lookups -= n;
+            return;
+        }
+        if node.lookups < n {
+            log::warn!(
+                "forget of node {id}: {n} references, only {} known",
+                node.lookups
+            );
+        }
+        let node = inner.nodes.remove(&id).expect("present above");
+        for link in &node.links {
+            if inner.by_link.get(link) == Some(&id) {
+                inner.by_link.remove(link);
+            }
+        }
+        if inner.by_key.get(&node.key) == Some(&id) {
+            inner.by_key.remove(&node.key);
+        }
+        drop(inner);
+        self.drop_fd(id);
+    }
+
+    fn drop_fd(&self, id: NodeId) {
+        let mut fds = lock(&self.fds);
+        if fds.fds.remove(&id).is_some() {
+            fds.order.retain(|&x| x != id);
+        }
+    }
+
+    /// The node known as `parent/name`, if any.
+    pub fn find(&self, parent: NodeId, name: &OsStr) -> Option<NodeId> {
+        lock(&self.inner)
+            .by_link
+            .get(&(parent, name.to_os_string()))
+            .copied()
+    }
+
+    /// A rename moved `old_parent/old_name` to `new_parent/new_name`.
+    pub fn moved(
+        &self,
+        old_parent: NodeId,
+        old_name: &OsStr,
+        new_parent: NodeId,
+        new_name: &OsStr,
+    ) {
+        let mut inner = lock(&self.inner);
+        let old = (old_parent, old_name.to_os_string());
+        let new = (new_parent, new_name.to_os_string());
+        // Whatever the new name pointed at has lost that name.
+        if let Some(replaced) = inner.by_link.remove(&new) {
+            if let Some(node) = inner.nodes.get_mut(&replaced) {
+                node.links.retain(|l| *l != new);
+            }
+        }
+        let Some(id) = inner.by_link.remove(&old) else {
+            return;
+        };
+        inner.by_link.insert(new.clone(), id);
+        if let Some(node) = inner.nodes.get_mut(&id) {
+            node.links.retain(|l| *l != old);
+            node.links.insert(0, new);
+        }
+        // The directory moved, not its contents: its cached fd stays valid.
+    }
+
+    /// Two names swapped their inodes (RENAME_EXCHANGE).
+    pub fn exchanged(&self, a_parent: NodeId, a_name: &OsStr, b_parent: NodeId, b_name: &OsStr) {
+        let mut inner = lock(&self.inner);
+        let a = (a_parent, a_name.to_os_string());
+        let b = (b_parent, b_name.to_os_string());
+        let id_a = inner.by_link.remove(&a);
+        let id_b = inner.by_link.remove(&b);
+        for (id, from, to) in [(id_a, &a, &b), (id_b, &b, &a)] {
+            if let Some(id) = id {
+                inner.by_link.insert(to.clone(), id);
+                if let Some(node) = inner.nodes.get_mut(&id) {
+                    node.links.retain(|l| l != from);
+                    node.links.insert(0, to.clone());
+                }
+            }
+        }
+    }
+
+    /// `parent/name` no longer exists.
+    pub fn unlinked(&self, parent: NodeId, name: &OsStr) {
+        let mut inner = lock(&self.inner);
+        let link = (parent, name.to_os_string());
+        if let Some(id) = inner.by_link.remove(&link) {
+            if let Some(node) = inner.nodes.get_mut(&id) {
+                node.links.retain(|l| *l != link);
+            }
+        }
+    }
+
+    /// The backing inode of `parent/name` is gone for good: a new inode that
+    /// reuses its number must not be mistaken for it.
+    pub fn destroyed(&self, parent: NodeId, name: &OsStr) -> Option<NodeId> {
+        let mut inner = lock(&self.inner);
+        let link = (parent, name.to_os_string());
+        let id = inner.by_link.remove(&link)?;
+        if let Some(node) = inner.nodes.get_mut(&id) {
+            node.links.retain(|l| *l != link);
+            let key = node.key;
+            // A synthetic number must not be handed to a new inode reusing the key.
+            if id >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&id) {
+                inner.by_key.remove(&key);
+            }
+        }
+        drop(inner);
+        self.drop_fd(id);
+        Some(id)
+    }
+
+    pub fn key(&self, id: NodeId) -> FsResult<BackingKey> {
+        lock(&self.inner)
+            .nodes
+            .get(&id)
+            .map(|n| n.key)
+            .ok_or(FsError::ESTALE)
+    }
+
+    /// Where `id` lives.
+    pub fn place(&self, id: NodeId) -> FsResult<Place> {
+        match id {
+            ROOT => return Ok(Place::Root),
+            GALLERY => return Ok(Place::GalleryRoot),
+            TRASH => return Ok(Place::TrashRoot),
+            _ => {}
+        }
+        let inner = lock(&self.inner);
+        let mut current = id;
+        // Walk up to a fixed node; the depth bounds the loop (a cycle would be a bug).
+        for depth in 0..100_000 {
+            let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
+            let parent = node.links.first().ok_or(FsError::ESTALE)?.0;
+            match parent {
+                GALLERY => return Ok(Place::Gallery),
+                TRASH => {
+                    return Ok(if depth == 0 {
+                        Place::TrashEntry
+                    } else {
+                        Place::InTrash
+                    });
+                }
+                ROOT => return Err(FsError::ESTALE),
+                _ => current = parent,
+            }
+        }
+        Err(FsError::EIO)
+    }
+
+    /// The first link of `id`: the name through which it is reached.
+    pub fn link(&self, id: NodeId) -> FsResult<(NodeId, OsString)> {
+        lock(&self.inner)
+            .nodes
+            .get(&id)
+            .and_then(|n| n.links.first().cloned())
+            .ok_or(FsError::ESTALE)
+    }
+
+    /// Path of `id` relative to `gallery/`, or to `.trash/` for nodes in the trash.
+    pub fn relative_path(&self, id: NodeId) -> FsResult<Vec<u8>> {
+        let inner = lock(&self.inner);
+        let mut parts: Vec<OsString> = Vec::new();
+        let mut current = id;
+        while current != GALLERY && current != TRASH {
+            let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
+            let (parent, name) = node.links.first().ok_or(FsError::ESTALE)?;
+            parts.push(name.clone());
+            if parts.len() > 100_000 {
+                return Err(FsError::EIO);
+            }
+            current = *parent;
+        }
+        parts.reverse();
+        Ok(parts
+            .iter()
+            .map(|p| p.as_bytes())
+            .collect::<Vec<_>>()
+            .join(&b'/'))
+    }
+
+    /// The `O_PATH` fd of directory `id`, from the cache or reopened by name.
+    pub fn dir_fd(&self, id: NodeId) -> FsResult<Arc<OwnedFd>> {
+        match id {
+            GALLERY => return Ok(self.gallery_fd.clone()),
+            TRASH => return Ok(self.trash_fd.clone()),
+            ROOT => return Err(FsError::EPERM),
+            _ => {}
+        }
+        if let Some(fd) = lock(&self.fds).fds.get(&id) {
+            return Ok(fd.clone());
+        }
+        let (fd, _) = self.open_verified(id, |dir, name| backing::open_dir_path(dir, name))?;
+        let fd = Arc::new(fd);
+        let mut cache = lock(&self.fds);
+        if cache.fds.insert(id, fd.clone()).is_none() {
+            cache.order.push_back(id);
+        }
+        while cache.order.len() > DIR_FD_CACHE {
+            if let Some(old) = cache.order.pop_front() {
+                cache.fds.remove(&old);
+            }
+        }
+        Ok(fd)
+    }
+
+    /// Opens node `id` through one of its links with `open`, checking that the
+    /// result is the node's own inode (a rename behind our back gives ESTALE).
+    fn open_verified(
+        &self,
+        id: NodeId,
+        open: impl Fn(std::os::fd::BorrowedFd<'_>, &OsStr) -> FsResult<OwnedFd>,
+    ) -> FsResult<(OwnedFd, Stat)> {
+        let (key, links) = {
+            let inner = lock(&self.inner);
+            let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+            (node.key, node.links.clone())
+        };
+        let mut last = FsError::ESTALE;
+        for (parent, name) in links {
+            let parent_fd = match self.dir_fd(parent) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    last = e;
+                    continue;
+                }
+            };
+            match open(parent_fd.as_fd(), &name) {
+                Ok(fd) => {
+                    let st = backing::fstat(fd.as_fd())?;
+                    if BackingKey::of(&st) == key {
+                        return Ok((fd, st));
+                    }
+                    last = FsError::ESTALE;
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// An `O_PATH` fd on node `id` (any type), verified to be its inode.
+    pub fn path_fd(&self, id: NodeId) -> FsResult<(Arc<OwnedFd>, Stat)> {
+        if matches!(id, GALLERY | TRASH) || self.is_dir(id) {
+            let fd = self.dir_fd(id)?;
+            let st = backing::fstat(fd.as_fd())?;
+            return Ok((fd, st));
+        }
+        let (fd, st) = self.open_verified(id, |dir, name| backing::open_path(dir, name))?;
+        Ok((Arc::new(fd), st))
+    }
+
+    /// Opens node `id` (not a directory) for I/O with `flags`.
+    pub fn open_file(&self, id: NodeId, flags: i32) -> FsResult<(OwnedFd, Stat)> {
+        self.open_verified(id, |dir, name| backing::openat(dir, name, flags, 0))
+    }
+
+    pub fn is_dir(&self, id: NodeId) -> bool {
+        lock(&self.inner).nodes.get(&id).is_some_and(|n| n.is_dir)
+    }
+
+    /// Current attributes of node `id`, verified to be its inode.
+    pub fn stat(&self, id: NodeId) -> FsResult<Stat> {
+        if matches!(id, GALLERY | TRASH) || self.is_dir(id) {
+            return backing::fstat(self.dir_fd(id)?.as_fd());
+        }
+        let (key, links) = {
+            let inner = lock(&self.inner);
+            let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+            (node.key, node.links.clone())
+        };
+        let mut last = FsError::ESTALE;
+        for (parent, name) in links {
+            let Ok(parent_fd) = self.dir_fd(parent) else {
+                continue;
+            };
+            match backing::fstatat(parent_fd.as_fd(), &name) {
+                Ok(st) if BackingKey::of(&st) == key => return Ok(st),
+                Ok(_) => last = FsError::ESTALE,
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Number of nodes the kernel holds, for tests of boundedness.
+    pub fn len(&self) -> usize {
+        lock(&self.inner).nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of cached directory fds.
+    pub fn cached_fds(&self) -> usize {
+        lock(&self.fds).fds.len()
+    }
+}

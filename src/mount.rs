@@ -1,0 +1,192 @@
+//! Mounting and serving: opens STORAGE, reconciles the trash, mounts with
+//! fuser, runs the request loop until unmounted, and flushes on the way out.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use fuser::{Config, MountOption, Session, SessionACL};
+
+use crate::cli::{KernelFlag, MountArgs};
+use crate::daemon;
+use crate::expirer::Expirer;
+use crate::fs::{GalleryFs, Options};
+use crate::fuse::{FuseAdapter, QueuedInvalidator};
+use crate::inodes::NodeTable;
+use crate::store::Store;
+use crate::trash::Trash;
+
+/// Request threads when not `-s`: enough that one slow request (a large
+/// directory moved to the trash) does not stall the others.
+const REQUEST_THREADS: usize = 4;
+
+/// Checks MOUNTPOINT before anything is touched.
+fn check_mountpoint(args: &MountArgs) -> Result<PathBuf, String> {
+    let shown = args.mountpoint.display();
+    let meta = std::fs::metadata(&args.mountpoint).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("MOUNTPOINT {shown} does not exist"),
+        _ => format!("cannot use MOUNTPOINT {shown}: {e}"),
+    })?;
+    if !meta.is_dir() {
+        return Err(format!("MOUNTPOINT {shown} is not a directory"));
+    }
+    let mountpoint = args
+        .mountpoint
+        .canonicalize()
+        .map_err(|e| format!("cannot use MOUNTPOINT {shown}: {e}"))?;
+    if is_mount_point(&mountpoint) {
+        return Err(format!(
+            "MOUNTPOINT {shown} is already a mount point (unmount it first)"
+        ));
+    }
+    Ok(mountpoint)
+}
+
+/// Whether `path` (canonical) is the mount point of some mount.
+fn is_mount_point(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let want = path
+        .to_string_lossy()
+        .replace('\\', "\\134")
+        .replace(' ', "\\040");
+    info.lines()
+        .any(|line| line.split(' ').nth(4) == Some(want.as_str()))
+}
+
+fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
+    let fsname = args
+        .fsname
+        .clone()
+        .unwrap_or_else(|| storage.display().to_string());
+    let mut options = vec![
+        MountOption::FSName(fsname),
+        // Subtype is dropped on the direct-mount path; as a custom option it works on both.
+        MountOption::CUSTOM("subtype=galleryfs".into()),
+        // Always: galleryfs acts as root on STORAGE, so the kernel must check permissions.
+        MountOption::DefaultPermissions,
+        if args.read_only {
+            MountOption::RO
+        } else {
+            MountOption::RW
+        },
+    ];
+    options.extend(args.kernel_flags.iter().map(|f| match f {
+        KernelFlag::Dev => MountOption::Dev,
+        KernelFlag::NoDev => MountOption::NoDev,
+        KernelFlag::Suid => MountOption::Suid,
+        KernelFlag::NoSuid => MountOption::NoSuid,
+        KernelFlag::Exec => MountOption::Exec,
+        KernelFlag::NoExec => MountOption::NoExec,
+        KernelFlag::Atime => MountOption::Atime,
+        KernelFlag::NoAtime => MountOption::NoAtime,
+        KernelFlag::Sync => MountOption::Sync,
+        KernelFlag::Async => MountOption::Async,
+        KernelFlag::DirSync => MountOption::DirSync,
+    }));
+    let mut acl = if args.allow_other {
+        SessionACL::All
+    } else if args.allow_root {
+        SessionACL::RootAndOwner
+    } else {
+        SessionACL::Owner
+    };
+    if args.auto_unmount {
+        options.push(MountOption::AutoUnmount);
+        // fuser requires it; only root is admitted besides the owner.
+        if acl == SessionACL::Owner {
+            acl = SessionACL::RootAndOwner;
+        }
+    }
+    let mut config = Config::default();
+    config.mount_options = options;
+    config.acl = acl;
+    config.n_threads = Some(if args.single_threaded {
+        1
+    } else {
+        REQUEST_THREADS
+    });
+    config.clone_fd = !args.single_threaded;
+    config
+}
+
+/// Mounts per `args` and serves until unmounted. `ready` runs once the mount
+/// is live; an error before that is returned as the message to show.
+pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
+    let mountpoint = check_mountpoint(args)?;
+    let store = Store::open(&args.storage).map_err(|e| e.to_string())?;
+    if mountpoint.starts_with(&store.path) || store.path.starts_with(&mountpoint) {
+        return Err(format!(
+            "STORAGE {} and MOUNTPOINT {} must not contain each other",
+            store.path.display(),
+            mountpoint.display()
+        ));
+    }
+    crate::backing::clear_umask();
+    let Store {
+        path,
+        storage_fd,
+        gallery_fd,
+        trash_fd,
+        purging_fd,
+        catalog,
+        ..
+    } = store;
+    // The lock lives as long as `_lock_guard`, i.e. until we return.
+    let nodes =
+        NodeTable::new(gallery_fd, trash_fd).map_err(|e| format!("{}: {e}", path.display()))?;
+    let trash = Trash::new(
+        catalog,
+        nodes.gallery_fd().clone(),
+        nodes.trash_fd().clone(),
+        purging_fd,
+        args.retention,
+    );
+    let report = trash
+        .reconcile()
+        .map_err(|e| format!("cannot reconcile the trash in {}: {e}", path.display()))?;
+    if report != Default::default() {
+        log::warn!("reconciled the trash after an unclean stop: {report:?}");
+    }
+    if !args.ignored.is_empty() {
+        log::debug!("ignored mount options: {}", args.ignored.join(","));
+    }
+    let fs = Arc::new(GalleryFs::new(
+        nodes,
+        trash,
+        storage_fd,
+        Options {
+            read_only: args.read_only,
+        },
+    ));
+    let config = fuse_config(args, &path);
+    let mut session = Session::new(FuseAdapter::new(fs.clone()), &mountpoint, &config)
+        .map_err(|e| format!("cannot mount {}: {e}", mountpoint.display()))?;
+    fs.set_invalidator(Box::new(QueuedInvalidator::start(session.notifier())));
+    let unmounter = Mutex::new(Some(session.unmount_callable()));
+    daemon::on_stop_signal(move || {
+        if let Some(mut u) = unmounter.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            if let Err(e) = u.unmount() {
+                log::error!("unmount failed: {e}");
+            }
+        }
+    })
+    .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    let expirer = if args.read_only {
+        None
+    } else {
+        Some(
+            Expirer::start(fs.clone(), args.sweep)
+                .map_err(|e| format!("cannot start the expiry thread: {e}"))?,
+        )
+    };
+    log::info!("mounted {} on {}", path.display(), mountpoint.display());
+    ready();
+    let served = session.run();
+    if let Some(expirer) = expirer {
+        expirer.stop();
+    }
+    fs.shutdown();
+    log::info!("unmounted {}", mountpoint.display());
+    served.map_err(|e| format!("the request loop failed: {e}"))
+}

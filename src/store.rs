@@ -1,0 +1,192 @@
+//! STORAGE on disk: recognising, initialising and locking it, and opening
+//! the directories and database the filesystem works on.
+//!
+//! ```text
+//! STORAGE/
+//!   gallery/         the gallery's files, plain
+//!   trash/           one file or directory per trash entry, under its entry name
+//!   purging/         directories being deleted permanently (emptied at mount)
+//!   galleryfs.db     the trash catalog (SQLite, WAL)
+//!   galleryfs.lock   flock'ed while mounted
+//! ```
+
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::backing;
+use crate::catalog::Catalog;
+
+pub const GALLERY_DIR: &str = "gallery";
+pub const TRASH_DIR: &str = "trash";
+pub const PURGING_DIR: &str = "purging";
+pub const DATABASE: &str = "galleryfs.db";
+pub const LOCK_FILE: &str = "galleryfs.lock";
+
+/// Names that may exist in a galleryfs STORAGE.
+const KNOWN_NAMES: &[&str] = &[
+    GALLERY_DIR,
+    TRASH_DIR,
+    PURGING_DIR,
+    DATABASE,
+    "galleryfs.db-wal",
+    "galleryfs.db-shm",
+    "galleryfs.db-journal",
+    LOCK_FILE,
+];
+
+/// An opened, locked STORAGE.
+pub struct Store {
+    pub path: PathBuf,
+    pub storage_fd: OwnedFd,
+    pub gallery_fd: OwnedFd,
+    pub trash_fd: OwnedFd,
+    pub purging_fd: OwnedFd,
+    pub catalog: Catalog,
+    /// Held (flock'ed) for as long as the store is open.
+    _lock: File,
+}
+
+/// Why STORAGE cannot be used; the message is shown to the user as it is.
+#[derive(Debug)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn err(msg: String) -> StoreError {
+    StoreError(msg)
+}
+
+impl Store {
+    /// Opens STORAGE at `path`, initialising it if it is missing or empty.
+    /// Refuses (without touching it) a non-empty directory that is not a
+    /// galleryfs store, one already in use, and an unusable database.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display();
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                // A symlink to a directory is fine; anything else is not.
+                if !fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                    return Err(err(format!("STORAGE {shown} is not a directory")));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o755)
+                    .create(path)
+                    .map_err(|e| err(format!("cannot create STORAGE {shown}: {e}")))?;
+            }
+            Err(e) => return Err(err(format!("cannot use STORAGE {shown}: {e}"))),
+        }
+        let path = path
+            .canonicalize()
+            .map_err(|e| err(format!("cannot use STORAGE {shown}: {e}")))?;
+        let shown = path.display();
+        let listing =
+            fs::read_dir(&path).map_err(|e| err(format!("cannot read STORAGE {shown}: {e}")))?;
+        for item in listing {
+            let item = item.map_err(|e| err(format!("cannot read STORAGE {shown}: {e}")))?;
+            let name = item.file_name();
+            if !KNOWN_NAMES.iter().any(|k| OsStr::new(k) == name) {
+                return Err(err(format!(
+                    "STORAGE {shown} is not empty and is not a galleryfs store (it holds {name:?}); \
+                     to adopt existing files, mount an empty or new STORAGE and move them into \
+                     STORAGE/gallery, or create STORAGE/gallery yourself and move them there"
+                )));
+            }
+        }
+        let lock = Self::lock(&path)?;
+        for dir in [GALLERY_DIR, TRASH_DIR, PURGING_DIR] {
+            let sub = path.join(dir);
+            if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&sub) {
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
+                    return Err(err(format!("cannot create {}: {e}", sub.display())));
+                }
+            }
+        }
+        let db = path.join(DATABASE);
+        let catalog = Catalog::open(&db).map_err(|e| {
+            err(format!(
+                "the trash database {} {e}; galleryfs will not overwrite it \
+                 (move it away to start with an empty trash catalog)",
+                db.display()
+            ))
+        })?;
+        let open_dir = |p: &Path| -> Result<OwnedFd, StoreError> {
+            let f = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+                .open(p)
+                .map_err(|e| err(format!("cannot open {}: {e}", p.display())))?;
+            Ok(OwnedFd::from(f))
+        };
+        let storage_fd = open_dir(&path)?;
+        let gallery_fd = open_dir(&path.join(GALLERY_DIR))?;
+        let trash_fd = open_dir(&path.join(TRASH_DIR))?;
+        let purging_fd = open_dir(&path.join(PURGING_DIR))?;
+        let st = backing::fstat(storage_fd.as_fd()).map_err(|e| err(format!("{shown}: {e}")))?;
+        for (fd, name) in [(&gallery_fd, GALLERY_DIR), (&trash_fd, TRASH_DIR)] {
+            let sub = backing::fstat(fd.as_fd()).map_err(|e| err(format!("{name}: {e}")))?;
+            if sub.st_dev != st.st_dev {
+                return Err(err(format!(
+                    "STORAGE/{name} is on another filesystem than STORAGE {shown}; \
+                     moving files to the trash needs them on one filesystem"
+                )));
+            }
+        }
+        Ok(Store {
+            path,
+            storage_fd,
+            gallery_fd,
+            trash_fd,
+            purging_fd,
+            catalog,
+            _lock: lock,
+        })
+    }
+
+    /// Takes the store's lock, naming the process that holds it if any.
+    fn lock(path: &Path) -> Result<File, StoreError> {
+        let lock_path = path.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&lock_path)
+            .map_err(|e| err(format!("cannot write to STORAGE {}: {e}", path.display())))?;
+        let locked = backing::try_lock_exclusive(&file)
+            .map_err(|e| err(format!("cannot lock {}: {e}", lock_path.display())))?;
+        if !locked {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let by = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            };
+            return Err(err(format!(
+                "STORAGE {} is already mounted by another galleryfs{by}",
+                path.display()
+            )));
+        }
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = writeln!(file, "{}", std::process::id());
+        Ok(file)
+    }
+}

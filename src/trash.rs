@@ -1,0 +1,521 @@
+//! Moves between the gallery and the trash, purges and expiry, each a rename
+//! (or unlink) in STORAGE paired with a catalog change, in a crash-safe order.
+//!
+//! The orderings, and what the next mount's `reconcile` makes of a crash
+//! between their steps:
+//! - put (gallery → trash): insert the row, then rename. A row without its
+//!   file is dropped: the file never left the gallery.
+//! - stash (a file about to be replaced by a rename): insert a `Linking` row,
+//!   hard-link the file into the trash, then the caller renames over it. If
+//!   the gallery name still shows the same inode the rename never happened:
+//!   the link is removed; otherwise the row settles.
+//! - take out (restore): rename out, then delete the row (a row without its
+//!   file is dropped).
+//! - purge: remove the file (directories: rename into `purging/` first, so a
+//!   half-deleted tree never looks like an entry), then delete the row.
+//! - rename an entry: the row records both names (`Renaming`), then rename;
+//!   whichever name exists at the next mount wins.
+
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::backing::{self, Stat};
+use crate::catalog::{Catalog, EntryRow, EntryState, NewEntry};
+use crate::error::{FsError, FsResult};
+use crate::fault;
+use crate::naming;
+
+pub const SECS_PER_DAY: i64 = 86_400;
+
+/// Rows read per catalog query when listing or expiring.
+pub const BATCH: usize = 512;
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A trash entry as seen through the mount.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub row: EntryRow,
+    pub expires_at: i64,
+}
+
+impl Entry {
+    /// Whole days left, rounded up: 30 on the day of deletion, 1 in the last day.
+    pub fn days_left(&self, now: i64) -> i64 {
+        let left = self.expires_at - now;
+        ((left + SECS_PER_DAY - 1) / SECS_PER_DAY).max(1)
+    }
+}
+
+/// A gallery file hard-linked into the trash while a rename replaces it.
+#[must_use]
+pub struct Stash {
+    id: i64,
+    name: Vec<u8>,
+}
+
+/// What reconciliation found and repaired at mount.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub finished: usize,
+    pub rolled_back: usize,
+    pub rows_dropped: usize,
+    pub rows_added: usize,
+}
+
+pub struct Trash {
+    catalog: Mutex<Catalog>,
+    trash_fd: Arc<OwnedFd>,
+    gallery_fd: Arc<OwnedFd>,
+    purging_fd: OwnedFd,
+    retention: i64,
+    /// Serialises name choice with the catalog/rename pairs that use the name.
+    moves: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn exists(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Stat>> {
+    match backing::fstatat(dir, OsStr::from_bytes(name)) {
+        Ok(st) => Ok(Some(st)),
+        Err(FsError::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl Trash {
+    pub fn new(
+        catalog: Catalog,
+        gallery_fd: Arc<OwnedFd>,
+        trash_fd: Arc<OwnedFd>,
+        purging_fd: OwnedFd,
+        retention: Duration,
+    ) -> Trash {
+        Trash {
+            catalog: Mutex::new(catalog),
+            trash_fd,
+            gallery_fd,
+            purging_fd,
+            retention: retention.as_secs().min(i64::MAX as u64 / 4) as i64,
+            moves: Mutex::new(()),
+        }
+    }
+
+    pub fn retention_secs(&self) -> i64 {
+        self.retention
+    }
+
+    fn catalog(&self) -> MutexGuard<'_, Catalog> {
+        lock(&self.catalog)
+    }
+
+    fn entry(&self, row: EntryRow) -> Entry {
+        let expires_at = row.deleted_at.saturating_add(self.retention);
+        Entry { row, expires_at }
+    }
+
+    fn visible(&self, row: &EntryRow, now: i64) -> bool {
+        row.state == EntryState::Settled && row.deleted_at.saturating_add(self.retention) > now
+    }
+
+    /// The live (settled, unexpired) entry called `name`.
+    pub fn lookup(&self, name: &[u8]) -> FsResult<Option<Entry>> {
+        let row = self.catalog().by_name(name)?;
+        Ok(row
+            .filter(|r| self.visible(r, now_secs()))
+            .map(|r| self.entry(r)))
+    }
+
+    /// Live entries with id > `after_id`, in id order, up to about `BATCH`.
+    pub fn page(&self, after_id: i64) -> FsResult<(Vec<Entry>, Option<i64>)> {
+        let rows = self.catalog().page(after_id, BATCH)?;
+        let last = rows.last().map(|r| r.id);
+        let now = now_secs();
+        let live = rows
+            .into_iter()
+            .filter(|r| self.visible(r, now))
+            .map(|r| self.entry(r));
+        Ok((live.collect(), last))
+    }
+
+    pub fn has_live_entries(&self) -> FsResult<bool> {
+        Ok(self.catalog().count_live(now_secs() - self.retention, 1)? > 0)
+    }
+
+    fn name_taken(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
+        Ok(catalog.name_taken(name)? || exists(self.trash_fd.as_fd(), name)?.is_some())
+    }
+
+    fn new_row(
+        catalog: &Catalog,
+        name: &[u8],
+        original_path: &[u8],
+        st: &Stat,
+        size: u64,
+        state: EntryState,
+    ) -> FsResult<i64> {
+        catalog
+            .insert(&NewEntry {
+                name,
+                original_path,
+                deleted_at: now_secs(),
+                kind: backing::file_type(st),
+                uid: st.st_uid,
+                size,
+                state,
+            })?
+            .ok_or(FsError::EEXIST)
+    }
+
+    fn size_of(dir: BorrowedFd<'_>, name: &OsStr, st: &Stat) -> u64 {
+        if backing::is_dir(st) {
+            backing::tree_size(dir, name).unwrap_or(0)
+        } else {
+            st.st_blocks as u64 * 512
+        }
+    }
+
+    /// Moves `dir/name` (whose stat is `st`) into the trash as a new entry named
+    /// after it; returns the entry's name.
+    pub fn put(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<Vec<u8>> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        let entry = naming::first_free(name.as_bytes(), |c| self.name_taken(&catalog, c))?;
+        self.put_locked(&catalog, dir, name, &entry, original_path, st, size)?;
+        Ok(entry)
+    }
+
+    /// Moves `dir/name` into the trash as entry `entry`; EEXIST if that name is taken.
+    pub fn put_as(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        entry: &[u8],
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<()> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        if self.name_taken(&catalog, entry)? {
+            return Err(FsError::EEXIST);
+        }
+        self.put_locked(&catalog, dir, name, entry, original_path, st, size)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn put_locked(
+        &self,
+        catalog: &Catalog,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        entry: &[u8],
+        original_path: &[u8],
+        st: &Stat,
+        size: u64,
+    ) -> FsResult<()> {
+        let id = Self::new_row(catalog, entry, original_path, st, size, EntryState::Settled)?;
+        fault::point("put:after-insert");
+        let moved = backing::renameat2(
+            dir,
+            name,
+            self.trash_fd.as_fd(),
+            OsStr::from_bytes(entry),
+            libc::RENAME_NOREPLACE,
+        );
+        if let Err(e) = moved {
+            catalog.delete(id)?;
+            return Err(e);
+        }
+        fault::point("put:after-rename");
+        Ok(())
+    }
+
+    /// Hard-links `dir/name`, a file a rename is about to replace, into the
+    /// trash. The caller then renames and calls `settle` or `unstash`.
+    pub fn stash(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<Stash> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        let entry = naming::first_free(name.as_bytes(), |c| self.name_taken(&catalog, c))?;
+        let id = Self::new_row(
+            &catalog,
+            &entry,
+            original_path,
+            st,
+            size,
+            EntryState::Linking,
+        )?;
+        fault::point("stash:after-insert");
+        if let Err(e) = backing::linkat(dir, name, self.trash_fd.as_fd(), OsStr::from_bytes(&entry))
+        {
+            catalog.delete(id)?;
+            return Err(e);
+        }
+        fault::point("stash:after-link");
+        Ok(Stash { id, name: entry })
+    }
+
+    /// The rename replaced the stashed file: it is now a trash entry.
+    pub fn settle(&self, stash: Stash) -> FsResult<Vec<u8>> {
+        fault::point("stash:before-settle");
+        self.catalog().settle(stash.id)?;
+        Ok(stash.name)
+    }
+
+    /// The rename failed: the stashed file stays where it was, only in the gallery.
+    pub fn unstash(&self, stash: Stash) -> FsResult<()> {
+        let _moves = lock(&self.moves);
+        backing::unlinkat(self.trash_fd.as_fd(), OsStr::from_bytes(&stash.name), false)?;
+        self.catalog().delete(stash.id)?;
+        Ok(())
+    }
+
+    /// Restores entry `entry` to `dir/name` with renameat2 `flags`.
+    pub fn take_out(
+        &self,
+        entry: &[u8],
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        flags: u32,
+    ) -> FsResult<()> {
+        let _moves = lock(&self.moves);
+        let row = self.catalog().by_name(entry)?;
+        backing::renameat2(
+            self.trash_fd.as_fd(),
+            OsStr::from_bytes(entry),
+            dir,
+            name,
+            flags,
+        )?;
+        fault::point("take-out:after-rename");
+        if let Some(row) = row {
+            self.catalog().delete(row.id)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes entry `entry` permanently (a directory must be empty unless `tree`).
+    pub fn purge(&self, entry: &[u8], tree: bool) -> FsResult<Option<EntryRow>> {
+        let _moves = lock(&self.moves);
+        let row = self.catalog().by_name(entry)?;
+        let name = OsStr::from_bytes(entry);
+        let st = exists(self.trash_fd.as_fd(), entry)?.ok_or(FsError::ENOENT)?;
+        if backing::is_dir(&st) && tree {
+            let parking = OsString::from(format!(
+                "{}-{}",
+                row.as_ref().map_or(0, |r| r.id),
+                now_secs()
+            ));
+            backing::renameat2(
+                self.trash_fd.as_fd(),
+                name,
+                self.purging_fd.as_fd(),
+                &parking,
+                0,
+            )?;
+            fault::point("purge:after-park");
+            if let Some(row) = &row {
+                self.catalog().delete(row.id)?;
+            }
+            if let Err(e) = backing::remove_tree(self.purging_fd.as_fd(), &parking) {
+                log::warn!(
+                    "could not finish deleting {parking:?} in purging/: {e}; retried at next mount"
+                );
+            }
+        } else {
+            backing::unlinkat(self.trash_fd.as_fd(), name, backing::is_dir(&st))?;
+            fault::point("purge:after-unlink");
+            if let Some(row) = &row {
+                self.catalog().delete(row.id)?;
+            }
+        }
+        Ok(row)
+    }
+
+    /// Renames entry `from` to `to`; EEXIST if `to` is taken.
+    pub fn rename(&self, from: &[u8], to: &[u8]) -> FsResult<()> {
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        if self.name_taken(&catalog, to)? {
+            return Err(FsError::EEXIST);
+        }
+        let row = catalog.by_name(from)?;
+        if let Some(row) = &row {
+            if !catalog.begin_rename(row.id, to)? {
+                return Err(FsError::EEXIST);
+            }
+        }
+        fault::point("rename:after-begin");
+        let trash = self.trash_fd.as_fd();
+        let renamed = backing::renameat2(
+            trash,
+            OsStr::from_bytes(from),
+            trash,
+            OsStr::from_bytes(to),
+            libc::RENAME_NOREPLACE,
+        );
+        if let Some(row) = &row {
+            match renamed {
+                Ok(()) => catalog.settle(row.id)?,
+                Err(_) => catalog.revert_rename(row.id)?,
+            }
+        }
+        renamed
+    }
+
+    /// Purges up to `BATCH` expired entries; returns them. Call until empty.
+    pub fn expire_batch(&self) -> FsResult<Vec<EntryRow>> {
+        let cutoff = now_secs() - self.retention;
+        let rows = self.catalog().expired(cutoff, BATCH)?;
+        let mut purged = Vec::with_capacity(rows.len());
+        for row in rows {
+            match self.purge(&row.name, true) {
+                Ok(_) => purged.push(row),
+                Err(FsError::ENOENT) => {
+                    // Restored or purged meanwhile; or the file vanished behind our back.
+                    let catalog = self.catalog();
+                    if exists(self.trash_fd.as_fd(), &row.name)?.is_none() {
+                        catalog.delete(row.id)?;
+                    }
+                }
+                Err(e) => log::warn!(
+                    "could not delete expired entry {:?}: {e}",
+                    String::from_utf8_lossy(&row.name)
+                ),
+            }
+        }
+        Ok(purged)
+    }
+
+    /// Finishes or rolls back moves a crash interrupted, and makes the catalog
+    /// and `trash/` agree: a row without a file is dropped, a file without a
+    /// row gets one (original path unknown: its own name). Both are logged.
+    pub fn reconcile(&self) -> FsResult<ReconcileReport> {
+        let mut report = ReconcileReport::default();
+        let trash = self.trash_fd.as_fd();
+        // Directories whose deletion was interrupted.
+        for parked in backing::read_dir(self.purging_fd.as_fd())? {
+            log::info!("finishing the deletion of {:?}", parked.name);
+            backing::remove_tree(self.purging_fd.as_fd(), &parked.name)?;
+        }
+        let mut catalog = self.catalog();
+        for row in catalog.unsettled()? {
+            let label = String::from_utf8_lossy(&row.name).into_owned();
+            match row.state {
+                EntryState::Linking => {
+                    let in_trash = exists(trash, &row.name)?;
+                    let in_gallery = self.resolve_in_gallery(&row.original_path);
+                    match (in_trash, in_gallery) {
+                        (Some(t), Some(g)) if (t.st_dev, t.st_ino) == (g.st_dev, g.st_ino) => {
+                            log::warn!("rolling back interrupted replacement of {label:?}");
+                            backing::unlinkat(trash, OsStr::from_bytes(&row.name), false)?;
+                            catalog.delete(row.id)?;
+                            report.rolled_back += 1;
+                        }
+                        (Some(_), _) => {
+                            log::warn!(
+                                "finishing interrupted replacement: {label:?} is in the trash"
+                            );
+                            catalog.settle(row.id)?;
+                            report.finished += 1;
+                        }
+                        (None, _) => {
+                            catalog.delete(row.id)?;
+                            report.rolled_back += 1;
+                        }
+                    }
+                }
+                EntryState::Renaming => {
+                    if exists(trash, &row.name)?.is_some() {
+                        catalog.settle(row.id)?;
+                        report.finished += 1;
+                    } else {
+                        catalog.revert_rename(row.id)?;
+                        report.rolled_back += 1;
+                    }
+                    log::warn!("settled interrupted rename of trash entry {label:?}");
+                }
+                EntryState::Settled => {}
+            }
+        }
+        let on_disk = backing::read_dir(trash)?;
+        let mut names: std::collections::HashSet<Vec<u8>> =
+            on_disk.iter().map(|e| e.name.as_bytes().to_vec()).collect();
+        catalog.in_transaction(|catalog| {
+            for row in catalog.all()? {
+                if !names.remove(&row.name) {
+                    log::warn!(
+                        "trash entry {:?} has no file in STORAGE/trash: dropping its row",
+                        String::from_utf8_lossy(&row.name)
+                    );
+                    catalog.delete(row.id)?;
+                    report.rows_dropped += 1;
+                }
+            }
+            Ok(())
+        })?;
+        for name in names {
+            let os = OsString::from_vec(name.clone());
+            let Ok(st) = backing::fstatat(trash, &os) else {
+                continue;
+            };
+            log::warn!(
+                "STORAGE/trash/{:?} has no catalog row: adding it (original path unknown)",
+                String::from_utf8_lossy(&name)
+            );
+            let size = Self::size_of(trash, &os, &st);
+            Self::new_row(&catalog, &name, &name, &st, size, EntryState::Settled)?;
+            report.rows_added += 1;
+        }
+        Ok(report)
+    }
+
+    /// Stats `gallery/PATH` without following symlinks; None if any part is missing.
+    fn resolve_in_gallery(&self, path: &[u8]) -> Option<Stat> {
+        let mut dir: Option<OwnedFd> = None;
+        let parts: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        let (last, parents) = parts.split_last()?;
+        for part in parents {
+            let base = dir.as_ref().map_or(self.gallery_fd.as_fd(), |d| d.as_fd());
+            dir = Some(backing::open_dir_path(base, OsStr::from_bytes(part)).ok()?);
+        }
+        let base = dir.as_ref().map_or(self.gallery_fd.as_fd(), |d| d.as_fd());
+        backing::fstatat(base, OsStr::from_bytes(last)).ok()
+    }
+
+    pub fn total_size(&self) -> FsResult<u64> {
+        Ok(self.catalog().total_size()?)
+    }
+
+    pub fn checkpoint(&self) {
+        if let Err(e) = self.catalog().checkpoint() {
+            log::warn!("could not checkpoint the trash database: {e}");
+        }
+    }
+}

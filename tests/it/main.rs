@@ -1,0 +1,4 @@
+//! All integration tests, in one binary: each module mounts real galleryfs
+//! instances through `fixture` and drives them with real processes and syscalls.
+
+mod fixture;
