@@ -622,14 +622,7 @@ Flags:
 galleryfs options:
   retention=DURATION       keep deleted files in .trash/ this long (default {retention})
   sweep=DURATION           purge expired trash this often (default {sweep})
-  min_retention=DURATION   never purge trash younger than this, even to honour
-                           max_trash (default 0)
-  passthrough=auto|on|off  kernel passthrough for file I/O (default auto)
-  max_trash=SIZE|PERCENT%  cap .trash/ at SIZE or at PERCENT% of the storage
-                           filesystem, purging the oldest first (default none)
-  quota=SIZE               cap the bytes stored in STORAGE (default none)
   DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
-  SIZE: bytes, or a number followed by K, M, G or T (powers of 1024).
 
 FUSE options:
   allow_other              let all users access the mount (implies
@@ -1158,10 +1151,6 @@ mod tests {
             "(default 30d)",
             "sweep=DURATION",
             "(default 1h)",
-            "min_retention=DURATION",
-            "passthrough=auto|on|off",
-            "max_trash=SIZE|PERCENT%",
-            "quota=SIZE",
             "allow_other",
             "allow_root",
             "default_permissions",

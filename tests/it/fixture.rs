@@ -37,7 +37,9 @@ pub fn is_mounted(path: &Path) -> bool {
         let Some(sep) = fields.iter().position(|f| *f == b"-") else {
             return false;
         };
-        fields.len() > sep + 1 && fields[4] == want.as_slice() && fields[sep + 1] == b"fuse.galleryfs"
+        fields.len() > sep + 1
+            && fields[4] == want.as_slice()
+            && fields[sep + 1] == b"fuse.galleryfs"
     })
 }
 
@@ -55,7 +57,10 @@ fn mountinfo_escape(path: &OsStr) -> Vec<u8> {
 pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < MOUNT_TIMEOUT, "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < MOUNT_TIMEOUT,
+            "timed out waiting for {what}"
+        );
         sleep(Duration::from_millis(20));
     }
 }
@@ -131,19 +136,28 @@ impl Mount {
         for o in &self.options {
             cmd.arg("-o").arg(o);
         }
-        cmd.env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("dup log"))
-            .stderr(log);
+        cmd.env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("dup log"))
+        .stderr(log);
         let mut child = cmd.spawn().expect("spawn galleryfs");
         let start = Instant::now();
         while !is_mounted(&self.mountpoint) {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("galleryfs exited with {status} before mounting:\n{}", self.log());
+                panic!(
+                    "galleryfs exited with {status} before mounting:\n{}",
+                    self.log()
+                );
             }
             if start.elapsed() > MOUNT_TIMEOUT {
                 let _ = child.kill();
-                panic!("galleryfs did not mount within {MOUNT_TIMEOUT:?}:\n{}", self.log());
+                panic!(
+                    "galleryfs did not mount within {MOUNT_TIMEOUT:?}:\n{}",
+                    self.log()
+                );
             }
             sleep(Duration::from_millis(10));
         }
@@ -155,14 +169,24 @@ impl Mount {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let out = Command::new("umount").arg(&self.mountpoint).output().expect("run umount");
+        let out = Command::new("umount")
+            .arg(&self.mountpoint)
+            .output()
+            .expect("run umount");
         if !out.status.success() {
-            let _ = Command::new("umount").arg("-l").arg(&self.mountpoint).status();
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(&self.mountpoint)
+                .status();
         }
         let start = Instant::now();
         loop {
             if let Some(status) = child.try_wait().expect("wait galleryfs") {
-                assert!(status.success(), "galleryfs exited with {status} after unmount:\n{}", self.log());
+                assert!(
+                    status.success(),
+                    "galleryfs exited with {status} after unmount:\n{}",
+                    self.log()
+                );
                 break;
             }
             if start.elapsed() > MOUNT_TIMEOUT {
@@ -180,7 +204,10 @@ impl Mount {
         };
         let _ = child.kill();
         let _ = child.wait();
-        let _ = Command::new("umount").arg("-l").arg(&self.mountpoint).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(&self.mountpoint)
+            .status();
         wait_until("the dead mount to go", || !is_mounted(&self.mountpoint));
     }
 
@@ -195,7 +222,10 @@ impl Drop for Mount {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("umount").arg(&self.mountpoint).status();
             if is_mounted(&self.mountpoint) {
-                let _ = Command::new("umount").arg("-l").arg(&self.mountpoint).status();
+                let _ = Command::new("umount")
+                    .arg("-l")
+                    .arg(&self.mountpoint)
+                    .status();
             }
             let start = Instant::now();
             while start.elapsed() < MOUNT_TIMEOUT {
@@ -212,7 +242,8 @@ impl Drop for Mount {
 
 /// Runs a command, returning its output; panics if it cannot be started.
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 /// Runs a command that must succeed; returns its stdout.

@@ -2,3 +2,4 @@
 //! instances through `fixture` and drives them with real processes and syscalls.
 
 mod fixture;
+mod mounting;
