@@ -125,7 +125,7 @@ impl From<rusqlite::Error> for CatalogError {
 }
 
 pub struct Catalog {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name";

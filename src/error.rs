@@ -93,10 +93,10 @@ impl From<io::Error> for FsError {
 impl From<rusqlite::Error> for FsError {
     fn from(e: rusqlite::Error) -> FsError {
         // A full disk must reach the caller as ENOSPC, not as an I/O error.
-        if let rusqlite::Error::SqliteFailure(f, _) = &e {
-            if f.code == rusqlite::ErrorCode::DiskFull {
-                return FsError::ENOSPC;
-            }
+        if let rusqlite::Error::SqliteFailure(f, _) = &e
+            && f.code == rusqlite::ErrorCode::DiskFull
+        {
+            return FsError::ENOSPC;
         }
         log::error!("trash database error: {e}");
         FsError::EIO

@@ -227,24 +227,23 @@ impl NodeTable {
         }
         let link = (parent, name.to_os_string());
         // The name may have pointed at another inode before (replaced behind our back).
-        if let Some(old) = inner.by_link.insert(link.clone(), id) {
-            if old != id {
-                if let Some(node) = inner.nodes.get_mut(&old) {
-                    node.links.retain(|l| *l != link);
-                }
-            }
+        if let Some(old) = inner.by_link.insert(link.clone(), id)
+            && old != id
+            && let Some(node) = inner.nodes.get_mut(&old)
+        {
+            node.links.retain(|l| *l != link);
         }
-        if let Some(node) = inner.nodes.get_mut(&id) {
-            if !Self::is_fixed(id) {
-                node.links.retain(|l| *l != link);
-                node.links.insert(0, link);
-                if node.links.len() > MAX_LINKS {
-                    if let Some(dropped) = node.links.pop() {
-                        inner.by_link.remove(&dropped);
-                    }
-                }
-                node.lookups += 1;
+        if let Some(node) = inner.nodes.get_mut(&id)
+            && !Self::is_fixed(id)
+        {
+            node.links.retain(|l| *l != link);
+            node.links.insert(0, link);
+            if node.links.len() > MAX_LINKS
+                && let Some(dropped) = node.links.pop()
+            {
+                inner.by_link.remove(&dropped);
             }
+            node.lookups += 1;
         }
         id
     }
@@ -308,10 +307,10 @@ impl NodeTable {
         let old = (old_parent, old_name.to_os_string());
         let new = (new_parent, new_name.to_os_string());
         // Whatever the new name pointed at has lost that name.
-        if let Some(replaced) = inner.by_link.remove(&new) {
-            if let Some(node) = inner.nodes.get_mut(&replaced) {
-                node.links.retain(|l| *l != new);
-            }
+        if let Some(replaced) = inner.by_link.remove(&new)
+            && let Some(node) = inner.nodes.get_mut(&replaced)
+        {
+            node.links.retain(|l| *l != new);
         }
         let Some(id) = inner.by_link.remove(&old) else {
             return;
@@ -346,10 +345,10 @@ impl NodeTable {
     pub fn unlinked(&self, parent: NodeId, name: &OsStr) {
         let mut inner = lock(&self.inner);
         let link = (parent, name.to_os_string());
-        if let Some(id) = inner.by_link.remove(&link) {
-            if let Some(node) = inner.nodes.get_mut(&id) {
-                node.links.retain(|l| *l != link);
-            }
+        if let Some(id) = inner.by_link.remove(&link)
+            && let Some(node) = inner.nodes.get_mut(&id)
+        {
+            node.links.retain(|l| *l != link);
         }
     }
 
@@ -452,7 +451,7 @@ impl NodeTable {
         if let Some(fd) = lock(&self.fds).fds.get(&id) {
             return Ok(fd.clone());
         }
-        let (fd, _) = self.open_verified(id, |dir, name| backing::open_dir_path(dir, name))?;
+        let (fd, _) = self.open_verified(id, backing::open_dir_path)?;
         let fd = Arc::new(fd);
         let mut cache = lock(&self.fds);
         if cache.fds.insert(id, fd.clone()).is_none() {
@@ -508,7 +507,7 @@ impl NodeTable {
             let st = backing::fstat(fd.as_fd())?;
             return Ok((fd, st));
         }
-        let (fd, st) = self.open_verified(id, |dir, name| backing::open_path(dir, name))?;
+        let (fd, st) = self.open_verified(id, backing::open_path)?;
         Ok((Arc::new(fd), st))
     }
 

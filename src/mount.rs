@@ -184,10 +184,10 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     fs.set_invalidator(Box::new(QueuedInvalidator::start(session.notifier())));
     let unmounter = Mutex::new(Some(session.unmount_callable()));
     daemon::on_stop_signal(move || {
-        if let Some(mut u) = unmounter.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            if let Err(e) = u.unmount() {
-                log::error!("unmount failed: {e}");
-            }
+        if let Some(mut u) = unmounter.lock().unwrap_or_else(|e| e.into_inner()).take()
+            && let Err(e) = u.unmount()
+        {
+            log::error!("unmount failed: {e}");
         }
     })
     .map_err(|e| format!("cannot start the signal thread: {e}"))?;

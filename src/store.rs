@@ -109,10 +109,10 @@ impl Store {
         let lock = Self::lock(&path)?;
         for dir in [GALLERY_DIR, TRASH_DIR, PURGING_DIR] {
             let sub = path.join(dir);
-            if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&sub) {
-                if e.kind() != std::io::ErrorKind::AlreadyExists {
-                    return Err(err(format!("cannot create {}: {e}", sub.display())));
-                }
+            if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&sub)
+                && e.kind() != std::io::ErrorKind::AlreadyExists
+            {
+                return Err(err(format!("cannot create {}: {e}", sub.display())));
             }
         }
         let db = path.join(DATABASE);

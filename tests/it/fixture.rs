@@ -119,6 +119,7 @@ impl Mount {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
+    #[allow(dead_code)] // not every test module needs it
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("mounted").id()
     }
@@ -211,6 +212,7 @@ impl Mount {
         wait_until("the dead mount to go", || !is_mounted(&self.mountpoint));
     }
 
+    #[allow(dead_code)] // not every test module needs it
     pub fn remount(&mut self) {
         self.unmount();
         self.mount();

@@ -2,4 +2,5 @@
 //! instances through `fixture` and drives them with real processes and syscalls.
 
 mod fixture;
+mod gallery_trash;
 mod mounting;

@@ -197,7 +197,7 @@ fn bad_options_fail_with_a_message_and_mount_nothing() {
     ];
     for (extra, message) in cases {
         let mut args = vec![store.as_os_str(), mnt.as_os_str()];
-        args.extend(extra.iter().map(|s| std::ffi::OsStr::new(s)));
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
         let out = galleryfs(&args);
         assert_eq!(out.status.code(), Some(1), "{extra:?} must exit 1");
         assert!(

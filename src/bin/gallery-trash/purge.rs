@@ -148,8 +148,13 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         .partition(|e| entries::may_remove(&trash, &e.stat, euid));
     if !args.yes {
         if !others.is_empty() {
+            let verb = if others.len() == 1 {
+                "belongs"
+            } else {
+                "belong"
+            };
             println!(
-                "{} belong to other users and will be kept.",
+                "{} {verb} to other users and will be kept.",
                 human::items(others.len())
             );
         }
