@@ -1,0 +1,10 @@
+//! The reliability suites (see `scripts/torture.sh`): randomized and
+//! fault-injection tests that mount real galleryfs instances. `cargo test`
+//! runs them at quick sizes; `GALLERYFS_TORTURE=full` runs the full sizes.
+//! Every suite prints one `SUITE name: …` summary line and its seed;
+//! `GALLERYFS_SEED=N` replays a run.
+
+#[path = "../it/fixture.rs"]
+#[allow(dead_code)]
+mod fixture;
+mod harness;
