@@ -28,6 +28,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX entries_by_original_path ON entries(original_path, deleted_at);
     CREATE INDEX entries_by_uid ON entries(uid, id);
     CREATE INDEX entries_by_state ON entries(state) WHERE state != 0;",
+    // 2: the entry's backing inode number (listings need no stat), and a flag
+    // telling the next mount whether the last one ended cleanly.
+    "ALTER TABLE entries ADD COLUMN ino INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -71,6 +75,8 @@ pub struct EntryRow {
     pub size: u64,
     pub state: EntryState,
     pub prev_name: Option<Vec<u8>>,
+    /// Backing inode number (0 if unknown).
+    pub ino: u64,
 }
 
 /// What a new row records.
@@ -82,6 +88,7 @@ pub struct NewEntry<'a> {
     pub uid: u32,
     pub size: u64,
     pub state: EntryState,
+    pub ino: u64,
 }
 
 #[derive(Debug)]
@@ -128,7 +135,7 @@ pub struct Catalog {
     pub(crate) conn: Connection,
 }
 
-const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name";
+const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name, ino";
 
 fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok(EntryRow {
@@ -141,6 +148,7 @@ fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
         size: row.get::<_, i64>(6)? as u64,
         state: EntryState::from_i64(row.get(7)?),
         prev_name: row.get(8)?,
+        ino: row.get::<_, i64>(9)? as u64,
     })
 }
 
@@ -204,8 +212,9 @@ impl Catalog {
     /// Records a new entry; `None` if the name is taken.
     pub fn insert(&self, e: &NewEntry<'_>) -> rusqlite::Result<Option<i64>> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT OR IGNORE INTO entries (name, original_path, deleted_at, kind, uid, size, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR IGNORE INTO entries
+                 (name, original_path, deleted_at, kind, uid, size, state, ino)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let n = stmt.execute(params![
             e.name,
@@ -214,7 +223,8 @@ impl Catalog {
             e.kind as i64,
             e.uid as i64,
             e.size as i64,
-            e.state as i64
+            e.state as i64,
+            e.ino as i64
         ])?;
         Ok((n == 1).then(|| self.conn.last_insert_rowid()))
     }
@@ -294,14 +304,6 @@ impl Catalog {
         stmt.query_map([], row_to_entry)?.collect()
     }
 
-    /// Every row, for reconciliation at mount.
-    pub fn all(&self) -> rusqlite::Result<Vec<EntryRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM entries"))?;
-        stmt.query_map([], row_to_entry)?.collect()
-    }
-
     /// Number of settled entries not deleted before `cutoff`, capped at `cap`.
     pub fn count_live(&self, cutoff: i64, cap: u64) -> rusqlite::Result<u64> {
         let mut stmt = self.conn.prepare_cached(
@@ -316,6 +318,40 @@ impl Catalog {
             .conn
             .prepare_cached("SELECT coalesce(sum(size), 0) FROM entries")?;
         stmt.query_row([], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+    }
+
+    /// Every row, visited in id order without holding them all in memory.
+    pub fn for_each(&self, mut f: impl FnMut(EntryRow)) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM entries ORDER BY id"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(row_to_entry(row)?);
+        }
+        Ok(())
+    }
+
+    /// Records whether galleryfs is mounted on this catalog (false once it
+    /// unmounted cleanly): a mount that finds it true reconciles in full.
+    pub fn set_in_use(&self, in_use: bool) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('in_use', ?1)")?;
+        stmt.execute([in_use as i64])?;
+        Ok(())
+    }
+
+    /// Whether the last mount did not end cleanly. A new catalog counts as in
+    /// use, so that files already in STORAGE/trash are adopted.
+    pub fn was_in_use(&self) -> rusqlite::Result<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'in_use'")?;
+        Ok(stmt
+            .query_row([], |r| r.get::<_, i64>(0))
+            .optional()?
+            .is_none_or(|v| v != 0))
     }
 
     /// Runs `f` inside one transaction (for reconciliation's many small changes).
@@ -361,6 +397,7 @@ mod tests {
             uid: 1000,
             size: 4096,
             state: EntryState::Settled,
+            ino: 42,
         }
     }
 
@@ -452,8 +489,16 @@ mod tests {
             .insert(&new_entry(b"x", b"x", 1))
             .unwrap();
         let cat = Catalog::open(&path).unwrap();
-        assert!(cat.by_name(b"x").unwrap().is_some());
+        assert_eq!(cat.by_name(b"x").unwrap().unwrap().ino, 42);
         assert_eq!(cat.integrity_check().unwrap(), "ok");
+        assert!(
+            cat.was_in_use().unwrap(),
+            "a new catalog needs a full reconcile"
+        );
+        cat.set_in_use(false).unwrap();
+        assert!(!cat.was_in_use().unwrap());
+        cat.set_in_use(true).unwrap();
+        assert!(cat.was_in_use().unwrap());
     }
 
     #[test]

@@ -622,6 +622,8 @@ Flags:
 galleryfs options:
   retention=DURATION       keep deleted files in .trash/ this long (default {retention})
   sweep=DURATION           purge expired trash this often (default {sweep})
+  passthrough=auto|on|off  kernel passthrough for file I/O: auto uses it when
+                           the kernel and privileges allow (default auto)
   DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
 
 FUSE options:

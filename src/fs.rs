@@ -106,6 +106,20 @@ pub struct DirItem {
     pub offset: u64,
     pub ino: u64,
     pub kind: u32,
+    /// For `.trash` entries: when they expire, so readdirplus needs no query.
+    pub expires_at: Option<i64>,
+}
+
+impl DirItem {
+    fn new(name: impl Into<OsString>, offset: u64, ino: u64, kind: u32) -> DirItem {
+        DirItem {
+            name: name.into(),
+            offset,
+            ino,
+            kind,
+            expires_at: None,
+        }
+    }
 }
 
 /// Changes to tell the kernel about, because it did not make them itself.
@@ -174,8 +188,17 @@ impl TimeSpec {
     }
 }
 
-/// A directory listing taken at opendir, served by offset.
-type Snapshot = Arc<Vec<DirItem>>;
+/// An open directory. Gallery and trashed directories are listed once, at
+/// opendir, and served by offset; `.trash` may hold a million entries, so it
+/// is read from the catalog a page at a time.
+enum Listing {
+    Snapshot(Vec<DirItem>),
+    /// The page last read, and the offset it was read from.
+    Trash(Mutex<(u64, Vec<DirItem>)>),
+}
+
+/// Rows of `.trash` read per catalog query when listing it.
+const TRASH_PAGE: usize = 1024;
 
 /// Settings fixed at mount.
 pub struct Options {
@@ -187,7 +210,7 @@ pub struct GalleryFs {
     trash: Trash,
     storage_fd: OwnedFd,
     files: Mutex<HashMap<u64, Arc<File>>>,
-    dirs: Mutex<HashMap<u64, Snapshot>>,
+    dirs: Mutex<HashMap<u64, Arc<Listing>>>,
     next_handle: AtomicU64,
     invalidator: OnceLock<Box<dyn Invalidator>>,
     /// Whether galleryfs may give new files to their creator (it runs as root).
@@ -533,7 +556,9 @@ impl GalleryFs {
     pub fn link(&self, node: NodeId, new_parent: NodeId, new_name: &OsStr) -> FsResult<Entry> {
         match self.nodes.place(node)? {
             Place::Gallery => {}
-            Place::TrashEntry | Place::InTrash => return Err(FsError::EPERM),
+            // A new name would change the entry (its link count, its ctime),
+            // and the trash is read-only except for restore, rename and purge.
+            Place::TrashEntry | Place::InTrash => return Err(FsError::EROFS),
             _ => return Err(FsError::EPERM),
         }
         self.writable_dir(new_parent)?;
@@ -852,6 +877,11 @@ impl GalleryFs {
         Ok(self.add_file(File::from(fd)))
     }
 
+    /// The backing file of open handle `fh` (for kernel passthrough).
+    pub fn open_file(&self, fh: u64) -> FsResult<Arc<File>> {
+        self.file(fh)
+    }
+
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
         let file = self.file(fh)?;
         let mut buf = vec![0u8; size as usize];
@@ -898,26 +928,22 @@ impl GalleryFs {
 
     // ---- directories -----------------------------------------------------
 
-    /// Opens a directory: gallery and trashed directories are listed once,
-    /// here, and served by offset; the root and `.trash` are listed on demand.
+    fn add_listing(&self, listing: Listing) -> u64 {
+        let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
+        lock(&self.dirs).insert(fh, Arc::new(listing));
+        fh
+    }
+
     pub fn opendir(&self, node: NodeId) -> FsResult<u64> {
-        if node == ROOT || node == TRASH {
-            return Ok(0);
+        match node {
+            ROOT => return Ok(0),
+            TRASH => return Ok(self.add_listing(Listing::Trash(Mutex::new((0, Vec::new()))))),
+            _ => {}
         }
         let fd = self.nodes.dir_fd(node)?;
         let mut items = vec![
-            DirItem {
-                name: ".".into(),
-                offset: 1,
-                ino: node,
-                kind: libc::S_IFDIR,
-            },
-            DirItem {
-                name: "..".into(),
-                offset: 2,
-                ino: 0,
-                kind: libc::S_IFDIR,
-            },
+            DirItem::new(".", 1, node, libc::S_IFDIR),
+            DirItem::new("..", 2, 0, libc::S_IFDIR),
         ];
         for (i, e) in backing::read_dir(fd.as_fd())?.into_iter().enumerate() {
             let kind = match e.dtype {
@@ -926,16 +952,16 @@ impl GalleryFs {
                 dtype => dtype_to_kind(dtype),
             };
             let ino = self.nodes.id_of_ino(e.ino);
-            items.push(DirItem {
-                name: e.name,
-                offset: i as u64 + 3,
-                ino,
-                kind,
-            });
+            items.push(DirItem::new(e.name, i as u64 + 3, ino, kind));
         }
-        let fh = self.next_handle.fetch_add(1, Ordering::Relaxed);
-        lock(&self.dirs).insert(fh, Arc::new(items));
-        Ok(fh)
+        Ok(self.add_listing(Listing::Snapshot(items)))
+    }
+
+    /// Whether the kernel may cache `node`'s listing across opens: yes where
+    /// every change goes through the kernel, not in the root or `.trash`,
+    /// whose contents change behind its back.
+    pub fn listing_cacheable(&self, node: NodeId) -> bool {
+        node != ROOT && node != TRASH
     }
 
     pub fn releasedir(&self, fh: u64) {
@@ -944,106 +970,106 @@ impl GalleryFs {
 
     /// Up to a batch of names after `offset`; empty at the end.
     pub fn readdir(&self, node: NodeId, fh: u64, offset: u64) -> FsResult<Vec<DirItem>> {
-        match node {
-            ROOT => {
-                let mut items = vec![
-                    DirItem {
-                        name: ".".into(),
-                        offset: 1,
-                        ino: ROOT,
-                        kind: libc::S_IFDIR,
-                    },
-                    DirItem {
-                        name: "..".into(),
-                        offset: 2,
-                        ino: ROOT,
-                        kind: libc::S_IFDIR,
-                    },
-                    DirItem {
-                        name: "gallery".into(),
-                        offset: 3,
-                        ino: GALLERY,
-                        kind: libc::S_IFDIR,
-                    },
-                ];
-                if self.trash.has_live_entries()? {
-                    items.push(DirItem {
-                        name: ".trash".into(),
-                        offset: 4,
-                        ino: TRASH,
-                        kind: libc::S_IFDIR,
-                    });
-                }
-                Ok(items.into_iter().skip(offset as usize).collect())
+        if node == ROOT {
+            let mut items = vec![
+                DirItem::new(".", 1, ROOT, libc::S_IFDIR),
+                DirItem::new("..", 2, ROOT, libc::S_IFDIR),
+                DirItem::new("gallery", 3, GALLERY, libc::S_IFDIR),
+            ];
+            if self.trash.has_live_entries()? {
+                items.push(DirItem::new(".trash", 4, TRASH, libc::S_IFDIR));
             }
-            TRASH => self.read_trash(offset),
-            _ => {
-                let snapshot = lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)?;
-                const CHUNK: usize = 1024;
-                Ok(snapshot
+            return Ok(items.into_iter().skip(offset as usize).collect());
+        }
+        let listing = lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)?;
+        match &*listing {
+            Listing::Snapshot(items) => {
+                const CHUNK: usize = 256;
+                Ok(items
                     .iter()
                     .skip(offset as usize)
                     .take(CHUNK)
                     .cloned()
                     .collect())
             }
+            Listing::Trash(page) => {
+                let mut page = lock(page);
+                let (start, items) = &mut *page;
+                let cached = *start <= offset && items.last().is_some_and(|i| i.offset > offset);
+                if !cached {
+                    *items = self.read_trash(offset)?;
+                    *start = offset;
+                }
+                Ok(items
+                    .iter()
+                    .filter(|i| i.offset > offset)
+                    .cloned()
+                    .collect())
+            }
         }
     }
 
-    /// `.trash/` listed from the catalog: offsets are row ids + 2 (after . and ..).
+    /// Live entries of `.trash` after `offset`: offsets are row ids + 2 (after . and ..).
     fn read_trash(&self, offset: u64) -> FsResult<Vec<DirItem>> {
         let mut items = Vec::new();
         if offset < 1 {
-            items.push(DirItem {
-                name: ".".into(),
-                offset: 1,
-                ino: TRASH,
-                kind: libc::S_IFDIR,
-            });
+            items.push(DirItem::new(".", 1, TRASH, libc::S_IFDIR));
         }
         if offset < 2 {
-            items.push(DirItem {
-                name: "..".into(),
-                offset: 2,
-                ino: ROOT,
-                kind: libc::S_IFDIR,
-            });
+            items.push(DirItem::new("..", 2, ROOT, libc::S_IFDIR));
         }
         let mut after = offset.saturating_sub(2) as i64;
         loop {
-            let (entries, last) = self.trash.page(after)?;
-            let trash_fd = self.nodes.trash_fd();
+            let (entries, last) = self.trash.page(after, TRASH_PAGE)?;
             for e in entries {
                 let name = OsString::from_vec(e.row.name);
-                // The file may have gone since the page was read: skip it.
-                let Ok(st) = backing::fstatat(trash_fd.as_fd(), &name) else {
-                    continue;
+                let ino = match e.row.ino {
+                    0 => match backing::fstatat(self.nodes.trash_fd().as_fd(), &name) {
+                        Ok(st) => self.nodes.id_of(&st),
+                        Err(_) => continue,
+                    },
+                    ino => self.nodes.id_of_ino(ino),
                 };
-                items.push(DirItem {
-                    name,
-                    offset: e.row.id as u64 + 2,
-                    ino: self.nodes.id_of(&st),
-                    kind: backing::file_type(&st),
-                });
+                let mut item = DirItem::new(name, e.row.id as u64 + 2, ino, e.row.kind);
+                item.expires_at = Some(e.expires_at);
+                items.push(item);
             }
             match last {
+                // A page of only expired rows: read on rather than end the listing.
                 Some(last) if items.is_empty() => after = last,
                 _ => return Ok(items),
             }
         }
     }
 
-    /// The entry for one name of a readdirplus listing (a lookup reference).
+    /// The entry for one name of a readdirplus listing (a lookup reference,
+    /// except for `.` and `..`, for which the kernel takes none).
     pub fn readdirplus_entry(&self, parent: NodeId, item: &DirItem) -> FsResult<Entry> {
         if item.name == "." || item.name == ".." {
-            // The kernel takes no reference for these; any attributes will do.
             return Ok(Entry {
                 node: parent,
                 attr: self.root_attr(),
                 ttl: Duration::ZERO,
             });
         }
-        self.lookup(parent, &item.name)
+        match (parent, item.expires_at) {
+            (TRASH, Some(expires_at)) => {
+                // The listing already knows the entry is live: skip the catalog.
+                let left = expires_at - trash::now_secs();
+                if left <= 0 {
+                    return Err(FsError::ENOENT);
+                }
+                let st = backing::fstatat(self.nodes.trash_fd().as_fd(), &item.name)?;
+                let node = self.nodes.remember(TRASH, &item.name, &st);
+                let ttl = TTL.min(Duration::from_secs(left as u64));
+                Ok(Entry {
+                    node,
+                    attr: self.attr_of(node, &st),
+                    ttl,
+                })
+            }
+            _ => self.lookup(parent, &item.name),
+        }
     }
 
     // ---- extended attributes ---------------------------------------------
@@ -1065,7 +1091,9 @@ impl GalleryFs {
 
     /// The whole value of xattr `name`.
     pub fn getxattr(&self, node: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
-        if node == ROOT {
+        // `ls -l` asks every file for its ACL: ACLs are unsupported (see
+        // `xattr_writable`), so answer without a syscall.
+        if node == ROOT || name.as_bytes().starts_with(b"system.posix_acl_") {
             return Err(FsError::ENODATA);
         }
         let place = self.nodes.place(node)?;
@@ -1091,9 +1119,14 @@ impl GalleryFs {
         if node == ROOT {
             return Ok(Vec::new());
         }
-        let (fd, _) = self.nodes.path_fd(node)?;
+        let (fd, st) = self.nodes.path_fd(node)?;
         let mut names = backing::listxattr_all(fd.as_fd())?;
-        if self.nodes.place(node)? == Place::TrashEntry {
+        // Linux lets nobody read `user.*` attributes of symlinks, fifos and
+        // devices (the kernel answers ENODATA without asking us): listing
+        // them there would name attributes no one can get.
+        let kind = backing::file_type(&st);
+        let can_carry = kind == libc::S_IFREG || kind == libc::S_IFDIR;
+        if can_carry && self.nodes.place(node)? == Place::TrashEntry {
             for name in TRASH_XATTRS {
                 names.extend_from_slice(name.as_bytes());
                 names.push(0);
@@ -1171,7 +1204,7 @@ impl GalleryFs {
     /// Flushes the catalog; called at unmount.
     pub fn shutdown(&self) {
         lock(&self.files).clear();
-        self.trash.checkpoint();
+        self.trash.close();
     }
 }
 

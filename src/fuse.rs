@@ -1,20 +1,24 @@
 //! The FUSE adapter: decodes each kernel request, calls the filesystem core,
 //! and sends the reply. No filesystem logic lives here.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use fuser::{
-    AccessFlags, BsdFileFlags, CopyFileRangeFlags, Errno, FileAttr, FileHandle, FileType,
-    Filesystem, FopenFlags, Generation, INodeNo, InitFlags, KernelConfig, LockOwner, Notifier,
-    OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus,
-    ReplyEmpty, ReplyEntry, ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request,
-    TimeOrNow, WriteFlags,
+    AccessFlags, BackingId, BsdFileFlags, CopyFileRangeFlags, Errno, FileAttr, FileHandle,
+    FileType, Filesystem, FopenFlags, Generation, INodeNo, InitFlags, KernelConfig, LockOwner,
+    Notifier, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite,
+    ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
+use crate::cli::Passthrough as PassthroughMode;
 use crate::error::FsError;
 use crate::fs::{Attr, Caller, Entry, GalleryFs, Invalidation, Invalidator, SetAttr, TimeSpec};
 
@@ -23,13 +27,137 @@ const MAX_WRITE: u32 = 1024 * 1024;
 
 pub struct FuseAdapter {
     fs: Arc<GalleryFs>,
+    passthrough: Arc<Passthrough>,
 }
 
 impl FuseAdapter {
-    pub fn new(fs: Arc<GalleryFs>) -> FuseAdapter {
-        FuseAdapter { fs }
+    pub fn new(fs: Arc<GalleryFs>, passthrough: Arc<Passthrough>) -> FuseAdapter {
+        FuseAdapter { fs, passthrough }
     }
 }
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Kernel FUSE passthrough: the kernel reads and writes the backing file
+/// itself. It needs kernel support (negotiated at init) and CAP_SYS_ADMIN
+/// (probed after mounting); without either, files are served by read/write
+/// with the page cache kept across opens.
+pub struct Passthrough {
+    mode: PassthroughMode,
+    negotiated: AtomicBool,
+    enabled: AtomicBool,
+    /// The kernel wants one backing id per inode: shared until the last release.
+    by_node: Mutex<HashMap<u64, (Arc<BackingId>, usize)>>,
+    node_of_handle: Mutex<HashMap<u64, u64>>,
+}
+
+/// `FUSE_DEV_IOC_BACKING_CLOSE`: `_IOW(229, 2, uint32_t)`.
+const FUSE_DEV_IOC_BACKING_CLOSE: libc::c_ulong = 0x4004_e502;
+
+impl Passthrough {
+    pub fn new(mode: PassthroughMode) -> Arc<Passthrough> {
+        Arc::new(Passthrough {
+            mode,
+            negotiated: AtomicBool::new(false),
+            enabled: AtomicBool::new(false),
+            by_node: Mutex::new(HashMap::new()),
+            node_of_handle: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// After mounting: checks that a backing file can be registered on
+    /// `session_fd`, using `probe_file` (any regular file). Errors only when
+    /// `passthrough=on` cannot be honoured.
+    pub fn probe(&self, session_fd: impl AsFd, probe_file: impl AsFd) -> Result<(), String> {
+        if self.mode == PassthroughMode::Off {
+            return Ok(());
+        }
+        if !self.negotiated.load(Ordering::Relaxed) {
+            return match self.mode {
+                PassthroughMode::On => {
+                    Err("passthrough=on: this kernel does not offer FUSE passthrough".into())
+                }
+                _ => Ok(()),
+            };
+        }
+        match BackingId::create_raw(session_fd.as_fd(), probe_file) {
+            Ok(id) => {
+                // SAFETY: closing the id just opened on this session's fd.
+                unsafe {
+                    libc::ioctl(
+                        session_fd.as_fd().as_raw_fd(),
+                        FUSE_DEV_IOC_BACKING_CLOSE,
+                        &id,
+                    )
+                };
+                self.enabled.store(true, Ordering::Relaxed);
+                log::info!("kernel passthrough enabled for file I/O");
+                Ok(())
+            }
+            Err(e) if self.mode == PassthroughMode::On => Err(format!(
+                "passthrough=on: the kernel refused a backing file ({e}); it needs root (CAP_SYS_ADMIN)"
+            )),
+            Err(e) => {
+                log::info!("kernel passthrough unavailable ({e}): serving reads and writes");
+                Ok(())
+            }
+        }
+    }
+
+    /// The backing id for `node`, registering `file` if it has none yet;
+    /// None when passthrough is off or the kernel refuses.
+    fn attach(
+        &self,
+        node: u64,
+        fh: u64,
+        register: impl FnOnce() -> std::io::Result<BackingId>,
+    ) -> Option<Arc<BackingId>> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut by_node = lock(&self.by_node);
+        let id = match by_node.get_mut(&node) {
+            Some((id, users)) => {
+                *users += 1;
+                id.clone()
+            }
+            None => match register() {
+                Ok(id) => {
+                    let id = Arc::new(id);
+                    by_node.insert(node, (id.clone(), 1));
+                    id
+                }
+                Err(e) => {
+                    log::warn!(
+                        "passthrough of node {node} failed ({e}); falling back to read/write"
+                    );
+                    return None;
+                }
+            },
+        };
+        lock(&self.node_of_handle).insert(fh, node);
+        Some(id)
+    }
+
+    fn release(&self, fh: u64) {
+        let Some(node) = lock(&self.node_of_handle).remove(&fh) else {
+            return;
+        };
+        let mut by_node = lock(&self.by_node);
+        if let Some((_, users)) = by_node.get_mut(&node) {
+            *users -= 1;
+            if *users == 0 {
+                by_node.remove(&node);
+            }
+        }
+    }
+}
+
+/// Open flags of files served without passthrough: galleryfs is the only
+/// writer of STORAGE, so cached pages stay valid from one open to the next.
+const CACHED_FILE: FopenFlags = FopenFlags::FOPEN_KEEP_CACHE;
 
 fn errno(e: FsError) -> Errno {
     Errno::from_i32(e.errno())
@@ -126,9 +254,22 @@ fn reply_xattr(op: &str, reply: ReplyXattr, size: u32, value: Result<Vec<u8>, Fs
 
 impl Filesystem for FuseAdapter {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
-        let wanted = InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO;
-        if let Err(missing) = config.add_capabilities(wanted) {
-            log::debug!("kernel lacks {missing:?}");
+        let wanted = InitFlags::FUSE_DO_READDIRPLUS
+            | InitFlags::FUSE_READDIRPLUS_AUTO
+            | InitFlags::FUSE_AUTO_INVAL_DATA
+            | InitFlags::FUSE_PARALLEL_DIROPS;
+        for flag in wanted.iter() {
+            if config.add_capabilities(flag).is_err() {
+                log::debug!("kernel lacks {flag:?}");
+            }
+        }
+        if self.passthrough.mode != PassthroughMode::Off
+            && config.add_capabilities(InitFlags::FUSE_PASSTHROUGH).is_ok()
+        {
+            // The backing filesystem is not stacked: the mount is one level above it.
+            if config.set_max_stack_depth(1).is_ok() {
+                self.passthrough.negotiated.store(true, Ordering::Relaxed);
+            }
         }
         let _ = config.set_max_write(MAX_WRITE);
         Ok(())
@@ -285,7 +426,19 @@ impl Filesystem for FuseAdapter {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         match self.fs.open(ino.0, flags.0) {
-            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+            Ok(fh) => {
+                let backing = self.passthrough.attach(ino.0, fh, || {
+                    let file = self
+                        .fs
+                        .open_file(fh)
+                        .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+                    reply.open_backing(file.as_fd())
+                });
+                match backing {
+                    Some(id) => reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), &id),
+                    None => reply.opened(FileHandle(fh), CACHED_FILE),
+                }
+            }
             Err(e) => {
                 log_error("open", e);
                 reply.error(errno(e));
@@ -355,6 +508,7 @@ impl Filesystem for FuseAdapter {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
+        self.passthrough.release(fh.0);
         self.fs.release(fh.0);
         reply.ok();
     }
@@ -372,7 +526,16 @@ impl Filesystem for FuseAdapter {
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         match self.fs.opendir(ino.0) {
-            Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+            Ok(fh) => {
+                // The kernel may keep a listing only where galleryfs tells it
+                // about every change: not in the root or .trash (expiry).
+                let flags = if self.fs.listing_cacheable(ino.0) {
+                    FopenFlags::FOPEN_CACHE_DIR | FopenFlags::FOPEN_KEEP_CACHE
+                } else {
+                    FopenFlags::empty()
+                };
+                reply.opened(FileHandle(fh), flags)
+            }
             Err(e) => {
                 log_error("opendir", e);
                 reply.error(errno(e));
@@ -547,13 +710,29 @@ impl Filesystem for FuseAdapter {
         reply: ReplyCreate,
     ) {
         match self.fs.create(parent.0, name, mode, flags, caller(req)) {
-            Ok((e, fh)) => reply.created(
-                &e.ttl,
-                &e.attr.into(),
-                Generation(0),
-                FileHandle(fh),
-                FopenFlags::empty(),
-            ),
+            Ok((e, fh)) => {
+                let backing = self.passthrough.attach(e.node, fh, || {
+                    let file = self
+                        .fs
+                        .open_file(fh)
+                        .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+                    reply.open_backing(file.as_fd())
+                });
+                let attr = e.attr.into();
+                match backing {
+                    Some(id) => reply.created_passthrough(
+                        &e.ttl,
+                        &attr,
+                        Generation(0),
+                        FileHandle(fh),
+                        FopenFlags::empty(),
+                        &id,
+                    ),
+                    None => {
+                        reply.created(&e.ttl, &attr, Generation(0), FileHandle(fh), CACHED_FILE)
+                    }
+                }
+            }
             Err(e) => {
                 log_error("create", e);
                 reply.error(errno(e));

@@ -10,7 +10,7 @@ use crate::cli::{KernelFlag, MountArgs};
 use crate::daemon;
 use crate::expirer::Expirer;
 use crate::fs::{GalleryFs, Options};
-use crate::fuse::{FuseAdapter, QueuedInvalidator};
+use crate::fuse::{FuseAdapter, Passthrough, QueuedInvalidator};
 use crate::inodes::NodeTable;
 use crate::store::Store;
 use crate::trash::Trash;
@@ -179,8 +179,14 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         },
     ));
     let config = fuse_config(args, &path);
-    let mut session = Session::new(FuseAdapter::new(fs.clone()), &mountpoint, &config)
+    let passthrough = Passthrough::new(args.passthrough);
+    let adapter = FuseAdapter::new(fs.clone(), passthrough.clone());
+    let mut session = Session::new(adapter, &mountpoint, &config)
         .map_err(|e| format!("cannot mount {}: {e}", mountpoint.display()))?;
+    // Any regular file of ours serves to probe; on failure the session's drop unmounts.
+    let probe_file = std::fs::File::open(path.join(crate::store::DATABASE))
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    passthrough.probe(&session, &probe_file)?;
     fs.set_invalidator(Box::new(QueuedInvalidator::start(session.notifier())));
     let unmounter = Mutex::new(Some(session.unmount_callable()));
     daemon::on_stop_signal(move || {

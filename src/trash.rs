@@ -18,7 +18,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -135,9 +135,10 @@ impl Trash {
             .map(|r| self.entry(r)))
     }
 
-    /// Live entries with id > `after_id`, in id order, up to about `BATCH`.
-    pub fn page(&self, after_id: i64) -> FsResult<(Vec<Entry>, Option<i64>)> {
-        let rows = self.catalog().page(after_id, BATCH)?;
+    /// Live entries with id > `after_id`, in id order, from the next `limit`
+    /// rows; also the last id read, to continue from.
+    pub fn page(&self, after_id: i64, limit: usize) -> FsResult<(Vec<Entry>, Option<i64>)> {
+        let rows = self.catalog().page(after_id, limit)?;
         let last = rows.last().map(|r| r.id);
         let now = now_secs();
         let live = rows
@@ -172,6 +173,7 @@ impl Trash {
                 uid: st.st_uid,
                 size,
                 state,
+                ino: st.st_ino,
             })?
             .ok_or(FsError::EEXIST)
     }
@@ -461,36 +463,53 @@ impl Trash {
                 EntryState::Settled => {}
             }
         }
-        let on_disk = backing::read_dir(trash)?;
-        let mut names: std::collections::HashSet<Vec<u8>> =
-            on_disk.iter().map(|e| e.name.as_bytes().to_vec()).collect();
+        if catalog.was_in_use()? {
+            // The last mount did not end cleanly (or this catalog is new):
+            // make the catalog and trash/ agree entry by entry.
+            self.reconcile_all(&mut catalog, &mut report)?;
+        }
+        catalog.set_in_use(true)?;
+        Ok(report)
+    }
+
+    /// The full comparison of catalog rows and files in trash/, streamed so
+    /// memory stays bounded however many entries there are.
+    fn reconcile_all(&self, catalog: &mut Catalog, report: &mut ReconcileReport) -> FsResult<()> {
+        let trash = self.trash_fd.as_fd();
+        let mut missing = Vec::new();
+        catalog.for_each(|row| {
+            if exists(trash, &row.name).ok().flatten().is_none() {
+                missing.push(row);
+            }
+        })?;
         catalog.in_transaction(|catalog| {
-            for row in catalog.all()? {
-                if !names.remove(&row.name) {
-                    log::warn!(
-                        "trash entry {:?} has no file in STORAGE/trash: dropping its row",
-                        String::from_utf8_lossy(&row.name)
-                    );
-                    catalog.delete(row.id)?;
-                    report.rows_dropped += 1;
-                }
+            for row in &missing {
+                log::warn!(
+                    "trash entry {:?} has no file in STORAGE/trash: dropping its row",
+                    String::from_utf8_lossy(&row.name)
+                );
+                catalog.delete(row.id)?;
             }
             Ok(())
         })?;
-        for name in names {
-            let os = OsString::from_vec(name.clone());
-            let Ok(st) = backing::fstatat(trash, &os) else {
+        report.rows_dropped += missing.len();
+        for file in backing::read_dir(trash)? {
+            let name = file.name.as_bytes();
+            if catalog.by_name(name)?.is_some() {
+                continue;
+            }
+            let Ok(st) = backing::fstatat(trash, &file.name) else {
                 continue;
             };
             log::warn!(
                 "STORAGE/trash/{:?} has no catalog row: adding it (original path unknown)",
-                String::from_utf8_lossy(&name)
+                String::from_utf8_lossy(name)
             );
-            let size = Self::size_of(trash, &os, &st);
-            Self::new_row(&catalog, &name, &name, &st, size, EntryState::Settled)?;
+            let size = Self::size_of(trash, &file.name, &st);
+            Self::new_row(catalog, name, name, &st, size, EntryState::Settled)?;
             report.rows_added += 1;
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Stats `gallery/PATH` without following symlinks; None if any part is missing.
@@ -513,9 +532,14 @@ impl Trash {
         Ok(self.catalog().total_size()?)
     }
 
-    pub fn checkpoint(&self) {
-        if let Err(e) = self.catalog().checkpoint() {
+    /// Flushes the catalog and records a clean unmount; called last.
+    pub fn close(&self) {
+        let catalog = self.catalog();
+        if let Err(e) = catalog.checkpoint() {
             log::warn!("could not checkpoint the trash database: {e}");
+        }
+        if let Err(e) = catalog.set_in_use(false) {
+            log::warn!("could not record the clean unmount: {e}");
         }
     }
 }
@@ -684,6 +708,12 @@ mod tests {
         assert_eq!(entry.row.original_path, b"stray.txt");
         assert!(f.names(&f.root.join("purging")).is_empty());
         assert_eq!(f.trash.reconcile().unwrap(), ReconcileReport::default());
+        // After a clean stop, the next mount trusts the catalog.
+        f.trash.close();
+        fs::write(f.trash_dir().join("late"), "l").unwrap();
+        assert_eq!(f.trash.reconcile().unwrap(), ReconcileReport::default());
+        // After an unclean one (still marked in use), it checks everything.
+        assert_eq!(f.trash.reconcile().unwrap().rows_added, 1);
     }
 
     #[test]
