@@ -286,6 +286,27 @@ impl Catalog {
             .collect()
     }
 
+    /// Like `page`, but only the rows of entries owned by `uid`.
+    pub fn page_for_uid(
+        &self,
+        uid: u32,
+        after_id: i64,
+        limit: usize,
+    ) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM entries WHERE uid = ?1 AND id > ?2 AND state = 0 ORDER BY id LIMIT ?3"
+        ))?;
+        stmt.query_map(params![uid as i64, after_id, limit as i64], row_to_entry)?
+            .collect()
+    }
+
+    pub fn by_id(&self, id: i64) -> rusqlite::Result<Option<EntryRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE id = ?1"))?;
+        stmt.query_row([id], row_to_entry).optional()
+    }
+
     /// Up to `limit` rows deleted at or before `cutoff`, oldest first.
     pub fn expired(&self, cutoff: i64, limit: usize) -> rusqlite::Result<Vec<EntryRow>> {
         let mut stmt = self.conn.prepare_cached(&format!(

@@ -32,6 +32,7 @@ impl FsError {
     pub const EDQUOT: FsError = FsError(libc::EDQUOT);
     pub const ENAMETOOLONG: FsError = FsError(libc::ENAMETOOLONG);
     pub const EMLINK: FsError = FsError(libc::EMLINK);
+    pub const EFBIG: FsError = FsError(libc::EFBIG);
 
     pub fn from_errno(errno: i32) -> FsError {
         if errno > 0 {

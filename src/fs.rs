@@ -14,8 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::backing::{self, Stat};
+use crate::desktop::{self, Desktop, View};
 use crate::error::{FsError, FsResult};
-use crate::inodes::{GALLERY, NodeId, NodeTable, Place, ROOT, TRASH};
+use crate::inodes::{GALLERY, NodeId, NodeTable, Place, ROOT, TRASH, is_trash_dir};
 use crate::trash::{self, Trash};
 
 /// How long the kernel may cache names and attributes in the gallery. Only
@@ -111,7 +112,7 @@ pub struct DirItem {
 }
 
 impl DirItem {
-    fn new(name: impl Into<OsString>, offset: u64, ino: u64, kind: u32) -> DirItem {
+    pub(crate) fn new(name: impl Into<OsString>, offset: u64, ino: u64, kind: u32) -> DirItem {
         DirItem {
             name: name.into(),
             offset,
@@ -193,8 +194,9 @@ impl TimeSpec {
 /// is read from the catalog a page at a time.
 enum Listing {
     Snapshot(Vec<DirItem>),
-    /// The page last read, and the offset it was read from.
-    Trash(Mutex<(u64, Vec<DirItem>)>),
+    /// The page last read, and the offset it was read from; `Some(uid)`
+    /// lists only that uid's entries (a `.Trash-UID/files` view).
+    Trash(Option<u32>, Mutex<(u64, Vec<DirItem>)>),
 }
 
 /// Rows of `.trash` read per catalog query when listing it.
@@ -217,6 +219,7 @@ pub struct GalleryFs {
     can_chown: bool,
     mounted_at: SystemTime,
     options: Options,
+    pub(crate) desktop: Desktop,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -250,6 +253,7 @@ impl GalleryFs {
             can_chown: backing::geteuid() == 0,
             mounted_at: SystemTime::now(),
             options,
+            desktop: Desktop::default(),
         }
     }
 
@@ -259,7 +263,11 @@ impl GalleryFs {
         }
     }
 
-    fn invalidate(&self, what: Invalidation) {
+    pub(crate) fn new_handle(&self) -> u64 {
+        self.next_handle.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn invalidate(&self, what: Invalidation) {
         if let Some(inv) = self.invalidator.get() {
             inv.invalidate(what);
         }
@@ -354,19 +362,25 @@ impl GalleryFs {
     }
 
     pub fn lookup(&self, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+        self.lookup_as(Caller { uid: 0, gid: 0 }, parent, name)
+    }
+
+    /// Looks `name` up in `parent` for `caller` (`.Trash-UID` depends on who asks).
+    pub fn lookup_as(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+        if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_lookup(view, name);
+        }
         let place = self.nodes.place(parent)?.of_children();
         match (parent, place) {
             (ROOT, _) => match name.as_bytes() {
                 b"gallery" => self.fixed_entry(GALLERY),
                 b".trash" => self.fixed_entry(TRASH),
-                _ => Err(FsError::ENOENT),
+                _ => self.desktop_top_lookup(caller, name),
             },
-            (TRASH, _) => {
-                if self.trash.lookup(name.as_bytes())?.is_none() {
-                    return Err(FsError::ENOENT);
-                }
+            (_, Place::TrashEntry) => {
+                self.live_in_trash(parent, name)?;
                 let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
-                self.entry_for(TRASH, name, &st)
+                self.entry_for(parent, name, &st)
             }
             (_, place) => {
                 if place == Place::InTrash && self.owning_entry(parent)?.is_none() {
@@ -391,6 +405,9 @@ impl GalleryFs {
         if node == ROOT {
             return Ok((self.root_attr(), Duration::from_secs(1)));
         }
+        if let Some(view) = View::decode(node) {
+            return Ok((self.desktop_getattr(view)?, Duration::from_secs(1)));
+        }
         let st = match fh.and_then(|fh| lock(&self.files).get(&fh).cloned()) {
             Some(file) => backing::fstat(file.as_fd())?,
             None => self.nodes.stat(node)?,
@@ -403,7 +420,7 @@ impl GalleryFs {
     /// Refuses changes anywhere but in the gallery.
     fn writable(&self, node: NodeId) -> FsResult<Place> {
         match self.nodes.place(node)? {
-            Place::Root | Place::TrashRoot => Err(FsError::EPERM),
+            Place::Root | Place::TrashRoot | Place::Desktop => Err(FsError::EPERM),
             Place::TrashEntry | Place::InTrash => Err(FsError::EROFS),
             place => Ok(place),
         }
@@ -419,6 +436,9 @@ impl GalleryFs {
     }
 
     pub fn setattr(&self, node: NodeId, set: SetAttr, fh: Option<u64>) -> FsResult<Attr> {
+        if let Some(view) = View::decode(node).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_setattr(view, set);
+        }
         self.writable(node)?;
         if let Some(size) = set.size {
             match fh.and_then(|fh| lock(&self.files).get(&fh).cloned()) {
@@ -505,6 +525,9 @@ impl GalleryFs {
         mode: u32,
         caller: Caller,
     ) -> FsResult<Entry> {
+        if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_mkdir(view, name);
+        }
         self.create_node(parent, name, caller, mode | libc::S_IFDIR, |dir| {
             backing::mkdirat(dir.as_fd(), name, mode & 0o7777)
         })
@@ -543,6 +566,9 @@ impl GalleryFs {
         flags: i32,
         caller: Caller,
     ) -> FsResult<(Entry, u64)> {
+        if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_create(caller, view, name, mode, flags);
+        }
         let flags = Self::backing_open_flags(flags) | libc::O_CREAT | libc::O_EXCL;
         let mut opened = None;
         let entry = self.create_node(parent, name, caller, mode | libc::S_IFREG, |dir| {
@@ -588,8 +614,12 @@ impl GalleryFs {
 
     /// Checks that a name in `.trash/` or below is a live entry's.
     fn live_in_trash(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
-        let live = if parent == TRASH {
-            self.trash.lookup(name.as_bytes())?.is_some()
+        let live = if is_trash_dir(parent) {
+            // In a `.Trash-UID/files` view, only that uid's entries exist.
+            let owner = desktop::files_dir_owner(parent);
+            self.trash
+                .lookup(name.as_bytes())?
+                .is_some_and(|e| owner.is_none_or(|uid| uid == e.row.uid))
         } else {
             self.owning_entry(parent)?.is_some()
         };
@@ -597,6 +627,9 @@ impl GalleryFs {
     }
 
     pub fn unlink(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_unlink(view, name);
+        }
         let place = self.nodes.place(parent)?.of_children();
         match place {
             Place::Root => Err(FsError::EPERM),
@@ -616,18 +649,15 @@ impl GalleryFs {
                 let entry = self.trash.put(dir.as_fd(), name, &original, &st)?;
                 self.nodes
                     .moved(parent, name, TRASH, OsStr::from_bytes(&entry));
-                self.trash_changed();
+                self.trash_changed(Some(st.st_uid));
                 Ok(())
             }
             Place::TrashEntry => {
-                self.live_in_trash(parent, name)?;
                 let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
                 if backing::is_dir(&st) {
                     return Err(FsError::EISDIR);
                 }
-                self.trash.purge(name.as_bytes(), false)?;
-                self.forget_name(parent, name, &st);
-                Ok(())
+                self.purge_entry(parent, name, false)
             }
             _ => {
                 self.live_in_trash(parent, name)?;
@@ -650,18 +680,18 @@ impl GalleryFs {
     }
 
     pub fn rmdir(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_rmdir(view, name);
+        }
         let place = self.nodes.place(parent)?.of_children();
         let dir = match place {
             Place::Root => return Err(FsError::EPERM),
             Place::TrashEntry => {
-                self.live_in_trash(parent, name)?;
                 let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
                 if !backing::is_dir(&st) {
                     return Err(FsError::ENOTDIR);
                 }
-                self.trash.purge(name.as_bytes(), false)?;
-                self.nodes.destroyed(parent, name);
-                return Ok(());
+                return self.purge_entry(parent, name, false);
             }
             Place::InTrash => {
                 self.live_in_trash(parent, name)?;
@@ -674,9 +704,25 @@ impl GalleryFs {
         Ok(())
     }
 
-    /// Something entered or left `.trash/` without the kernel seeing it there.
-    fn trash_changed(&self) {
+    /// Deletes entry `name` of trash directory `parent` permanently: a file,
+    /// an empty directory, or with `tree` a whole directory.
+    pub(crate) fn purge_entry(&self, parent: NodeId, name: &OsStr, tree: bool) -> FsResult<()> {
+        self.live_in_trash(parent, name)?;
+        let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
+        let row = self.trash.purge(name.as_bytes(), tree)?;
+        self.forget_name(parent, name, &st);
+        if let Some(row) = &row {
+            self.desktop_left(parent, row);
+        }
+        self.trash_changed(Some(st.st_uid));
+        Ok(())
+    }
+
+    /// Something entered or left `.trash/` without the kernel seeing it
+    /// there (nor in the `.Trash-UID` view of `uid`).
+    fn trash_changed(&self, uid: Option<u32>) {
         self.invalidate(Invalidation::Inode(TRASH));
+        self.desktop_changed(uid);
     }
 
     // ---- rename ----------------------------------------------------------
@@ -697,6 +743,12 @@ impl GalleryFs {
         let exchange = flags & libc::RENAME_EXCHANGE != 0;
         match (from, to) {
             (Place::Root, _) | (_, Place::Root) => Err(FsError::EPERM),
+            (Place::Desktop, _) | (_, Place::Desktop) => {
+                if exchange {
+                    return Err(FsError::EINVAL);
+                }
+                self.desktop_rename(parent, name, new_parent, new_name)
+            }
             (Place::Gallery, Place::Gallery) => {
                 let src = self.nodes.dir_fd(parent)?;
                 self.rename_into_gallery(new_parent, new_name, flags, |dst| {
@@ -711,11 +763,20 @@ impl GalleryFs {
                 }
                 let src = self.nodes.dir_fd(parent)?;
                 let st = backing::fstatat(src.as_fd(), name)?;
+                if !backing::is_dir(&st) && st.st_nlink > 1 {
+                    // The entry would share its inode with a gallery name:
+                    // writable through that name, and one node in two places
+                    // (the gallery name would turn read-only and show the
+                    // user.trash.* attributes). Hard-linked files never enter
+                    // the trash (see unlink): the user can `rm` the name.
+                    return Err(FsError::EMLINK);
+                }
                 let original = self.original_path(parent, name)?;
                 self.trash
                     .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)?;
-                self.nodes.moved(parent, name, TRASH, new_name);
-                self.trash_changed();
+                self.nodes.moved(parent, name, new_parent, new_name);
+                self.desktop_arrived(new_name);
+                self.trash_changed(Some(st.st_uid));
                 Ok(())
             }
             (Place::TrashEntry, Place::Gallery) => {
@@ -723,12 +784,14 @@ impl GalleryFs {
                     return Err(FsError::EINVAL);
                 }
                 self.live_in_trash(parent, name)?;
+                let entry = self.trash.lookup(name.as_bytes())?.ok_or(FsError::ENOENT)?;
                 self.rename_into_gallery(new_parent, new_name, flags, |dst| {
                     self.trash
                         .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
                 })?;
                 self.nodes.moved(parent, name, new_parent, new_name);
-                self.trash_changed();
+                self.desktop_left(parent, &entry.row);
+                self.trash_changed(Some(entry.row.uid));
                 Ok(())
             }
             (Place::TrashEntry, Place::TrashEntry) => {
@@ -741,6 +804,7 @@ impl GalleryFs {
                 }
                 self.trash.rename(name.as_bytes(), new_name.as_bytes())?;
                 self.nodes.moved(parent, name, new_parent, new_name);
+                self.trash_changed(None);
                 Ok(())
             }
             (Place::InTrash, Place::Gallery) => {
@@ -816,7 +880,7 @@ impl GalleryFs {
                 let entry = self.trash.settle(stash)?;
                 self.nodes
                     .moved(new_parent, new_name, TRASH, OsStr::from_bytes(&entry));
-                self.trash_changed();
+                self.trash_changed(None);
                 Ok(())
             }
             Err(e) => {
@@ -842,7 +906,7 @@ impl GalleryFs {
             Ok(()) => {
                 self.nodes
                     .moved(new_parent, new_name, TRASH, OsStr::from_bytes(&entry));
-                self.trash_changed();
+                self.trash_changed(None);
                 Ok(())
             }
             Err(e) => {
@@ -867,6 +931,9 @@ impl GalleryFs {
     }
 
     pub fn open(&self, node: NodeId, flags: i32) -> FsResult<u64> {
+        if let Some(view) = View::decode(node) {
+            return self.desktop_open(view, flags);
+        }
         let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         if writes && self.nodes.place(node)?.in_trash() {
             return Err(FsError::EROFS);
@@ -882,7 +949,15 @@ impl GalleryFs {
         self.file(fh)
     }
 
+    /// Whether `fh` is a handle of the desktop view (no backing file).
+    pub fn is_view_handle(&self, fh: u64) -> bool {
+        self.desktop.is_handle(fh)
+    }
+
     pub fn read(&self, fh: u64, offset: u64, size: u32) -> FsResult<Vec<u8>> {
+        if let Some(result) = self.desktop_read(fh, offset, size) {
+            return result;
+        }
         let file = self.file(fh)?;
         let mut buf = vec![0u8; size as usize];
         let n = backing::pread_full(&file, &mut buf, offset)?;
@@ -891,20 +966,33 @@ impl GalleryFs {
     }
 
     pub fn write(&self, fh: u64, offset: u64, data: &[u8]) -> FsResult<u32> {
+        if let Some(result) = self.desktop_write(fh, offset, data) {
+            return result;
+        }
         let file = self.file(fh)?;
         backing::pwrite_all(&file, data, offset)?;
         Ok(data.len() as u32)
     }
 
     pub fn release(&self, fh: u64) {
+        if self.desktop_release(fh) {
+            return;
+        }
         lock(&self.files).remove(&fh);
     }
 
     pub fn fsync(&self, fh: u64, datasync: bool) -> FsResult<()> {
+        if self.is_view_handle(fh) {
+            return Ok(());
+        }
         backing::fsync(self.file(fh)?.as_fd(), datasync)
     }
 
     pub fn fallocate(&self, fh: u64, offset: u64, length: u64, mode: i32) -> FsResult<()> {
+        if self.is_view_handle(fh) {
+            // GIO preallocates its info files; memory needs no reservation.
+            return Ok(());
+        }
         backing::fallocate(self.file(fh)?.as_fd(), mode, offset, length)
     }
 
@@ -935,9 +1023,15 @@ impl GalleryFs {
     }
 
     pub fn opendir(&self, node: NodeId) -> FsResult<u64> {
-        match node {
-            ROOT => return Ok(0),
-            TRASH => return Ok(self.add_listing(Listing::Trash(Mutex::new((0, Vec::new()))))),
+        let page = || Mutex::new((0, Vec::new()));
+        match (node, View::decode(node)) {
+            (ROOT, _) => return Ok(0),
+            (TRASH, _) => return Ok(self.add_listing(Listing::Trash(None, page()))),
+            (_, Some(View::Files(uid))) => {
+                return Ok(self.add_listing(Listing::Trash(Some(uid), page())));
+            }
+            (_, Some(View::Top(_) | View::Info(_) | View::Expunged(_))) => return Ok(0),
+            (_, Some(_)) => return Err(FsError::ENOTDIR),
             _ => {}
         }
         let fd = self.nodes.dir_fd(node)?;
@@ -961,7 +1055,7 @@ impl GalleryFs {
     /// every change goes through the kernel, not in the root or `.trash`,
     /// whose contents change behind its back.
     pub fn listing_cacheable(&self, node: NodeId) -> bool {
-        node != ROOT && node != TRASH
+        node != ROOT && node != TRASH && View::decode(node).is_none()
     }
 
     pub fn releasedir(&self, fh: u64) {
@@ -981,6 +1075,9 @@ impl GalleryFs {
             }
             return Ok(items.into_iter().skip(offset as usize).collect());
         }
+        if let Some(view) = View::decode(node).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_readdir(view, offset);
+        }
         let listing = lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)?;
         match &*listing {
             Listing::Snapshot(items) => {
@@ -992,12 +1089,12 @@ impl GalleryFs {
                     .cloned()
                     .collect())
             }
-            Listing::Trash(page) => {
+            Listing::Trash(uid, page) => {
                 let mut page = lock(page);
                 let (start, items) = &mut *page;
                 let cached = *start <= offset && items.last().is_some_and(|i| i.offset > offset);
                 if !cached {
-                    *items = self.read_trash(offset)?;
+                    *items = self.read_trash(node, *uid, offset)?;
                     *start = offset;
                 }
                 Ok(items
@@ -1010,17 +1107,20 @@ impl GalleryFs {
     }
 
     /// Live entries of `.trash` after `offset`: offsets are row ids + 2 (after . and ..).
-    fn read_trash(&self, offset: u64) -> FsResult<Vec<DirItem>> {
+    fn read_trash(&self, dir: NodeId, uid: Option<u32>, offset: u64) -> FsResult<Vec<DirItem>> {
         let mut items = Vec::new();
         if offset < 1 {
-            items.push(DirItem::new(".", 1, TRASH, libc::S_IFDIR));
+            items.push(DirItem::new(".", 1, dir, libc::S_IFDIR));
         }
         if offset < 2 {
             items.push(DirItem::new("..", 2, ROOT, libc::S_IFDIR));
         }
         let mut after = offset.saturating_sub(2) as i64;
         loop {
-            let (entries, last) = self.trash.page(after, TRASH_PAGE)?;
+            let (entries, last) = match uid {
+                None => self.trash.page(after, TRASH_PAGE)?,
+                Some(uid) => self.trash.page_for_uid(uid, after, TRASH_PAGE)?,
+            };
             for e in entries {
                 let name = OsString::from_vec(e.row.name);
                 let ino = match e.row.ino {
@@ -1052,15 +1152,18 @@ impl GalleryFs {
                 ttl: Duration::ZERO,
             });
         }
-        match (parent, item.expires_at) {
-            (TRASH, Some(expires_at)) => {
+        if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
+            return self.desktop_lookup(view, &item.name);
+        }
+        match (is_trash_dir(parent), item.expires_at) {
+            (true, Some(expires_at)) => {
                 // The listing already knows the entry is live: skip the catalog.
                 let left = expires_at - trash::now_secs();
                 if left <= 0 {
                     return Err(FsError::ENOENT);
                 }
                 let st = backing::fstatat(self.nodes.trash_fd().as_fd(), &item.name)?;
-                let node = self.nodes.remember(TRASH, &item.name, &st);
+                let node = self.nodes.remember(parent, &item.name, &st);
                 let ttl = TTL.min(Duration::from_secs(left as u64));
                 Ok(Entry {
                     node,
@@ -1093,7 +1196,10 @@ impl GalleryFs {
     pub fn getxattr(&self, node: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
         // `ls -l` asks every file for its ACL: ACLs are unsupported (see
         // `xattr_writable`), so answer without a syscall.
-        if node == ROOT || name.as_bytes().starts_with(b"system.posix_acl_") {
+        if node == ROOT
+            || name.as_bytes().starts_with(b"system.posix_acl_")
+            || View::decode(node).is_some()
+        {
             return Err(FsError::ENODATA);
         }
         let place = self.nodes.place(node)?;
@@ -1116,7 +1222,7 @@ impl GalleryFs {
 
     /// All xattr names, NUL-terminated, as listxattr returns them.
     pub fn listxattr(&self, node: NodeId) -> FsResult<Vec<u8>> {
-        if node == ROOT {
+        if node == ROOT || View::decode(node).is_some() {
             return Ok(Vec::new());
         }
         let (fd, st) = self.nodes.path_fd(node)?;
@@ -1136,7 +1242,7 @@ impl GalleryFs {
     }
 
     fn xattr_writable(&self, node: NodeId, name: &OsStr) -> FsResult<()> {
-        if node == ROOT {
+        if node == ROOT || View::decode(node).is_some() {
             return Err(FsError::EPERM);
         }
         self.writable(node)?;
@@ -1186,18 +1292,22 @@ impl GalleryFs {
             }
             total += purged.len();
             for row in purged {
-                let name = OsString::from_vec(row.name);
+                let name = OsString::from_vec(row.name.clone());
                 log::info!(
                     "expired: {:?} (from gallery/{})",
                     name,
                     String::from_utf8_lossy(&row.original_path)
                 );
-                match self.nodes.destroyed(TRASH, &name) {
+                let in_view = self.nodes.destroyed(View::Files(row.uid).id(), &name);
+                let child = self.nodes.destroyed(TRASH, &name).or(in_view);
+                match child {
                     Some(child) => self.invalidate(Invalidation::Delete(TRASH, child, name)),
                     None => self.invalidate(Invalidation::Entry(TRASH, name)),
                 }
+                self.desktop_expired(&row, child);
+                self.desktop_changed(Some(row.uid));
             }
-            self.trash_changed();
+            self.trash_changed(None);
         }
     }
 

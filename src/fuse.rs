@@ -279,8 +279,12 @@ impl Filesystem for FuseAdapter {
         self.fs.shutdown();
     }
 
-    fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        reply_entry("lookup", reply, self.fs.lookup(parent.0, name));
+    fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
+        reply_entry(
+            "lookup",
+            reply,
+            self.fs.lookup_as(caller(req), parent.0, name),
+        );
     }
 
     fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
@@ -426,6 +430,10 @@ impl Filesystem for FuseAdapter {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         match self.fs.open(ino.0, flags.0) {
+            // Synthesized files are read from galleryfs every time.
+            Ok(fh) if self.fs.is_view_handle(fh) => {
+                reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO)
+            }
             Ok(fh) => {
                 let backing = self.passthrough.attach(ino.0, fh, || {
                     let file = self
@@ -710,6 +718,13 @@ impl Filesystem for FuseAdapter {
         reply: ReplyCreate,
     ) {
         match self.fs.create(parent.0, name, mode, flags, caller(req)) {
+            Ok((e, fh)) if self.fs.is_view_handle(fh) => reply.created(
+                &e.ttl,
+                &e.attr.into(),
+                Generation(0),
+                FileHandle(fh),
+                FopenFlags::FOPEN_DIRECT_IO,
+            ),
             Ok((e, fh)) => {
                 let backing = self.passthrough.attach(e.node, fh, || {
                     let file = self
@@ -738,6 +753,21 @@ impl Filesystem for FuseAdapter {
                 reply.error(errno(e));
             }
         }
+    }
+
+    fn ioctl(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _fh: FileHandle,
+        _flags: fuser::IoctlFlags,
+        _cmd: u32,
+        _in_data: &[u8],
+        _out_size: u32,
+        reply: fuser::ReplyIoctl,
+    ) {
+        // No ioctls (programs probe, e.g. isatty's TCGETS): the usual answer.
+        reply.error(Errno::ENOTTY);
     }
 
     fn fallocate(

@@ -36,6 +36,12 @@ const FIRST_SYNTHETIC: NodeId = 1 << 63;
 /// Directory fds kept open at most, beyond the fixed ones.
 pub const DIR_FD_CACHE: usize = 256;
 
+/// Whether `id` is a directory whose children are trash entries: `.trash`
+/// itself, or a `.Trash-UID/files` view of it.
+pub fn is_trash_dir(id: NodeId) -> bool {
+    id == TRASH || crate::desktop::files_dir_owner(id).is_some()
+}
+
 /// The identity of a backing inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BackingKey {
@@ -64,6 +70,9 @@ pub enum Place {
     TrashEntry,
     /// Below a trashed directory.
     InTrash,
+    /// The synthesized freedesktop.org trash (`.Trash-UID` and what is in
+    /// it), except `files/`, which is the trash itself and so a `TrashRoot`.
+    Desktop,
 }
 
 impl Place {
@@ -74,6 +83,7 @@ impl Place {
             Place::GalleryRoot | Place::Gallery => Place::Gallery,
             Place::TrashRoot => Place::TrashEntry,
             Place::TrashEntry | Place::InTrash => Place::InTrash,
+            Place::Desktop => Place::Desktop,
         }
     }
 
@@ -103,6 +113,20 @@ struct Inner {
 }
 
 impl Inner {
+    /// Whether directory `dir` is `gallery/` or below it.
+    fn in_gallery(&self, mut dir: NodeId) -> bool {
+        for _ in 0..100_000 {
+            if dir == GALLERY {
+                return true;
+            }
+            match self.nodes.get(&dir).and_then(|n| n.links.first()) {
+                Some(&(parent, _)) if !is_trash_dir(dir) && dir != ROOT => dir = parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// The node number of backing inode `key`.
     fn id_for(&mut self, key: BackingKey) -> NodeId {
         if key.dev == self.store_dev && key.ino > RESERVED {
@@ -385,9 +409,20 @@ impl NodeTable {
             ROOT => return Ok(Place::Root),
             GALLERY => return Ok(Place::GalleryRoot),
             TRASH => return Ok(Place::TrashRoot),
+            _ if is_trash_dir(id) => return Ok(Place::TrashRoot),
+            _ if crate::desktop::View::decode(id).is_some() => return Ok(Place::Desktop),
             _ => {}
         }
         let inner = lock(&self.inner);
+        // A file with names both in the gallery and in the trash (a hard link
+        // moved into .trash) is a gallery file: ordinary operations through
+        // its gallery name must work. Which name the kernel used is unknown.
+        if let Some(node) = inner.nodes.get(&id)
+            && node.links.len() > 1
+            && node.links.iter().any(|&(parent, _)| inner.in_gallery(parent))
+        {
+            return Ok(Place::Gallery);
+        }
         let mut current = id;
         // Walk up to a fixed node; the depth bounds the loop (a cycle would be a bug).
         for depth in 0..100_000 {
@@ -395,7 +430,7 @@ impl NodeTable {
             let parent = node.links.first().ok_or(FsError::ESTALE)?.0;
             match parent {
                 GALLERY => return Ok(Place::Gallery),
-                TRASH => {
+                _ if is_trash_dir(parent) => {
                     return Ok(if depth == 0 {
                         Place::TrashEntry
                     } else {
@@ -423,7 +458,7 @@ impl NodeTable {
         let inner = lock(&self.inner);
         let mut parts: Vec<OsString> = Vec::new();
         let mut current = id;
-        while current != GALLERY && current != TRASH {
+        while current != GALLERY && !is_trash_dir(current) {
             let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
             let (parent, name) = node.links.first().ok_or(FsError::ESTALE)?;
             parts.push(name.clone());
@@ -444,8 +479,9 @@ impl NodeTable {
     pub fn dir_fd(&self, id: NodeId) -> FsResult<Arc<OwnedFd>> {
         match id {
             GALLERY => return Ok(self.gallery_fd.clone()),
-            TRASH => return Ok(self.trash_fd.clone()),
+            _ if is_trash_dir(id) => return Ok(self.trash_fd.clone()),
             ROOT => return Err(FsError::EPERM),
+            _ if crate::desktop::View::decode(id).is_some() => return Err(FsError::EPERM),
             _ => {}
         }
         if let Some(fd) = lock(&self.fds).fds.get(&id) {
@@ -502,7 +538,7 @@ impl NodeTable {
 
     /// An `O_PATH` fd on node `id` (any type), verified to be its inode.
     pub fn path_fd(&self, id: NodeId) -> FsResult<(Arc<OwnedFd>, Stat)> {
-        if matches!(id, GALLERY | TRASH) || self.is_dir(id) {
+        if matches!(id, GALLERY | TRASH) || is_trash_dir(id) || self.is_dir(id) {
             let fd = self.dir_fd(id)?;
             let st = backing::fstat(fd.as_fd())?;
             return Ok((fd, st));

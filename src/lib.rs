@@ -10,6 +10,7 @@ pub mod backing;
 pub mod catalog;
 pub mod cli;
 pub mod daemon;
+pub mod desktop;
 pub mod error;
 pub mod expirer;
 pub mod fault;

@@ -18,7 +18,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::backing;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogError};
 
 pub const GALLERY_DIR: &str = "gallery";
 pub const TRASH_DIR: &str = "trash";
@@ -116,12 +116,18 @@ impl Store {
             }
         }
         let db = path.join(DATABASE);
-        let catalog = Catalog::open(&db).map_err(|e| {
-            err(format!(
+        let catalog = Catalog::open(&db).map_err(|e| match e {
+            // Nothing is wrong with the file: moving it away would lose the catalog.
+            CatalogError::Locked => err(format!(
+                "the trash database {} {e}; close the program that has it open \
+                 and mount again",
+                db.display()
+            )),
+            e => err(format!(
                 "the trash database {} {e}; galleryfs will not overwrite it \
                  (move it away to start with an empty trash catalog)",
                 db.display()
-            ))
+            )),
         })?;
         let open_dir = |p: &Path| -> Result<OwnedFd, StoreError> {
             let f = OpenOptions::new()

@@ -78,6 +78,8 @@ pub struct Trash {
     retention: i64,
     /// Serialises name choice with the catalog/rename pairs that use the name.
     moves: Mutex<()>,
+    /// Names claimed by desktop clients before their file arrives.
+    reserved: Mutex<std::collections::HashSet<Vec<u8>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,6 +109,7 @@ impl Trash {
             purging_fd,
             retention: retention.as_secs().min(i64::MAX as u64 / 4) as i64,
             moves: Mutex::new(()),
+            reserved: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -148,11 +151,57 @@ impl Trash {
         Ok((live.collect(), last))
     }
 
+    /// Like `page`, for the entries owned by `uid`.
+    pub fn page_for_uid(
+        &self,
+        uid: u32,
+        after_id: i64,
+        limit: usize,
+    ) -> FsResult<(Vec<Entry>, Option<i64>)> {
+        let rows = self.catalog().page_for_uid(uid, after_id, limit)?;
+        let last = rows.last().map(|r| r.id);
+        let now = now_secs();
+        let live = rows
+            .into_iter()
+            .filter(|r| self.visible(r, now))
+            .map(|r| self.entry(r));
+        Ok((live.collect(), last))
+    }
+
+    /// The live entry with catalog id `id`.
+    pub fn lookup_id(&self, id: i64) -> FsResult<Option<Entry>> {
+        let row = self.catalog().by_id(id)?;
+        Ok(row
+            .filter(|r| self.visible(r, now_secs()))
+            .map(|r| self.entry(r)))
+    }
+
+    /// Keeps `name` from being chosen for a new entry (a desktop client has
+    /// claimed it by creating `info/NAME.trashinfo`); false if it is taken.
+    pub fn reserve(&self, name: &[u8]) -> FsResult<bool> {
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        if self.name_taken(&catalog, name)? {
+            return Ok(false);
+        }
+        Ok(lock(&self.reserved).insert(name.to_vec()))
+    }
+
+    pub fn unreserve(&self, name: &[u8]) {
+        lock(&self.reserved).remove(name);
+    }
+
     pub fn has_live_entries(&self) -> FsResult<bool> {
         Ok(self.catalog().count_live(now_secs() - self.retention, 1)? > 0)
     }
 
+    /// Whether a new entry may not be called `name`: an entry has it, a
+    /// file in trash/ has it, or a desktop client claimed it.
     fn name_taken(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
+        Ok(self.name_used(catalog, name)? || lock(&self.reserved).contains(name))
+    }
+
+    fn name_used(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
         Ok(catalog.name_taken(name)? || exists(self.trash_fd.as_fd(), name)?.is_some())
     }
 
@@ -215,10 +264,13 @@ impl Trash {
         let size = Self::size_of(dir, name, st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
-        if self.name_taken(&catalog, entry)? {
+        // A name claimed by a desktop client is taken by the rename it announced.
+        if self.name_used(&catalog, entry)? {
             return Err(FsError::EEXIST);
         }
-        self.put_locked(&catalog, dir, name, entry, original_path, st, size)
+        self.put_locked(&catalog, dir, name, entry, original_path, st, size)?;
+        lock(&self.reserved).remove(entry);
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
