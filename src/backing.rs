@@ -514,6 +514,23 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
     }
 }
 
+/// The soft limit on open files (RLIMIT_NOFILE).
+pub fn open_file_limit() -> Option<u64> {
+    let mut limit = MaybeUninit::<libc::rlimit>::uninit();
+    // SAFETY: valid out-pointer; initialised when the call succeeds.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, limit.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: the call succeeded.
+    Some(unsafe { limit.assume_init() }.rlim_cur)
+}
+
+/// The process's effective gid.
+pub fn getegid() -> u32 {
+    // SAFETY: getegid cannot fail.
+    unsafe { libc::getegid() }
+}
+
 /// The process's effective uid.
 pub fn geteuid() -> u32 {
     // SAFETY: geteuid cannot fail.

@@ -32,6 +32,8 @@ const MIGRATIONS: &[&str] = &[
     // telling the next mount whether the last one ended cleanly.
     "ALTER TABLE entries ADD COLUMN ino INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    // 3: name checks look at names mid-rename without a scan.
+    "CREATE INDEX entries_by_prev_name ON entries(prev_name) WHERE prev_name IS NOT NULL;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -237,10 +239,28 @@ impl Catalog {
     }
 
     pub fn name_taken(&self, name: &[u8]) -> rusqlite::Result<bool> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT 1 FROM entries WHERE name = ?1 OR prev_name = ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 1 FROM entries WHERE name = ?1
+             UNION ALL SELECT 1 FROM entries WHERE prev_name = ?1 AND prev_name IS NOT NULL",
+        )?;
         stmt.exists([name])
+    }
+
+    /// Names of entries that start with `prefix` (a range scan of the name
+    /// index: names are BLOBs, compared bytewise).
+    pub fn names_with_prefix(&self, prefix: &[u8]) -> rusqlite::Result<Vec<Vec<u8>>> {
+        let mut upper = prefix.to_vec();
+        // The smallest byte string above every string that starts with `prefix`.
+        while let Some(last) = upper.pop() {
+            if last < 0xff {
+                upper.push(last + 1);
+                break;
+            }
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name FROM entries WHERE name >= ?1 AND (?2 = x'' OR name < ?2)",
+        )?;
+        stmt.query_map(params![prefix, upper], |r| r.get(0))?.collect()
     }
 
     pub fn delete(&self, id: i64) -> rusqlite::Result<()> {
@@ -339,6 +359,23 @@ impl Catalog {
             .conn
             .prepare_cached("SELECT coalesce(sum(size), 0) FROM entries")?;
         stmt.query_row([], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+    }
+
+    /// The id of the most recently deleted settled entry.
+    pub fn newest_id(&self) -> rusqlite::Result<Option<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM entries WHERE state = 0 ORDER BY deleted_at DESC, id DESC LIMIT 1",
+        )?;
+        stmt.query_row([], |r| r.get(0)).optional()
+    }
+
+    /// Part of entry `id`'s tree left the trash: `bytes` less in its size.
+    pub fn shrink(&self, id: i64, bytes: u64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE entries SET size = max(size - ?2, 0) WHERE id = ?1")?;
+        stmt.execute(params![id, bytes as i64])?;
+        Ok(())
     }
 
     /// Every row, visited in id order without holding them all in memory.
@@ -442,6 +479,18 @@ mod tests {
         assert_eq!(row.state, EntryState::Settled);
         assert!(cat.name_taken(b"caf\xe9.jpg").unwrap());
         assert!(!cat.name_taken(b"cafe.jpg").unwrap());
+    }
+
+    #[test]
+    fn names_with_a_prefix_are_found_by_range() {
+        let (_d, cat) = open_temp();
+        for name in [&b"cat (2).jpg"[..], b"cat (10).jpg", b"cat.jpg", b"cas.jpg", b"cat (\xff"] {
+            cat.insert(&new_entry(name, b"p", 1)).unwrap().unwrap();
+        }
+        let mut found = cat.names_with_prefix(b"cat (").unwrap();
+        found.sort();
+        assert_eq!(found, vec![b"cat (10).jpg".to_vec(), b"cat (2).jpg".to_vec(), b"cat (\xff".to_vec()]);
+        assert_eq!(cat.names_with_prefix(b"dog").unwrap().len(), 0);
     }
 
     #[test]

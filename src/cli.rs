@@ -610,6 +610,7 @@ Usage: galleryfs STORAGE MOUNTPOINT [-o OPTION[,OPTION...]]... [-f] [-d] [-s]
 Mounts at MOUNTPOINT a FUSE filesystem kept in the directory STORAGE. Files
 deleted under gallery/ are not destroyed: they move to .trash/, from where they
 can be restored until the retention period has passed and a sweep purges them.
+The trash counts as free space in df; a full disk purges its oldest entries.
 
 Flags:
   -o OPTIONS      comma-separated options, see below (repeatable; -oOPTIONS too)
@@ -624,7 +625,15 @@ galleryfs options:
   sweep=DURATION           purge expired trash this often (default {sweep})
   passthrough=auto|on|off  kernel passthrough for file I/O: auto uses it when
                            the kernel and privileges allow (default auto)
+  max_trash=SIZE|PERCENT%  cap the trash's total size (PERCENT of STORAGE's
+                           filesystem); oldest entries go first (default none)
+  min_retention=DURATION   entries younger than this are never purged for space
+                           or for max_trash (default 0)
+  quota=SIZE               limit the gallery's own bytes to SIZE: writes beyond
+                           fail (EDQUOT); the trash does not count; df shows
+                           SIZE as the total (default none)
   DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
+  SIZE: bytes, or a number followed by K, M, G or T (powers of 1024): 20G.
 
 FUSE options:
   allow_other              let all users access the mount (implies
@@ -1153,6 +1162,9 @@ mod tests {
             "(default 30d)",
             "sweep=DURATION",
             "(default 1h)",
+            "max_trash=SIZE|PERCENT%",
+            "min_retention=DURATION",
+            "quota=SIZE",
             "allow_other",
             "allow_root",
             "default_permissions",

@@ -161,6 +161,10 @@ pub struct Desktop {
     clients: Mutex<HashMap<u64, ClientFile>>,
     tombstones: Mutex<VecDeque<Tombstone>>,
     expunged: Mutex<HashSet<u32>>,
+    /// Client info files that gave way to the synthesized one when their
+    /// entry arrived (client file id, catalog id): the kernel may still
+    /// reach them by node for up to `VIEW_TTL`, and must then read the entry's.
+    arrived: Mutex<VecDeque<(u64, i64)>>,
     handles: Mutex<HashMap<u64, Handle>>,
     next_client: AtomicU64,
     changed_at: Mutex<SystemTime>,
@@ -176,6 +180,7 @@ impl Default for Desktop {
             clients: Mutex::new(HashMap::new()),
             tombstones: Mutex::new(VecDeque::new()),
             expunged: Mutex::new(HashSet::new()),
+            arrived: Mutex::new(VecDeque::new()),
             handles: Mutex::new(HashMap::new()),
             next_client: AtomicU64::new(1),
             changed_at: Mutex::new(SystemTime::now()),
@@ -216,6 +221,18 @@ impl Desktop {
         while tombstones.len() > MAX_TOMBSTONES {
             tombstones.pop_front();
         }
+    }
+
+    /// What a node of the view stands for now: a client info file that gave
+    /// way to its entry's synthesized one stands for the latter.
+    fn resolve(&self, view: View) -> View {
+        if let View::ClientFile(id) = view
+            && !lock(&self.clients).contains_key(&id)
+            && let Some(&(_, entry)) = lock(&self.arrived).iter().find(|(c, _)| *c == id)
+        {
+            return View::InfoFile(entry);
+        }
+        view
     }
 
     pub fn is_handle(&self, fh: u64) -> bool {
@@ -290,11 +307,18 @@ impl GalleryFs {
             node: view.id(),
             attr,
             ttl: VIEW_TTL,
+            generation: 0,
         })
     }
 
     pub(crate) fn desktop_getattr(&self, view: View) -> FsResult<Attr> {
         let changed = self.desktop.changed_at();
+        let resolved = self.desktop.resolve(view);
+        if resolved != view {
+            let mut attr = self.desktop_getattr(resolved)?;
+            attr.ino = view.id();
+            return Ok(attr);
+        }
         Ok(match view {
             View::Top(uid) | View::Files(uid) | View::Info(uid) | View::Expunged(uid) => {
                 dir_attr(view.id(), uid, uid, changed)
@@ -449,7 +473,7 @@ impl GalleryFs {
     }
 
     pub(crate) fn desktop_open(&self, view: View, flags: i32) -> FsResult<u64> {
-        let handle = match view {
+        let handle = match self.desktop.resolve(view) {
             View::InfoFile(id) => {
                 if flags & libc::O_ACCMODE != libc::O_RDONLY {
                     return Err(FsError::EACCES);
@@ -526,7 +550,7 @@ impl GalleryFs {
     }
 
     pub(crate) fn desktop_setattr(&self, view: View, set: SetAttr) -> FsResult<Attr> {
-        match view {
+        match self.desktop.resolve(view) {
             View::ClientFile(id) => {
                 let mut clients = lock(&self.desktop.clients);
                 let f = clients.get_mut(&id).ok_or(FsError::ENOENT)?;
@@ -673,10 +697,37 @@ impl GalleryFs {
 
     /// Entry `name` arrived: an info file a client wrote to announce it gives
     /// way to the one galleryfs synthesizes from the catalog.
+    ///
+    /// The kernel may still hold the client file's node (a cached dentry of
+    /// `info/NAME.trashinfo`, valid for `VIEW_TTL`): it keeps answering with
+    /// the entry's info file until the kernel has dropped the name, so a
+    /// client listing the trash right after `gio trash` or `trash-put` never
+    /// sees the info file vanish.
     pub(crate) fn desktop_arrived(&self, name: &OsStr) {
         let info = info_name(name.as_bytes());
-        lock(&self.desktop.clients)
-            .retain(|_, f| !(matches!(f.dir, View::Info(_)) && f.name == info));
+        let mut gone = Vec::new();
+        lock(&self.desktop.clients).retain(|&id, f| match f.dir {
+            View::Info(uid) if f.name == info => {
+                gone.push((id, uid));
+                false
+            }
+            _ => true,
+        });
+        if gone.is_empty() {
+            return;
+        }
+        if let Ok(Some(entry)) = self.trash().lookup(name.as_bytes()) {
+            let mut arrived = lock(&self.desktop.arrived);
+            for &(id, _) in &gone {
+                arrived.push_back((id, entry.row.id));
+            }
+            while arrived.len() > MAX_TOMBSTONES {
+                arrived.pop_front();
+            }
+        }
+        for (_, uid) in gone {
+            self.invalidate(Invalidation::Entry(View::Info(uid).id(), info.clone()));
+        }
     }
 
     /// An entry left the trash through `files/` (restore or purge by a

@@ -17,6 +17,7 @@ use crate::backing::{self, Stat};
 use crate::desktop::{self, Desktop, View};
 use crate::error::{FsError, FsResult};
 use crate::inodes::{GALLERY, NodeId, NodeTable, Place, ROOT, TRASH, is_trash_dir};
+use crate::space::{self, Space};
 use crate::trash::{self, Trash};
 
 /// How long the kernel may cache names and attributes in the gallery. Only
@@ -91,6 +92,8 @@ pub struct Entry {
     pub node: NodeId,
     pub attr: Attr,
     pub ttl: Duration,
+    /// The node's generation (see `inodes::Node::generation`).
+    pub generation: u64,
 }
 
 /// Who is asking.
@@ -220,6 +223,8 @@ pub struct GalleryFs {
     mounted_at: SystemTime,
     options: Options,
     pub(crate) desktop: Desktop,
+    /// What the trash costs in storage: df, purging for space, caps, quota.
+    space: Space,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -230,6 +235,16 @@ fn rfc3339(secs: i64) -> String {
     DateTime::<Utc>::from_timestamp(secs, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Time until `expires_at` (seconds since the epoch), to the nanosecond: a
+/// cache timeout counted in whole seconds from a truncated "now" would let
+/// the kernel show an entry for up to a second past its expiry.
+fn time_left(expires_at: i64) -> Duration {
+    let expires = UNIX_EPOCH + Duration::from_secs(expires_at.max(0) as u64);
+    expires
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
 }
 
 fn join_path(dir: &[u8], name: &OsStr) -> Vec<u8> {
@@ -244,6 +259,7 @@ impl GalleryFs {
     pub fn new(nodes: NodeTable, trash: Trash, storage_fd: OwnedFd, options: Options) -> GalleryFs {
         GalleryFs {
             nodes,
+            space: Space::new(trash.usage().clone()),
             trash,
             storage_fd,
             files: Mutex::new(HashMap::new()),
@@ -295,7 +311,7 @@ impl GalleryFs {
             perm: 0o755,
             nlink: 4,
             uid: backing::geteuid(),
-            gid: 0,
+            gid: backing::getegid(),
             rdev: 0,
             blksize: 4096,
         }
@@ -327,8 +343,7 @@ impl GalleryFs {
         match place {
             Place::TrashEntry | Place::InTrash => {
                 let entry = self.owning_entry(node)?.ok_or(FsError::ENOENT)?;
-                let left = (entry.expires_at - trash::now_secs()).max(0) as u64;
-                Ok(TTL.min(Duration::from_secs(left)))
+                Ok(TTL.min(time_left(entry.expires_at)))
             }
             Place::Root | Place::TrashRoot => Ok(Duration::from_secs(1)),
             _ => Ok(TTL),
@@ -349,6 +364,7 @@ impl GalleryFs {
             node,
             attr: self.attr_of(node, st),
             ttl,
+            generation: self.nodes.generation(node),
         })
     }
 
@@ -358,6 +374,7 @@ impl GalleryFs {
             node,
             attr: self.attr_of(node, &st),
             ttl: Duration::from_secs(1),
+            generation: 0,
         })
     }
 
@@ -442,12 +459,12 @@ impl GalleryFs {
         self.writable(node)?;
         if let Some(size) = set.size {
             match fh.and_then(|fh| lock(&self.files).get(&fh).cloned()) {
-                Some(file) => backing::ftruncate(file.as_fd(), size)?,
+                Some(file) => self.truncate(file.as_fd(), size)?,
                 None => {
                     let (fd, _) = self
                         .nodes
                         .open_file(node, libc::O_WRONLY | libc::O_NONBLOCK)?;
-                    backing::ftruncate(fd.as_fd(), size)?;
+                    self.truncate(fd.as_fd(), size)?;
                 }
             }
         }
@@ -503,19 +520,22 @@ impl GalleryFs {
         name: &OsStr,
         caller: Caller,
         mode: u32,
-        make: impl FnOnce(&OwnedFd) -> FsResult<()>,
+        mut make: impl FnMut(&OwnedFd) -> FsResult<()>,
     ) -> FsResult<Entry> {
         self.writable_dir(parent)?;
         let dir = self.nodes.dir_fd(parent)?;
-        make(&dir)?;
+        let _quota = self.space.reserve_for_node(mode)?;
+        self.space.retry(self, space::BLOCK, || make(&dir))?;
         let finish = || -> FsResult<Entry> {
             self.give_to_caller(&dir, name, caller, mode)?;
             let st = backing::fstatat(dir.as_fd(), name)?;
             self.entry_for(parent, name, &st)
         };
-        finish().inspect_err(|_| {
-            let _ = backing::unlinkat(dir.as_fd(), name, mode & libc::S_IFMT == libc::S_IFDIR);
-        })
+        finish()
+            .inspect(|e| self.space.added(e.attr.blocks * 512))
+            .inspect_err(|_| {
+                let _ = backing::unlinkat(dir.as_fd(), name, mode & libc::S_IFMT == libc::S_IFDIR);
+            })
     }
 
     pub fn mkdir(
@@ -596,7 +616,9 @@ impl GalleryFs {
             return Err(FsError::ESTALE);
         }
         let dst_dir = self.nodes.dir_fd(new_parent)?;
-        backing::linkat(src_dir.as_fd(), &src_name, dst_dir.as_fd(), new_name)?;
+        self.space.retry(self, space::BLOCK, || {
+            backing::linkat(src_dir.as_fd(), &src_name, dst_dir.as_fd(), new_name)
+        })?;
         let st = backing::fstatat(dst_dir.as_fd(), new_name)?;
         self.entry_for(new_parent, new_name, &st)
     }
@@ -646,7 +668,9 @@ impl GalleryFs {
                     return Ok(());
                 }
                 let original = self.original_path(parent, name)?;
-                let entry = self.trash.put(dir.as_fd(), name, &original, &st)?;
+                let entry = self.space.retry(self, 0, || {
+                    self.trash.put(dir.as_fd(), name, &original, &st)
+                })?;
                 self.nodes
                     .moved(parent, name, TRASH, OsStr::from_bytes(&entry));
                 self.trash_changed(Some(st.st_uid));
@@ -665,6 +689,7 @@ impl GalleryFs {
                 let st = backing::fstatat(dir.as_fd(), name)?;
                 backing::unlinkat(dir.as_fd(), name, false)?;
                 self.forget_name(parent, name, &st);
+                self.space_removed(place, parent, &st);
                 Ok(())
             }
         }
@@ -699,8 +724,12 @@ impl GalleryFs {
             }
             _ => self.nodes.dir_fd(parent)?,
         };
+        let st = backing::fstatat(dir.as_fd(), name);
         backing::unlinkat(dir.as_fd(), name, true)?;
         self.nodes.destroyed(parent, name);
+        if let Ok(st) = &st {
+            self.space_removed(place, parent, st);
+        }
         Ok(())
     }
 
@@ -723,6 +752,7 @@ impl GalleryFs {
     fn trash_changed(&self, uid: Option<u32>) {
         self.invalidate(Invalidation::Inode(TRASH));
         self.desktop_changed(uid);
+        self.space.after_change(self);
     }
 
     // ---- rename ----------------------------------------------------------
@@ -752,7 +782,9 @@ impl GalleryFs {
             (Place::Gallery, Place::Gallery) => {
                 let src = self.nodes.dir_fd(parent)?;
                 self.rename_into_gallery(new_parent, new_name, flags, |dst| {
-                    backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                    self.space.retry(self, space::BLOCK, || {
+                        backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                    })
                 })?;
                 self.moved(parent, name, new_parent, new_name, exchange);
                 Ok(())
@@ -763,18 +795,19 @@ impl GalleryFs {
                 }
                 let src = self.nodes.dir_fd(parent)?;
                 let st = backing::fstatat(src.as_fd(), name)?;
-                if !backing::is_dir(&st) && st.st_nlink > 1 {
-                    // The entry would share its inode with a gallery name:
-                    // writable through that name, and one node in two places
-                    // (the gallery name would turn read-only and show the
-                    // user.trash.* attributes). Hard-linked files never enter
-                    // the trash (see unlink): the user can `rm` the name.
-                    return Err(FsError::EMLINK);
-                }
                 let original = self.original_path(parent, name)?;
-                self.trash
-                    .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)?;
+                self.space.retry(self, 0, || {
+                    self.trash
+                        .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)
+                })?;
                 self.nodes.moved(parent, name, new_parent, new_name);
+                // The kernel moves its gallery dentry here with the gallery's
+                // long timeout, so it would keep showing the entry after its
+                // expiry until the sweep. Dropping it makes the next access a
+                // lookup, whose timeout ends at the expiry. (Delivered after
+                // the rename completes: the kernel holds the directory locks
+                // until then.)
+                self.invalidate(Invalidation::Entry(new_parent, new_name.to_os_string()));
                 self.desktop_arrived(new_name);
                 self.trash_changed(Some(st.st_uid));
                 Ok(())
@@ -785,9 +818,13 @@ impl GalleryFs {
                 }
                 self.live_in_trash(parent, name)?;
                 let entry = self.trash.lookup(name.as_bytes())?.ok_or(FsError::ENOENT)?;
+                // A restored entry counts toward the quota again.
+                let _quota = self.space.reserve(entry.row.size)?;
                 self.rename_into_gallery(new_parent, new_name, flags, |dst| {
-                    self.trash
-                        .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
+                    self.space.retry(self, space::BLOCK, || {
+                        self.trash
+                            .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
+                    })
                 })?;
                 self.nodes.moved(parent, name, new_parent, new_name);
                 self.desktop_left(parent, &entry.row);
@@ -814,10 +851,16 @@ impl GalleryFs {
                 }
                 self.live_in_trash(parent, name)?;
                 let src = self.nodes.dir_fd(parent)?;
+                let owner = self.owning_entry(parent)?.ok_or(FsError::ENOENT)?;
+                let bytes = backing::tree_size(src.as_fd(), name)?;
+                let _quota = self.space.reserve(bytes)?;
                 self.rename_into_gallery(new_parent, new_name, flags, |dst| {
-                    backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                    self.space.retry(self, space::BLOCK, || {
+                        backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                    })
                 })?;
                 self.nodes.moved(parent, name, new_parent, new_name);
+                self.trash.shrink(owner.row.id, bytes, true)?;
                 Ok(())
             }
             _ => Err(FsError::EROFS),
@@ -970,14 +1013,20 @@ impl GalleryFs {
             return result;
         }
         let file = self.file(fh)?;
-        backing::pwrite_all(&file, data, offset)?;
-        Ok(data.len() as u32)
+        let len = data.len() as u64;
+        let written = self
+            .space
+            .write_op(self, file.as_fd(), offset, len, true, || {
+                write_some(&file, data, offset)
+            })?;
+        Ok(written as u32)
     }
 
     pub fn release(&self, fh: u64) {
         if self.desktop_release(fh) {
             return;
         }
+        self.space.released(fh);
         lock(&self.files).remove(&fh);
     }
 
@@ -993,7 +1042,12 @@ impl GalleryFs {
             // GIO preallocates its info files; memory needs no reservation.
             return Ok(());
         }
-        backing::fallocate(self.file(fh)?.as_fd(), mode, offset, length)
+        let file = self.file(fh)?;
+        let frees = mode & (libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_COLLAPSE_RANGE) != 0;
+        self.space
+            .write_op(self, file.as_fd(), offset, length, !frees, || {
+                backing::fallocate(file.as_fd(), mode, offset, length)
+            })
     }
 
     pub fn lseek(&self, fh: u64, offset: i64, whence: i32) -> FsResult<i64> {
@@ -1010,7 +1064,11 @@ impl GalleryFs {
     ) -> FsResult<u32> {
         let (fin, fout) = (self.file(fh_in)?, self.file(fh_out)?);
         let len = len.min(u32::MAX as u64 / 2);
-        let n = backing::copy_file_range(fin.as_fd(), offset_in, fout.as_fd(), offset_out, len)?;
+        let n = self
+            .space
+            .write_op(self, fout.as_fd(), offset_out, len, true, || {
+                backing::copy_file_range(fin.as_fd(), offset_in, fout.as_fd(), offset_out, len)
+            })?;
         Ok(n as u32)
     }
 
@@ -1150,6 +1208,7 @@ impl GalleryFs {
                 node: parent,
                 attr: self.root_attr(),
                 ttl: Duration::ZERO,
+                generation: 0,
             });
         }
         if let Some(view) = View::decode(parent).filter(|v| !matches!(v, View::Files(_))) {
@@ -1158,17 +1217,17 @@ impl GalleryFs {
         match (is_trash_dir(parent), item.expires_at) {
             (true, Some(expires_at)) => {
                 // The listing already knows the entry is live: skip the catalog.
-                let left = expires_at - trash::now_secs();
-                if left <= 0 {
+                if expires_at <= trash::now_secs() {
                     return Err(FsError::ENOENT);
                 }
                 let st = backing::fstatat(self.nodes.trash_fd().as_fd(), &item.name)?;
                 let node = self.nodes.remember(parent, &item.name, &st);
-                let ttl = TTL.min(Duration::from_secs(left as u64));
+                let ttl = TTL.min(time_left(expires_at));
                 Ok(Entry {
                     node,
                     attr: self.attr_of(node, &st),
                     ttl,
+                    generation: self.nodes.generation(node),
                 })
             }
             _ => self.lookup(parent, &item.name),
@@ -1201,6 +1260,11 @@ impl GalleryFs {
             || View::decode(node).is_some()
         {
             return Err(FsError::ENODATA);
+        }
+        if node == TRASH
+            && let Some(value) = self.space.xattr(name)
+        {
+            return value;
         }
         let place = self.nodes.place(node)?;
         if let Some(name) = name.to_str().filter(|n| n.starts_with(XATTR_PREFIX)) {
@@ -1238,6 +1302,9 @@ impl GalleryFs {
                 names.push(0);
             }
         }
+        if node == TRASH {
+            self.space.list_xattrs(&mut names);
+        }
         Ok(names)
     }
 
@@ -1274,7 +1341,9 @@ impl GalleryFs {
     // ---- the rest --------------------------------------------------------
 
     pub fn statfs(&self) -> FsResult<libc::statvfs> {
-        backing::fstatvfs(self.storage_fd.as_fd())
+        Ok(self
+            .space
+            .statfs(backing::fstatvfs(self.storage_fd.as_fd())?))
     }
 
     pub fn read_only(&self) -> bool {
@@ -1316,6 +1385,107 @@ impl GalleryFs {
         lock(&self.files).clear();
         self.trash.close();
     }
+}
+
+/// Storage: the hooks of the space policy (`space`).
+impl GalleryFs {
+    /// Applies the `max_trash`, `min_retention` and `quota` options.
+    pub fn set_space_policy(&self, policy: &space::Policy) -> FsResult<()> {
+        let figures = space::Figures::of(&backing::fstatvfs(self.storage_fd.as_fd())?);
+        self.space
+            .configure(policy, figures, self.nodes.gallery_fd().as_fd())
+    }
+
+    pub fn space(&self) -> &Space {
+        &self.space
+    }
+
+    /// Whether open file `fh` (flags `flags`) may be served by kernel
+    /// passthrough, whose writes never reach galleryfs (see `space`).
+    pub fn may_pass_through(&self, fh: u64, flags: i32) -> bool {
+        self.space.may_pass_through(self, fh, flags)
+    }
+
+    fn truncate(&self, fd: std::os::fd::BorrowedFd<'_>, size: u64) -> FsResult<()> {
+        self.space
+            .write_op(self, fd, size, 0, false, || backing::ftruncate(fd, size))
+    }
+
+    /// `st`, a name in `parent` (whose children are at `place`), was removed
+    /// for good: its bytes leave the gallery, or the trash entry holding it.
+    fn space_removed(&self, place: Place, parent: NodeId, st: &Stat) {
+        let last = backing::is_dir(st) || st.st_nlink <= 1;
+        let bytes = if last { st.st_blocks as u64 * 512 } else { 0 };
+        match place {
+            Place::Gallery => self.space.removed(bytes),
+            Place::InTrash => {
+                let shrunk = self.owning_entry(parent).and_then(|owner| match owner {
+                    Some(owner) => self.trash.shrink(owner.row.id, bytes, false),
+                    None => Ok(()),
+                });
+                if let Err(e) = shrunk {
+                    log::warn!("could not record the trash's new size: {e}");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl space::Host for GalleryFs {
+    fn space(&self) -> &Space {
+        &self.space
+    }
+
+    fn backing(&self) -> FsResult<space::Figures> {
+        Ok(space::Figures::of(&backing::fstatvfs(
+            self.storage_fd.as_fd(),
+        )?))
+    }
+
+    fn oldest(&self, cutoff: i64, limit: usize) -> FsResult<Vec<crate::catalog::EntryRow>> {
+        self.trash.oldest(cutoff, limit)
+    }
+
+    fn newest(&self) -> FsResult<Option<i64>> {
+        self.trash.newest_id()
+    }
+
+    /// As `expire` does for an expired entry, telling the kernel and the
+    /// desktop view; not `trash_changed`, which could purge again.
+    fn purge(&self, row: &crate::catalog::EntryRow) -> FsResult<()> {
+        self.trash.purge(&row.name, true)?;
+        let name = OsString::from_vec(row.name.clone());
+        let in_view = self.nodes.destroyed(View::Files(row.uid).id(), &name);
+        let child = self.nodes.destroyed(TRASH, &name).or(in_view);
+        match child {
+            Some(child) => self.invalidate(Invalidation::Delete(TRASH, child, name)),
+            None => self.invalidate(Invalidation::Entry(TRASH, name)),
+        }
+        self.desktop_expired(row, child);
+        self.desktop_changed(Some(row.uid));
+        self.invalidate(Invalidation::Inode(TRASH));
+        Ok(())
+    }
+}
+
+/// Writes `data` at `offset`, as much as fits: like write(2), a write that
+/// stops part way (a full disk) reports the bytes written, so the caller's
+/// count matches the file; an error comes back only if nothing was written.
+fn write_some(file: &File, data: &[u8], offset: u64) -> FsResult<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < data.len() {
+        match file.write_at(&data[done..], offset + done as u64) {
+            Ok(0) if done == 0 => return Err(FsError::EIO),
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) if done > 0 => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(done)
 }
 
 fn dtype_to_kind(dtype: u8) -> u32 {

@@ -106,6 +106,12 @@ impl Passthrough {
         }
     }
 
+    /// Whether open file `fh` (flags `flags`) must not use passthrough
+    /// although it is enabled: its writes must reach galleryfs (see `space`).
+    fn declines(&self, fs: &GalleryFs, fh: u64, flags: i32) -> bool {
+        self.enabled.load(Ordering::Relaxed) && !fs.may_pass_through(fh, flags)
+    }
+
     /// The backing id for `node`, registering `file` if it has none yet;
     /// None when passthrough is off or the kernel refuses.
     fn attach(
@@ -214,7 +220,7 @@ fn caller(req: &Request) -> Caller {
 
 fn reply_entry(op: &str, reply: ReplyEntry, result: Result<Entry, FsError>) {
     match result {
-        Ok(e) => reply.entry(&e.ttl, &e.attr.into(), Generation(0)),
+        Ok(e) => reply.entry(&e.ttl, &e.attr.into(), Generation(e.generation)),
         Err(e) => {
             log_error(op, e);
             reply.error(errno(e));
@@ -257,7 +263,9 @@ impl Filesystem for FuseAdapter {
         let wanted = InitFlags::FUSE_DO_READDIRPLUS
             | InitFlags::FUSE_READDIRPLUS_AUTO
             | InitFlags::FUSE_AUTO_INVAL_DATA
-            | InitFlags::FUSE_PARALLEL_DIROPS;
+            | InitFlags::FUSE_PARALLEL_DIROPS
+            // Shared mmap of files opened with FOPEN_DIRECT_IO (writers under space pressure).
+            | InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP;
         for flag in wanted.iter() {
             if config.add_capabilities(flag).is_err() {
                 log::debug!("kernel lacks {flag:?}");
@@ -432,6 +440,11 @@ impl Filesystem for FuseAdapter {
         match self.fs.open(ino.0, flags.0) {
             // Synthesized files are read from galleryfs every time.
             Ok(fh) if self.fs.is_view_handle(fh) => {
+                reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO)
+            }
+            // Writes that must reach galleryfs (space pressure, quota): not
+            // passthrough, and direct so as not to clash with passthrough opens.
+            Ok(fh) if self.passthrough.declines(&self.fs, fh, flags.0) => {
                 reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO)
             }
             Ok(fh) => {
@@ -619,7 +632,7 @@ impl Filesystem for FuseAdapter {
                     &item.name,
                     &entry.ttl,
                     &entry.attr.into(),
-                    Generation(0),
+                    Generation(entry.generation),
                 );
                 if full {
                     if counted {
@@ -721,7 +734,14 @@ impl Filesystem for FuseAdapter {
             Ok((e, fh)) if self.fs.is_view_handle(fh) => reply.created(
                 &e.ttl,
                 &e.attr.into(),
-                Generation(0),
+                Generation(e.generation),
+                FileHandle(fh),
+                FopenFlags::FOPEN_DIRECT_IO,
+            ),
+            Ok((e, fh)) if self.passthrough.declines(&self.fs, fh, flags) => reply.created(
+                &e.ttl,
+                &e.attr.into(),
+                Generation(e.generation),
                 FileHandle(fh),
                 FopenFlags::FOPEN_DIRECT_IO,
             ),
@@ -738,13 +758,13 @@ impl Filesystem for FuseAdapter {
                     Some(id) => reply.created_passthrough(
                         &e.ttl,
                         &attr,
-                        Generation(0),
+                        Generation(e.generation),
                         FileHandle(fh),
                         FopenFlags::empty(),
                         &id,
                     ),
                     None => {
-                        reply.created(&e.ttl, &attr, Generation(0), FileHandle(fh), CACHED_FILE)
+                        reply.created(&e.ttl, &attr, Generation(e.generation), FileHandle(fh), CACHED_FILE)
                     }
                 }
             }

@@ -33,8 +33,18 @@ const RESERVED: u64 = 15;
 /// Synthetic node numbers start here, far above real inode numbers.
 const FIRST_SYNTHETIC: NodeId = 1 << 63;
 
-/// Directory fds kept open at most, beyond the fixed ones.
-pub const DIR_FD_CACHE: usize = 256;
+/// Directory fds kept open at most, beyond the fixed ones...
+const DIR_FD_CACHE: usize = 256;
+
+/// ...and at most this share of the process's open-file limit, so open
+/// files (one fd per file the kernel has open) always have room.
+const DIR_FD_SHARE: usize = 4;
+
+/// How many directory fds to cache under the current RLIMIT_NOFILE.
+fn dir_fd_cache_size() -> usize {
+    let limit = backing::open_file_limit().unwrap_or(1024) as usize;
+    (limit / DIR_FD_SHARE).clamp(8, DIR_FD_CACHE)
+}
 
 /// Whether `id` is a directory whose children are trash entries: `.trash`
 /// itself, or a `.Trash-UID/files` view of it.
@@ -98,6 +108,13 @@ struct Node {
     /// Names this node is known by; the first is used to reach it.
     links: Vec<(NodeId, OsString)>,
     lookups: u64,
+    /// Told to the kernel with each entry: bumped when the node number passes
+    /// to a new inode while the kernel may still hold the old one (a removed
+    /// directory that is someone's cwd, a purged file still open), so that the
+    /// kernel drops the old inode instead of reusing it for the new one.
+    generation: u64,
+    /// The backing inode was destroyed; its number may be reused by a new one.
+    dead: bool,
 }
 
 /// A hard-linked file may be known by many names; remembering a few is enough
@@ -154,6 +171,7 @@ pub struct NodeTable {
     fds: Mutex<FdCache>,
     gallery_fd: Arc<OwnedFd>,
     trash_fd: Arc<OwnedFd>,
+    fd_cache_size: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -176,6 +194,8 @@ impl NodeTable {
                     is_dir: true,
                     links: vec![(ROOT, name.into())],
                     lookups: 0,
+                    generation: 0,
+                    dead: false,
                 },
             );
             by_key.insert(key, id);
@@ -194,6 +214,7 @@ impl NodeTable {
             }),
             gallery_fd: Arc::new(gallery_fd),
             trash_fd: Arc::new(trash_fd),
+            fd_cache_size: dir_fd_cache_size(),
         })
     }
 
@@ -233,21 +254,34 @@ impl NodeTable {
     /// returns its node (one more lookup reference).
     pub fn remember(&self, parent: NodeId, name: &OsStr, st: &Stat) -> NodeId {
         let key = BackingKey::of(st);
-        let mut inner = lock(&self.inner);
-        let inner = &mut *inner;
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
         let id = inner.id_for(key);
         let is_dir = backing::is_dir(st);
+        let mut reused = false;
         let node = inner.nodes.entry(id).or_insert_with(|| Node {
             key,
             is_dir,
             links: Vec::new(),
             lookups: 0,
+            generation: 0,
+            dead: false,
         });
-        if node.key != key || node.is_dir != is_dir {
-            // The inode number was reused by a new file since the node was made.
+        if node.key != key || node.is_dir != is_dir || node.dead {
+            // The inode number was reused by a new file since the node was
+            // made. The lookup count stays: the kernel forgets the old inode
+            // under the same number.
             node.key = key;
             node.is_dir = is_dir;
-            node.links.clear();
+            node.dead = false;
+            node.generation += 1;
+            let stale = std::mem::take(&mut node.links);
+            for old in stale {
+                if inner.by_link.get(&old) == Some(&id) {
+                    inner.by_link.remove(&old);
+                }
+            }
+            reused = true;
         }
         let link = (parent, name.to_os_string());
         // The name may have pointed at another inode before (replaced behind our back).
@@ -268,6 +302,11 @@ impl NodeTable {
                 inner.by_link.remove(&dropped);
             }
             node.lookups += 1;
+        }
+        drop(guard);
+        if reused {
+            // A cached directory fd is the old inode's.
+            self.drop_fd(id);
         }
         id
     }
@@ -330,11 +369,13 @@ impl NodeTable {
         let mut inner = lock(&self.inner);
         let old = (old_parent, old_name.to_os_string());
         let new = (new_parent, new_name.to_os_string());
-        // Whatever the new name pointed at has lost that name.
+        // Whatever the new name pointed at has lost that name; a directory
+        // replaced by a rename (it was empty) is gone.
         if let Some(replaced) = inner.by_link.remove(&new)
             && let Some(node) = inner.nodes.get_mut(&replaced)
         {
             node.links.retain(|l| *l != new);
+            node.dead |= node.is_dir;
         }
         let Some(id) = inner.by_link.remove(&old) else {
             return;
@@ -384,6 +425,7 @@ impl NodeTable {
         let id = inner.by_link.remove(&link)?;
         if let Some(node) = inner.nodes.get_mut(&id) {
             node.links.retain(|l| *l != link);
+            node.dead = true;
             let key = node.key;
             // A synthetic number must not be handed to a new inode reusing the key.
             if id >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&id) {
@@ -393,6 +435,14 @@ impl NodeTable {
         drop(inner);
         self.drop_fd(id);
         Some(id)
+    }
+
+    /// The generation the kernel is told for node `id` (see `Node::generation`).
+    pub fn generation(&self, id: NodeId) -> u64 {
+        lock(&self.inner)
+            .nodes
+            .get(&id)
+            .map_or(0, |n| n.generation)
     }
 
     pub fn key(&self, id: NodeId) -> FsResult<BackingKey> {
@@ -493,7 +543,7 @@ impl NodeTable {
         if cache.fds.insert(id, fd.clone()).is_none() {
             cache.order.push_back(id);
         }
-        while cache.order.len() > DIR_FD_CACHE {
+        while cache.order.len() > self.fd_cache_size {
             if let Some(old) = cache.order.pop_front() {
                 cache.fds.remove(&old);
             }

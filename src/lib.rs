@@ -19,5 +19,6 @@ pub mod fuse;
 pub mod inodes;
 pub mod mount;
 pub mod naming;
+pub mod space;
 pub mod store;
 pub mod trash;

@@ -12,6 +12,7 @@ use crate::expirer::Expirer;
 use crate::fs::{GalleryFs, Options};
 use crate::fuse::{FuseAdapter, Passthrough, QueuedInvalidator};
 use crate::inodes::NodeTable;
+use crate::space::{self, Watcher};
 use crate::store::Store;
 use crate::trash::Trash;
 
@@ -22,15 +23,10 @@ const REQUEST_THREADS: usize = 4;
 /// Options the parser knows but this version does not implement yet are
 /// refused rather than silently ignored.
 fn refuse_unimplemented(args: &MountArgs) -> Result<(), String> {
-    let pending = [
-        (
-            "passthrough=on",
-            args.passthrough == crate::cli::Passthrough::On,
-        ),
-        ("max_trash", args.max_trash.is_some()),
-        ("quota", args.quota.is_some()),
-        ("min_retention", !args.min_retention.is_zero()),
-    ];
+    let pending = [(
+        "passthrough=on",
+        args.passthrough == crate::cli::Passthrough::On,
+    )];
     match pending.iter().find(|(_, given)| *given) {
         Some((name, _)) => Err(format!("option '{name}' is not supported by this version")),
         None => Ok(()),
@@ -178,8 +174,20 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
             read_only: args.read_only,
         },
     ));
+    let policy = space::Policy {
+        max_trash: args.max_trash,
+        min_retention: args.min_retention,
+        quota: args.quota,
+    };
+    fs.set_space_policy(&policy)
+        .map_err(|e| format!("cannot measure the gallery in {}: {e}", path.display()))?;
     let config = fuse_config(args, &path);
-    let passthrough = Passthrough::new(args.passthrough);
+    // With a quota every write must reach galleryfs to be counted (see `space`).
+    let passthrough = Passthrough::new(if args.quota.is_some() {
+        crate::cli::Passthrough::Off
+    } else {
+        args.passthrough
+    });
     let adapter = FuseAdapter::new(fs.clone(), passthrough.clone());
     let mut session = Session::new(adapter, &mountpoint, &config)
         .map_err(|e| format!("cannot mount {}: {e}", mountpoint.display()))?;
@@ -205,11 +213,22 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
                 .map_err(|e| format!("cannot start the expiry thread: {e}"))?,
         )
     };
+    let watcher = if args.read_only {
+        None
+    } else {
+        Some(
+            Watcher::start(fs.clone())
+                .map_err(|e| format!("cannot start the space thread: {e}"))?,
+        )
+    };
     log::info!("mounted {} on {}", path.display(), mountpoint.display());
     ready();
     let served = session.run();
     if let Some(expirer) = expirer {
         expirer.stop();
+    }
+    if let Some(watcher) = watcher {
+        watcher.stop();
     }
     fs.shutdown();
     log::info!("unmounted {}", mountpoint.display());

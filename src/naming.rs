@@ -56,6 +56,15 @@ pub fn candidate(name: &[u8], n: u64) -> Vec<u8> {
     [stem, &marker, ext].concat()
 }
 
+/// What every collision candidate of `name` starts with (`cat (` for
+/// `cat.jpg`), or None when long names shorten the stem, so candidates
+/// share no simple prefix.
+pub fn collision_prefix(name: &[u8]) -> Option<Vec<u8>> {
+    let (stem, ext) = split_extension(name);
+    // " (NNNNNNNNNN)" is at most 13 bytes.
+    (stem.len() + ext.len() + 13 <= NAME_MAX).then(|| [stem, b" ("].concat())
+}
+
 /// The first candidate for which `taken` is false.
 pub fn first_free<E>(
     name: &[u8],

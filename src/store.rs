@@ -38,6 +38,46 @@ const KNOWN_NAMES: &[&str] = &[
     LOCK_FILE,
 ];
 
+/// Room set aside for the database's write-ahead log. Each move to or from
+/// the trash is a small catalog write, which must still succeed when STORAGE
+/// is full, so that `rm`, restore and purge keep working (a purge frees space).
+const LOG_RESERVE: i64 = 4 << 20;
+
+/// Allocates `LOG_RESERVE` bytes for the write-ahead log of `db` beyond its
+/// end (`FALLOC_FL_KEEP_SIZE`: SQLite sees no change), so appending to the log
+/// needs no new space. SQLite never shortens the log while open (no
+/// `journal_size_limit`); the checkpoint at unmount truncates it and frees the
+/// reserve. Best effort: without it, a full disk fails trash moves with ENOSPC.
+fn reserve_log_space(db: &Path) {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    // The log has no locks of its own (they are on the -shm file), so this
+    // second descriptor can be closed without touching SQLite's.
+    let file = match OpenOptions::new().write(true).open(&wal) {
+        Ok(file) => file,
+        Err(e) => {
+            log::warn!("cannot reserve space for {}: {e}", Path::new(&wal).display());
+            return;
+        }
+    };
+    // SAFETY: fallocate on a descriptor we own.
+    let r = unsafe {
+        libc::fallocate(
+            std::os::fd::AsRawFd::as_raw_fd(&file),
+            libc::FALLOC_FL_KEEP_SIZE,
+            0,
+            LOG_RESERVE,
+        )
+    };
+    if r != 0 {
+        log::warn!(
+            "cannot reserve space for {}: {}; trash moves may fail when STORAGE is full",
+            Path::new(&wal).display(),
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 /// An opened, locked STORAGE.
 pub struct Store {
     pub path: PathBuf,
@@ -129,6 +169,7 @@ impl Store {
                 db.display()
             )),
         })?;
+        reserve_log_space(&db);
         let open_dir = |p: &Path| -> Result<OwnedFd, StoreError> {
             let f = OpenOptions::new()
                 .read(true)

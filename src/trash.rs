@@ -27,6 +27,7 @@ use crate::catalog::{Catalog, EntryRow, EntryState, NewEntry};
 use crate::error::{FsError, FsResult};
 use crate::fault;
 use crate::naming;
+use crate::space::Usage;
 
 pub const SECS_PER_DAY: i64 = 86_400;
 
@@ -59,6 +60,7 @@ impl Entry {
 pub struct Stash {
     id: i64,
     name: Vec<u8>,
+    size: u64,
 }
 
 /// What reconciliation found and repaired at mount.
@@ -80,6 +82,8 @@ pub struct Trash {
     moves: Mutex<()>,
     /// Names claimed by desktop clients before their file arrives.
     reserved: Mutex<std::collections::HashSet<Vec<u8>>>,
+    /// The trash's bytes (sum of the rows' sizes), kept on every change (see `space`).
+    usage: Arc<Usage>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -102,7 +106,12 @@ impl Trash {
         purging_fd: OwnedFd,
         retention: Duration,
     ) -> Trash {
+        let usage = Arc::new(Usage::new(catalog.total_size().unwrap_or_else(|e| {
+            log::warn!("cannot total the trash's size: {e}");
+            0
+        })));
         Trash {
+            usage,
             catalog: Mutex::new(catalog),
             trash_fd,
             gallery_fd,
@@ -201,6 +210,18 @@ impl Trash {
         Ok(self.name_used(catalog, name)? || lock(&self.reserved).contains(name))
     }
 
+    /// The first free entry name for a file called `name`. Galleries repeat
+    /// names (every camera folder has its IMG_0001.jpg), so the names already
+    /// used are read in one range query rather than probed one by one.
+    fn free_name(&self, catalog: &Catalog, name: &[u8]) -> FsResult<Vec<u8>> {
+        let Some(prefix) = naming::collision_prefix(name) else {
+            return naming::first_free(name, |c| self.name_taken(catalog, c));
+        };
+        let used: std::collections::HashSet<Vec<u8>> =
+            catalog.names_with_prefix(&prefix)?.into_iter().collect();
+        naming::first_free(name, |c| Ok(used.contains(c) || self.name_taken(catalog, c)?))
+    }
+
     fn name_used(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
         Ok(catalog.name_taken(name)? || exists(self.trash_fd.as_fd(), name)?.is_some())
     }
@@ -247,7 +268,7 @@ impl Trash {
         let size = Self::size_of(dir, name, st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
-        let entry = naming::first_free(name.as_bytes(), |c| self.name_taken(&catalog, c))?;
+        let entry = self.free_name(&catalog, name.as_bytes())?;
         self.put_locked(&catalog, dir, name, &entry, original_path, st, size)?;
         Ok(entry)
     }
@@ -298,6 +319,7 @@ impl Trash {
             return Err(e);
         }
         fault::point("put:after-rename");
+        self.usage.trashed(size);
         Ok(())
     }
 
@@ -313,7 +335,7 @@ impl Trash {
         let size = Self::size_of(dir, name, st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
-        let entry = naming::first_free(name.as_bytes(), |c| self.name_taken(&catalog, c))?;
+        let entry = self.free_name(&catalog, name.as_bytes())?;
         let id = Self::new_row(
             &catalog,
             &entry,
@@ -329,13 +351,18 @@ impl Trash {
             return Err(e);
         }
         fault::point("stash:after-link");
-        Ok(Stash { id, name: entry })
+        Ok(Stash {
+            id,
+            name: entry,
+            size,
+        })
     }
 
     /// The rename replaced the stashed file: it is now a trash entry.
     pub fn settle(&self, stash: Stash) -> FsResult<Vec<u8>> {
         fault::point("stash:before-settle");
         self.catalog().settle(stash.id)?;
+        self.usage.trashed(stash.size);
         Ok(stash.name)
     }
 
@@ -367,6 +394,7 @@ impl Trash {
         fault::point("take-out:after-rename");
         if let Some(row) = row {
             self.catalog().delete(row.id)?;
+            self.usage.restored(row.size);
         }
         Ok(())
     }
@@ -405,6 +433,9 @@ impl Trash {
             if let Some(row) = &row {
                 self.catalog().delete(row.id)?;
             }
+        }
+        if let Some(row) = &row {
+            self.usage.purged(row.size);
         }
         Ok(row)
     }
@@ -452,6 +483,9 @@ impl Trash {
                     // Restored or purged meanwhile; or the file vanished behind our back.
                     let catalog = self.catalog();
                     if exists(self.trash_fd.as_fd(), &row.name)?.is_none() {
+                        if let Some(gone) = catalog.by_id(row.id)? {
+                            self.usage.purged(gone.size);
+                        }
                         catalog.delete(row.id)?;
                     }
                 }
@@ -521,6 +555,7 @@ impl Trash {
             self.reconcile_all(&mut catalog, &mut report)?;
         }
         catalog.set_in_use(true)?;
+        self.usage.set_trash(catalog.total_size()?);
         Ok(report)
     }
 
@@ -582,6 +617,33 @@ impl Trash {
 
     pub fn total_size(&self) -> FsResult<u64> {
         Ok(self.catalog().total_size()?)
+    }
+
+    /// The trash's byte counters, shared with the space policy (`space`).
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.usage
+    }
+
+    /// Up to `limit` settled entries deleted at or before `cutoff`, oldest first.
+    pub fn oldest(&self, cutoff: i64, limit: usize) -> FsResult<Vec<EntryRow>> {
+        Ok(self.catalog().expired(cutoff, limit)?)
+    }
+
+    /// The id of the most recently deleted entry.
+    pub fn newest_id(&self) -> FsResult<Option<i64>> {
+        Ok(self.catalog().newest_id()?)
+    }
+
+    /// `bytes` of entry `id`'s tree left the trash (deleted inside it, or
+    /// moved back to the gallery when `restored`).
+    pub fn shrink(&self, id: i64, bytes: u64, restored: bool) -> FsResult<()> {
+        self.catalog().shrink(id, bytes)?;
+        if restored {
+            self.usage.restored(bytes);
+        } else {
+            self.usage.purged(bytes);
+        }
+        Ok(())
     }
 
     /// Flushes the catalog and records a clean unmount; called last.

@@ -72,6 +72,9 @@ pub struct Mount {
     pub storage: PathBuf,
     pub mountpoint: PathBuf,
     pub options: Vec<String>,
+    /// Extra environment for the daemon (e.g. `GALLERYFS_CRASH_AT`), applied
+    /// at each `mount()`; clear it before remounting without it.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -96,6 +99,44 @@ impl Mount {
             storage,
             mountpoint,
             options: options.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
+            child: None,
+        };
+        m.mount();
+        m
+    }
+
+    /// Like `with_options`, with extra environment variables for the daemon.
+    #[allow(dead_code)] // not every test module needs it
+    pub fn with_env(options: &[&str], env: &[(&str, &str)]) -> Mount {
+        let mut m = Mount::with_options(options);
+        if !env.is_empty() {
+            m.env = env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            m.remount();
+        }
+        m
+    }
+
+    /// Mounts the store in `storage`, an existing directory the caller owns
+    /// (a small tmpfs, say, unmounted only after this mount is dropped).
+    #[allow(dead_code)] // not every test module needs it
+    pub fn on_storage(storage: &Path, options: &[&str]) -> Mount {
+        require_fuse();
+        let base = tempfile::Builder::new()
+            .prefix("galleryfs-test-")
+            .tempdir()
+            .expect("create temp dir");
+        let mountpoint = base.path().join("mnt");
+        fs::create_dir(&mountpoint).expect("create mountpoint");
+        let mut m = Mount {
+            base,
+            storage: storage.to_path_buf(),
+            mountpoint,
+            options: options.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
             child: None,
         };
         m.mount();
@@ -137,6 +178,7 @@ impl Mount {
         for o in &self.options {
             cmd.arg("-o").arg(o);
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

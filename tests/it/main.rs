@@ -1,6 +1,9 @@
 //! All integration tests, in one binary: each module mounts real galleryfs
 //! instances through `fixture` and drives them with real processes and syscalls.
 
+mod desktop;
 mod fixture;
 mod gallery_trash;
 mod mounting;
+mod semantics;
+mod space;

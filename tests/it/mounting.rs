@@ -336,3 +336,43 @@ fn kill_9_during_trash_moves_loses_and_duplicates_nothing() {
         + fs::read_dir(m.storage.join("trash")).unwrap().count();
     assert_eq!(stored, FILES);
 }
+
+/// Open fds stay bounded by the process's limit, however many directories
+/// the kernel knows: a tree with far more directories than allowed fds is
+/// copied in, listed, compared and trashed under `ulimit -n 64`.
+#[test]
+fn a_low_open_file_limit_is_enough_for_a_large_tree() {
+    let (base, store, mnt) = scratch();
+    let _guard = Unmount(&mnt);
+    let src = base.path().join("src");
+    ok(Command::new("sh").arg("-c").arg(format!(
+        "for d in $(seq 1 150); do mkdir -p {s}/d$d/sub; for f in 1 2 3 4 5; do echo $d$f > {s}/d$d/sub/f$f; done; done",
+        s = src.display()
+    )));
+    let mut daemon = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec {} {} {} -f",
+            galleryfs_bin().display(),
+            store.display(),
+            mnt.display()
+        ))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("mount", || is_mounted(&mnt));
+    let gallery = mnt.join("gallery");
+    ok(Command::new("cp").arg("-a").arg(&src).arg(gallery.join("tree")));
+    ok(Command::new("diff").arg("-r").arg(&src).arg(gallery.join("tree")));
+    let listed = ok(Command::new("find").arg(gallery.join("tree")).arg("-type").arg("f"));
+    assert_eq!(listed.lines().count(), 750);
+    let fds = fs::read_dir(format!("/proc/{}/fd", daemon.id())).unwrap().count();
+    assert!(fds <= 64, "{fds} fds open");
+    ok(Command::new("rm").arg("-r").arg(gallery.join("tree")));
+    assert_eq!(fs::read_dir(mnt.join(".trash")).unwrap().count(), 750);
+    ok(Command::new("umount").arg(&mnt));
+    let out = daemon.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "daemon failed: {log}");
+    assert!(!log.contains("Too many open files"), "{log}");
+}

@@ -15,6 +15,7 @@ use crate::human;
 use crate::json;
 use crate::report::{Report, describe};
 use crate::resolve::Resolver;
+use crate::space;
 use crate::syscalls;
 use crate::table::{self, UNKNOWN};
 
@@ -31,9 +32,15 @@ pub(crate) fn run(args: &InfoArgs) -> ExitCode {
         }
     };
     let mut found = Vec::new();
+    let mut mounts = Vec::new();
     for arg in &args.entries {
         match resolver.resolve(arg) {
-            Ok((_, entry)) => found.push(entry),
+            Ok((fs, entry)) => {
+                if !mounts.contains(&fs) {
+                    mounts.push(fs);
+                }
+                found.push(entry)
+            }
             Err(e) => report.error(e),
         }
     }
@@ -65,6 +72,16 @@ pub(crate) fn run(args: &InfoArgs) -> ExitCode {
             })
             .collect();
         print!("{}", blocks.join("\n"));
+        // Then the whole trash, as galleryfs counts it, once per mount.
+        for fs in &mounts {
+            if let Some(trash) = space::read(&fs.trash_dir()) {
+                println!();
+                if mounts.len() > 1 {
+                    println!("mount:         {}", escape(fs.root.as_os_str().as_bytes()));
+                }
+                print!("{}", space::info_lines(&trash));
+            }
+        }
     }
     report.exit_code()
 }

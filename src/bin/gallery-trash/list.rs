@@ -11,6 +11,7 @@ use crate::json;
 use crate::order;
 use crate::report::{Report, describe};
 use crate::resolve::Resolver;
+use crate::space;
 use crate::table::{self, Summary};
 
 pub(crate) const EMPTY_TRASH: &str = "Trash is empty";
@@ -54,7 +55,8 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
         println!("{EMPTY_TRASH}");
     } else {
         print!("{}", table::render(&rows));
-        println!("{}", table::footer(&Summary::of(&rows)));
+        let summary = Summary::of(&rows).with_space(space::read(&fs.trash_dir()));
+        println!("{}", table::footer(&summary));
     }
     report.exit_code()
 }

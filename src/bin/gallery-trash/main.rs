@@ -19,6 +19,7 @@ mod purge;
 mod report;
 mod resolve;
 mod restore;
+mod space;
 mod syscalls;
 mod table;
 

@@ -49,6 +49,8 @@ pub(crate) fn describe(e: &io::Error) -> String {
         Some(libc::EACCES | libc::EPERM) => "permission denied".into(),
         Some(libc::ENOENT) => "no such file or directory".into(),
         Some(libc::EXDEV) => "not on the same galleryfs".into(),
+        // galleryfs's quota= (a restore that would not fit).
+        Some(libc::EDQUOT) => "quota exceeded".into(),
         _ => {
             let text = e.to_string();
             let text = text.split(" (os error").next().unwrap_or(&text);
@@ -84,5 +86,9 @@ mod tests {
             "not a directory"
         );
         assert_eq!(describe(&io::Error::other("Odd thing")), "odd thing");
+        assert_eq!(
+            describe(&io::Error::from_raw_os_error(libc::EDQUOT)),
+            "quota exceeded"
+        );
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::entries::{Entry, Kind, Measured};
 use crate::escape::escape;
 use crate::human;
+use crate::space::{self, TrashSpace};
 
 const HEADERS: [&str; 5] = ["NAME", "ORIGINAL PATH", "DELETED", "DAYS LEFT", "SIZE"];
 /// Columns aligned to the right (numbers).
@@ -15,13 +16,13 @@ const GAP: &str = "  ";
 /// Shown for a value that cannot be read.
 pub(crate) const UNKNOWN: &str = "?";
 
-/// What the footer reports about the trash. (Issue 7 will add the trash's
-/// total as galleryfs counts it, its cap and whether space pressure is
-/// purging; they belong here and in `footer`.)
+/// What the footer reports about the trash: the rows listed, and what
+/// galleryfs says of the whole trash (its size on disk, cap and purging).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Summary {
     pub count: usize,
     pub total_size: u64,
+    pub space: Option<TrashSpace>,
 }
 
 impl Summary {
@@ -29,16 +30,27 @@ impl Summary {
         Summary {
             count: rows.len(),
             total_size: rows.iter().map(|r| r.size).sum(),
+            space: None,
         }
+    }
+
+    pub fn with_space(self, space: Option<TrashSpace>) -> Summary {
+        Summary { space, ..self }
     }
 }
 
-/// `3 items, 3.2 MiB`.
+/// `3 items, 3.2 MiB`, then the cap and purging when there are any:
+/// `; 3.3 MiB on disk of a 20.0 GiB cap; purging the oldest entries for space`.
 pub(crate) fn footer(summary: &Summary) -> String {
     format!(
-        "{}, {}",
+        "{}, {}{}",
         human::items(summary.count),
-        human::size(summary.total_size)
+        human::size(summary.total_size),
+        summary
+            .space
+            .as_ref()
+            .map(space::footer_clause)
+            .unwrap_or_default()
     )
 }
 
@@ -176,9 +188,19 @@ link         ?                       ?                         ?      7 B
         assert_eq!(
             footer(&Summary {
                 count: 1,
-                total_size: 512
+                total_size: 512,
+                space: None,
             }),
             "1 item, 512 B"
+        );
+        let capped = Summary::of(&sample()).with_space(Some(TrashSpace {
+            total: 5 << 20,
+            cap: Some(10 << 20),
+            purging: false,
+        }));
+        assert_eq!(
+            footer(&capped),
+            "4 items, 4.5 MiB; 5.0 MiB on disk of a 10.0 MiB cap"
         );
     }
 }
