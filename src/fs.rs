@@ -456,7 +456,18 @@ impl GalleryFs {
         if let Some(view) = View::decode(node).filter(|v| !matches!(v, View::Files(_))) {
             return self.desktop_setattr(view, set);
         }
-        self.writable(node)?;
+        // A file removed while open keeps working for whoever has it open
+        // (it lives on in the trash): ftruncate through a handle, which the
+        // kernel allows only on fds open for writing, which only the gallery
+        // hands out, is not a change made through the trash.
+        let through_handle = set.size.is_some()
+            && fh.is_some()
+            && set.mode.is_none()
+            && set.uid.is_none()
+            && set.gid.is_none();
+        if !through_handle {
+            self.writable(node)?;
+        }
         if let Some(size) = set.size {
             match fh.and_then(|fh| lock(&self.files).get(&fh).cloned()) {
                 Some(file) => self.truncate(file.as_fd(), size)?,

@@ -78,6 +78,27 @@ fn reserve_log_space(db: &Path) {
     }
 }
 
+/// Below this much free space, STORAGE counts as full when the database
+/// cannot be opened.
+const FULL_BELOW: u64 = 1 << 20;
+
+/// Whether the filesystem of `path` has (almost) no room left for us.
+fn is_full(path: &Path) -> bool {
+    let Ok(dir) = File::open(path) else {
+        return false;
+    };
+    let Ok(st) = backing::fstatvfs(dir.as_fd()) else {
+        return false;
+    };
+    // Root may use the blocks a filesystem reserves for it.
+    let blocks = if backing::geteuid() == 0 {
+        st.f_bfree
+    } else {
+        st.f_bavail
+    };
+    blocks.saturating_mul(st.f_frsize) < FULL_BELOW
+}
+
 /// An opened, locked STORAGE.
 pub struct Store {
     pub path: PathBuf,
@@ -162,6 +183,13 @@ impl Store {
                 "the trash database {} {e}; close the program that has it open \
                  and mount again",
                 db.display()
+            )),
+            // SQLite needs room for its log and shared-memory files to open it.
+            e if is_full(&path) => err(format!(
+                "the trash database {} cannot be opened because STORAGE {} is full ({e}); \
+                 free some space on its filesystem and mount again",
+                db.display(),
+                path.display()
             )),
             e => err(format!(
                 "the trash database {} {e}; galleryfs will not overwrite it \
