@@ -742,6 +742,18 @@ impl GalleryFs {
         }
     }
 
+    /// An entry left the trash (restored or purged) through `parent`: the
+    /// kernel may still hold its name in the other directory that shows it
+    /// (`.trash/` or its owner's `files/`), which must not outlive it.
+    pub(crate) fn desktop_vanished(&self, parent: NodeId, row: &crate::catalog::EntryRow) {
+        let name = OsString::from_vec(row.name.clone());
+        for dir in [crate::inodes::TRASH, View::Files(row.uid).id()] {
+            if dir != parent {
+                self.invalidate(Invalidation::Entry(dir, name.clone()));
+            }
+        }
+    }
+
     /// Tells the kernel that U's view changed behind its back.
     pub(crate) fn desktop_changed(&self, uid: Option<u32>) {
         self.desktop.touch();

@@ -480,7 +480,11 @@ impl GalleryFs {
             }
         }
         let (fd, _) = self.nodes.path_fd(node)?;
-        if set.uid.is_some() || set.gid.is_some() {
+        // A request that sets nothing is the kernel's ctime update
+        // (`chown(f, -1, -1)`), which POSIX requires: chown(-1, -1) does it.
+        let nothing =
+            set.mode.is_none() && set.size.is_none() && set.atime.is_none() && set.mtime.is_none();
+        if set.uid.is_some() || set.gid.is_some() || nothing {
             backing::fchown_fd(fd.as_fd(), set.uid, set.gid)?;
         }
         if let Some(mode) = set.mode {
@@ -753,6 +757,7 @@ impl GalleryFs {
         self.forget_name(parent, name, &st);
         if let Some(row) = &row {
             self.desktop_left(parent, row);
+            self.desktop_vanished(parent, row);
         }
         self.trash_changed(Some(st.st_uid));
         Ok(())
@@ -840,6 +845,7 @@ impl GalleryFs {
                 self.nodes.moved(parent, name, new_parent, new_name);
                 self.desktop_left(parent, &entry.row);
                 self.trash_changed(Some(entry.row.uid));
+                self.desktop_vanished(parent, &entry.row);
                 Ok(())
             }
             (Place::TrashEntry, Place::TrashEntry) => {

@@ -241,8 +241,22 @@ fn reply_empty(op: &str, reply: ReplyEmpty, result: Result<(), FsError>) {
 fn time_spec(t: Option<TimeOrNow>) -> Option<TimeSpec> {
     t.map(|t| match t {
         TimeOrNow::Now => TimeSpec::Now,
-        TimeOrNow::SpecificTime(t) => TimeSpec::At(t),
+        TimeOrNow::SpecificTime(t) => TimeSpec::At(kernel_time(t)),
     })
+}
+
+/// fuser 0.18 decodes a kernel time before 1970 with nanoseconds, `(secs <
+/// 0, nsecs > 0)`, as `EPOCH - (|secs| s + nsecs ns)` instead of `EPOCH -
+/// |secs| s + nsecs ns` (its `system_time_from_time`, "TODO: 1_000_000_000 -
+/// nsec"): `touch -d '1969-12-31 23:59:59.5'` would store 23:59:58.5. Undo it.
+fn kernel_time(t: SystemTime) -> SystemTime {
+    match std::time::UNIX_EPOCH.duration_since(t) {
+        Ok(d) if d.subsec_nanos() != 0 => {
+            std::time::UNIX_EPOCH - std::time::Duration::from_secs(d.as_secs())
+                + std::time::Duration::from_nanos(d.subsec_nanos() as u64)
+        }
+        _ => t,
+    }
 }
 
 /// Answers an xattr request of `size` bytes with `value` (size 0 asks the length).
@@ -763,9 +777,13 @@ impl Filesystem for FuseAdapter {
                         FopenFlags::empty(),
                         &id,
                     ),
-                    None => {
-                        reply.created(&e.ttl, &attr, Generation(e.generation), FileHandle(fh), CACHED_FILE)
-                    }
+                    None => reply.created(
+                        &e.ttl,
+                        &attr,
+                        Generation(e.generation),
+                        FileHandle(fh),
+                        CACHED_FILE,
+                    ),
                 }
             }
             Err(e) => {
@@ -874,8 +892,9 @@ impl QueuedInvalidator {
                             notifier.delete(INodeNo(*parent), INodeNo(*child), name)
                         }
                     };
-                    if let Err(e) = result {
-                        log::debug!("invalidation {what:?}: {e}");
+                    match result {
+                        Ok(()) => log::trace!("invalidation {what:?} delivered"),
+                        Err(e) => log::debug!("invalidation {what:?}: {e}"),
                     }
                 }
             });

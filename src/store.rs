@@ -56,7 +56,10 @@ fn reserve_log_space(db: &Path) {
     let file = match OpenOptions::new().write(true).open(&wal) {
         Ok(file) => file,
         Err(e) => {
-            log::warn!("cannot reserve space for {}: {e}", Path::new(&wal).display());
+            log::warn!(
+                "cannot reserve space for {}: {e}",
+                Path::new(&wal).display()
+            );
             return;
         }
     };

@@ -8,3 +8,6 @@
 #[allow(dead_code)]
 mod fixture;
 mod harness;
+mod multiuser;
+mod badinput;
+mod diskfull;
