@@ -260,7 +260,8 @@ impl Catalog {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name FROM entries WHERE name >= ?1 AND (?2 = x'' OR name < ?2)",
         )?;
-        stmt.query_map(params![prefix, upper], |r| r.get(0))?.collect()
+        stmt.query_map(params![prefix, upper], |r| r.get(0))?
+            .collect()
     }
 
     pub fn delete(&self, id: i64) -> rusqlite::Result<()> {
@@ -484,12 +485,25 @@ mod tests {
     #[test]
     fn names_with_a_prefix_are_found_by_range() {
         let (_d, cat) = open_temp();
-        for name in [&b"cat (2).jpg"[..], b"cat (10).jpg", b"cat.jpg", b"cas.jpg", b"cat (\xff"] {
+        for name in [
+            &b"cat (2).jpg"[..],
+            b"cat (10).jpg",
+            b"cat.jpg",
+            b"cas.jpg",
+            b"cat (\xff",
+        ] {
             cat.insert(&new_entry(name, b"p", 1)).unwrap().unwrap();
         }
         let mut found = cat.names_with_prefix(b"cat (").unwrap();
         found.sort();
-        assert_eq!(found, vec![b"cat (10).jpg".to_vec(), b"cat (2).jpg".to_vec(), b"cat (\xff".to_vec()]);
+        assert_eq!(
+            found,
+            vec![
+                b"cat (10).jpg".to_vec(),
+                b"cat (2).jpg".to_vec(),
+                b"cat (\xff".to_vec()
+            ]
+        );
         assert_eq!(cat.names_with_prefix(b"dog").unwrap().len(), 0);
     }
 

@@ -702,18 +702,20 @@ impl GalleryFs {
                 self.live_in_trash(parent, name)?;
                 let dir = self.nodes.dir_fd(parent)?;
                 let st = backing::fstatat(dir.as_fd(), name)?;
+                let pin = self.nodes.pin(parent, name);
                 backing::unlinkat(dir.as_fd(), name, false)?;
-                self.forget_name(parent, name, &st);
+                self.forget_name(parent, name, &st, pin);
                 self.space_removed(place, parent, &st);
                 Ok(())
             }
         }
     }
 
-    /// `parent/name` (last stat `st`) was removed for real.
-    fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat) {
+    /// `parent/name` (last stat `st`, `pin` from `NodeTable::pin` taken
+    /// before) was removed for real.
+    fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat, pin: Option<OwnedFd>) {
         if st.st_nlink <= 1 || backing::is_dir(st) {
-            self.nodes.destroyed(parent, name);
+            self.nodes.destroyed_pinned(parent, name, pin);
         } else {
             self.nodes.unlinked(parent, name);
         }
@@ -740,8 +742,9 @@ impl GalleryFs {
             _ => self.nodes.dir_fd(parent)?,
         };
         let st = backing::fstatat(dir.as_fd(), name);
+        let pin = self.nodes.pin(parent, name);
         backing::unlinkat(dir.as_fd(), name, true)?;
-        self.nodes.destroyed(parent, name);
+        self.nodes.destroyed_pinned(parent, name, pin);
         if let Ok(st) = &st {
             self.space_removed(place, parent, st);
         }
@@ -753,8 +756,9 @@ impl GalleryFs {
     pub(crate) fn purge_entry(&self, parent: NodeId, name: &OsStr, tree: bool) -> FsResult<()> {
         self.live_in_trash(parent, name)?;
         let st = backing::fstatat(self.nodes.trash_fd().as_fd(), name)?;
+        let pin = self.nodes.pin(parent, name);
         let row = self.trash.purge(name.as_bytes(), tree)?;
-        self.forget_name(parent, name, &st);
+        self.forget_name(parent, name, &st, pin);
         if let Some(row) = &row {
             self.desktop_left(parent, row);
             self.desktop_vanished(parent, row);
@@ -1259,6 +1263,11 @@ impl GalleryFs {
             .trash
             .lookup(entry_name.as_bytes())?
             .ok_or(FsError::ENOENT)?;
+        // The name the node was last known by may belong to another entry by
+        // now: never describe an entry that is not this very inode.
+        if entry.row.ino != 0 && entry.row.ino != self.nodes.key(node)?.ino {
+            return Err(FsError::ENOENT);
+        }
         Ok(match name {
             XATTR_ORIGINAL_PATH => entry.row.original_path.clone(),
             XATTR_DELETED_AT => rfc3339(entry.row.deleted_at).into_bytes(),
@@ -1270,12 +1279,17 @@ impl GalleryFs {
 
     /// The whole value of xattr `name`.
     pub fn getxattr(&self, node: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
-        // `ls -l` asks every file for its ACL: ACLs are unsupported (see
-        // `xattr_writable`), so answer without a syscall.
-        if node == ROOT
-            || name.as_bytes().starts_with(b"system.posix_acl_")
-            || View::decode(node).is_some()
+        // `ls -l` asks every file for its ACL and SELinux label, two round
+        // trips per file. Both are unsupported here (ACLs: see
+        // `xattr_writable`; labels: SELinux is off), and saying so with
+        // EOPNOTSUPP, not ENODATA, makes ls stop asking for the rest of the
+        // device, which is what keeps `ls -l` of a big directory fast.
+        if name.as_bytes().starts_with(b"system.posix_acl_")
+            || (name == "security.selinux" && !selinux_enabled())
         {
+            return Err(FsError::ENOTSUP);
+        }
+        if node == ROOT || View::decode(node).is_some() {
             return Err(FsError::ENODATA);
         }
         if node == TRASH
@@ -1372,12 +1386,14 @@ impl GalleryFs {
     pub fn expire(&self) -> FsResult<usize> {
         let mut total = 0;
         loop {
-            let purged = self.trash.expire_batch()?;
+            let purged = self
+                .trash
+                .expire_batch_with(|row| self.nodes.pin(TRASH, OsStr::from_bytes(&row.name)))?;
             if purged.is_empty() {
                 return Ok(total);
             }
             total += purged.len();
-            for row in purged {
+            for (row, pin) in purged {
                 let name = OsString::from_vec(row.name.clone());
                 log::info!(
                     "expired: {:?} (from gallery/{})",
@@ -1385,7 +1401,7 @@ impl GalleryFs {
                     String::from_utf8_lossy(&row.original_path)
                 );
                 let in_view = self.nodes.destroyed(View::Files(row.uid).id(), &name);
-                let child = self.nodes.destroyed(TRASH, &name).or(in_view);
+                let child = self.nodes.destroyed_pinned(TRASH, &name, pin).or(in_view);
                 match child {
                     Some(child) => self.invalidate(Invalidation::Delete(TRASH, child, name)),
                     None => self.invalidate(Invalidation::Entry(TRASH, name)),
@@ -1471,10 +1487,12 @@ impl space::Host for GalleryFs {
     /// As `expire` does for an expired entry, telling the kernel and the
     /// desktop view; not `trash_changed`, which could purge again.
     fn purge(&self, row: &crate::catalog::EntryRow) -> FsResult<()> {
-        self.trash.purge(&row.name, true)?;
         let name = OsString::from_vec(row.name.clone());
+        let pin = self.nodes.pin(TRASH, &name);
+        // Only that very row: a newer entry may have taken its name.
+        self.trash.purge_row(row)?;
         let in_view = self.nodes.destroyed(View::Files(row.uid).id(), &name);
-        let child = self.nodes.destroyed(TRASH, &name).or(in_view);
+        let child = self.nodes.destroyed_pinned(TRASH, &name, pin).or(in_view);
         match child {
             Some(child) => self.invalidate(Invalidation::Delete(TRASH, child, name)),
             None => self.invalidate(Invalidation::Entry(TRASH, name)),
@@ -1503,6 +1521,12 @@ fn write_some(file: &File, data: &[u8], offset: u64) -> FsResult<usize> {
         }
     }
     Ok(done)
+}
+
+/// Whether the host enforces SELinux (then labels are real and passed through).
+fn selinux_enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| std::path::Path::new("/sys/fs/selinux/enforce").exists())
 }
 
 fn dtype_to_kind(dtype: u8) -> u32 {

@@ -115,6 +115,10 @@ struct Node {
     generation: u64,
     /// The backing inode was destroyed; its number may be reused by a new one.
     dead: bool,
+    /// An `O_PATH` fd on the destroyed inode, held until the kernel forgets
+    /// the node: while it is open the backing filesystem cannot give the
+    /// number to a new file (see `NodeTable::pin`).
+    pinned: Option<OwnedFd>,
 }
 
 /// A hard-linked file may be known by many names; remembering a few is enough
@@ -196,6 +200,7 @@ impl NodeTable {
                     lookups: 0,
                     generation: 0,
                     dead: false,
+                    pinned: None,
                 },
             );
             by_key.insert(key, id);
@@ -266,6 +271,7 @@ impl NodeTable {
             lookups: 0,
             generation: 0,
             dead: false,
+            pinned: None,
         });
         if node.key != key || node.is_dir != is_dir || node.dead {
             // The inode number was reused by a new file since the node was
@@ -420,29 +426,66 @@ impl NodeTable {
     /// The backing inode of `parent/name` is gone for good: a new inode that
     /// reuses its number must not be mistaken for it.
     pub fn destroyed(&self, parent: NodeId, name: &OsStr) -> Option<NodeId> {
+        self.destroyed_pinned(parent, name, None)
+    }
+
+    /// Before `parent/name` is removed for good: an `O_PATH` fd on its inode,
+    /// to hand to `destroyed_pinned` once it is removed. The node keeps it
+    /// until the kernel forgets the node, so the backing filesystem (ext4
+    /// hands a freed number out again at once) cannot give the number to a
+    /// file created meanwhile: the kernel, still holding the old inode under
+    /// that number, would take the new file for it (another file's
+    /// attributes, or with a new generation a bad inode: EIO for whoever
+    /// still holds the old one). None if the kernel does not know the name.
+    pub fn pin(&self, parent: NodeId, name: &OsStr) -> Option<OwnedFd> {
+        let key = {
+            let inner = lock(&self.inner);
+            let id = *inner.by_link.get(&(parent, name.to_os_string()))?;
+            inner.nodes.get(&id)?.key
+        };
+        let dir = self.dir_fd(parent).ok()?;
+        let fd = backing::open_path(dir.as_fd(), name).ok()?;
+        let st = backing::fstat(fd.as_fd()).ok()?;
+        (BackingKey::of(&st) == key).then_some(fd)
+    }
+
+    /// `destroyed`, keeping `pin` (from `pin`, taken before the removal)
+    /// with the node until the kernel forgets it.
+    pub fn destroyed_pinned(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        mut pin: Option<OwnedFd>,
+    ) -> Option<NodeId> {
         let mut inner = lock(&self.inner);
         let link = (parent, name.to_os_string());
         let id = inner.by_link.remove(&link)?;
         if let Some(node) = inner.nodes.get_mut(&id) {
             node.links.retain(|l| *l != link);
-            node.dead = true;
-            let key = node.key;
-            // A synthetic number must not be handed to a new inode reusing the key.
-            if id >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&id) {
-                inner.by_key.remove(&key);
+            // Still named: the number already belongs to a new inode. The old
+            // one was freed (unpinned) before this call, and a file created
+            // meanwhile got its number and was remembered under its own name;
+            // marking that live node dead would bump its generation at its
+            // next lookup, and the kernel would turn its inode bad (EIO).
+            if node.links.is_empty() {
+                node.dead = true;
+                node.pinned = pin.take();
+                let key = node.key;
+                // A synthetic number must not be handed to a new inode reusing the key.
+                if id >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&id) {
+                    inner.by_key.remove(&key);
+                }
             }
         }
         drop(inner);
+        drop(pin);
         self.drop_fd(id);
         Some(id)
     }
 
     /// The generation the kernel is told for node `id` (see `Node::generation`).
     pub fn generation(&self, id: NodeId) -> u64 {
-        lock(&self.inner)
-            .nodes
-            .get(&id)
-            .map_or(0, |n| n.generation)
+        lock(&self.inner).nodes.get(&id).map_or(0, |n| n.generation)
     }
 
     pub fn key(&self, id: NodeId) -> FsResult<BackingKey> {
@@ -469,7 +512,10 @@ impl NodeTable {
         // its gallery name must work. Which name the kernel used is unknown.
         if let Some(node) = inner.nodes.get(&id)
             && node.links.len() > 1
-            && node.links.iter().any(|&(parent, _)| inner.in_gallery(parent))
+            && node
+                .links
+                .iter()
+                .any(|&(parent, _)| inner.in_gallery(parent))
         {
             return Ok(Place::Gallery);
         }
@@ -477,7 +523,8 @@ impl NodeTable {
         // Walk up to a fixed node; the depth bounds the loop (a cycle would be a bug).
         for depth in 0..100_000 {
             let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
-            let parent = node.links.first().ok_or(FsError::ESTALE)?.0;
+            // No name left: the inode was removed (ENOENT, as for any removed name).
+            let parent = node.links.first().ok_or(FsError::ENOENT)?.0;
             match parent {
                 GALLERY => return Ok(Place::Gallery),
                 _ if is_trash_dir(parent) => {
@@ -496,11 +543,10 @@ impl NodeTable {
 
     /// The first link of `id`: the name through which it is reached.
     pub fn link(&self, id: NodeId) -> FsResult<(NodeId, OsString)> {
-        lock(&self.inner)
-            .nodes
-            .get(&id)
-            .and_then(|n| n.links.first().cloned())
-            .ok_or(FsError::ESTALE)
+        let inner = lock(&self.inner);
+        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        // No name left: the inode was removed.
+        node.links.first().cloned().ok_or(FsError::ENOENT)
     }
 
     /// Path of `id` relative to `gallery/`, or to `.trash/` for nodes in the trash.
@@ -510,7 +556,7 @@ impl NodeTable {
         let mut current = id;
         while current != GALLERY && !is_trash_dir(current) {
             let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
-            let (parent, name) = node.links.first().ok_or(FsError::ESTALE)?;
+            let (parent, name) = node.links.first().ok_or(FsError::ENOENT)?;
             parts.push(name.clone());
             if parts.len() > 100_000 {
                 return Err(FsError::EIO);
@@ -563,7 +609,13 @@ impl NodeTable {
             let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
             (node.key, node.links.clone())
         };
-        let mut last = FsError::ESTALE;
+        // No name left: the inode was removed (fstat of an open directory
+        // someone else deleted, say); ENOENT is what tools expect to ignore.
+        let mut last = if links.is_empty() {
+            FsError::ENOENT
+        } else {
+            FsError::ESTALE
+        };
         for (parent, name) in links {
             let parent_fd = match self.dir_fd(parent) {
                 Ok(fd) => fd,
@@ -616,7 +668,13 @@ impl NodeTable {
             let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
             (node.key, node.links.clone())
         };
-        let mut last = FsError::ESTALE;
+        // No name left: the inode was removed (fstat of an open directory
+        // someone else deleted, say); ENOENT is what tools expect to ignore.
+        let mut last = if links.is_empty() {
+            FsError::ENOENT
+        } else {
+            FsError::ESTALE
+        };
         for (parent, name) in links {
             let Ok(parent_fd) = self.dir_fd(parent) else {
                 continue;

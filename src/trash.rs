@@ -219,7 +219,9 @@ impl Trash {
         };
         let used: std::collections::HashSet<Vec<u8>> =
             catalog.names_with_prefix(&prefix)?.into_iter().collect();
-        naming::first_free(name, |c| Ok(used.contains(c) || self.name_taken(catalog, c)?))
+        naming::first_free(name, |c| {
+            Ok(used.contains(c) || self.name_taken(catalog, c)?)
+        })
     }
 
     fn name_used(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
@@ -401,8 +403,29 @@ impl Trash {
 
     /// Deletes entry `entry` permanently (a directory must be empty unless `tree`).
     pub fn purge(&self, entry: &[u8], tree: bool) -> FsResult<Option<EntryRow>> {
+        self.purge_checked(entry, tree, None)
+    }
+
+    /// Purges entry `row` (a whole tree), read earlier by the expiry sweep or
+    /// a purge for space, if it is still the entry under its name: it may
+    /// have been restored, renamed or replaced meanwhile by a newer entry of
+    /// the same name, which must not go in its place. ENOENT if not. (Row
+    /// ids alone do not tell: SQLite hands a deleted last id out again.)
+    pub fn purge_row(&self, row: &EntryRow) -> FsResult<Option<EntryRow>> {
+        self.purge_checked(&row.name, true, Some((row.id, row.deleted_at)))
+    }
+
+    fn purge_checked(
+        &self,
+        entry: &[u8],
+        tree: bool,
+        expect: Option<(i64, i64)>,
+    ) -> FsResult<Option<EntryRow>> {
         let _moves = lock(&self.moves);
         let row = self.catalog().by_name(entry)?;
+        if expect.is_some() && row.as_ref().map(|r| (r.id, r.deleted_at)) != expect {
+            return Err(FsError::ENOENT);
+        }
         let name = OsStr::from_bytes(entry);
         let st = exists(self.trash_fd.as_fd(), entry)?.ok_or(FsError::ENOENT)?;
         if backing::is_dir(&st) && tree {
@@ -462,6 +485,9 @@ impl Trash {
             OsStr::from_bytes(to),
             libc::RENAME_NOREPLACE,
         );
+        if renamed.is_ok() {
+            fault::point("rename:after-rename");
+        }
         if let Some(row) = &row {
             match renamed {
                 Ok(()) => catalog.settle(row.id)?,
@@ -473,19 +499,34 @@ impl Trash {
 
     /// Purges up to `BATCH` expired entries; returns them. Call until empty.
     pub fn expire_batch(&self) -> FsResult<Vec<EntryRow>> {
+        let purged = self.expire_batch_with(|_| ())?;
+        Ok(purged.into_iter().map(|(row, ())| row).collect())
+    }
+
+    /// `expire_batch`, calling `before` on each entry just before it goes
+    /// (the filesystem pins the inode the kernel may still hold); returns
+    /// what it gave for each entry purged.
+    pub fn expire_batch_with<T>(
+        &self,
+        mut before: impl FnMut(&EntryRow) -> T,
+    ) -> FsResult<Vec<(EntryRow, T)>> {
         let cutoff = now_secs() - self.retention;
         let rows = self.catalog().expired(cutoff, BATCH)?;
         let mut purged = Vec::with_capacity(rows.len());
         for row in rows {
-            match self.purge(&row.name, true) {
-                Ok(_) => purged.push(row),
+            let given = before(&row);
+            match self.purge_row(&row) {
+                Ok(_) => purged.push((row, given)),
                 Err(FsError::ENOENT) => {
-                    // Restored or purged meanwhile; or the file vanished behind our back.
+                    // Restored, renamed or purged meanwhile; or the file
+                    // vanished behind our back: only then is the row dropped.
                     let catalog = self.catalog();
-                    if exists(self.trash_fd.as_fd(), &row.name)?.is_none() {
-                        if let Some(gone) = catalog.by_id(row.id)? {
-                            self.usage.purged(gone.size);
-                        }
+                    if let Some(gone) = catalog.by_id(row.id)?
+                        && (gone.name.as_slice(), gone.deleted_at)
+                            == (&row.name[..], row.deleted_at)
+                        && exists(self.trash_fd.as_fd(), &row.name)?.is_none()
+                    {
+                        self.usage.purged(gone.size);
                         catalog.delete(row.id)?;
                     }
                 }
@@ -856,6 +897,49 @@ mod tests {
         assert_eq!(f.names(&f.trash_dir()), ["fresh"]);
         assert!(f.names(&f.root.join("purging")).is_empty());
         assert!(f.trash.expire_batch().unwrap().is_empty());
+    }
+
+    #[test]
+    fn expiry_never_purges_a_newer_entry_that_took_the_expired_ones_name() {
+        let f = fixture(Duration::from_secs(3600));
+        fs::write(f.gallery().join("a"), "old").unwrap();
+        f.put("a");
+        f.trash
+            .catalog()
+            .conn
+            .execute(
+                "UPDATE entries SET deleted_at = deleted_at - 7200 WHERE name = ?1",
+                [&b"a"[..]],
+            )
+            .unwrap();
+        // The sweep has read the expired row...
+        let stale = f.trash.catalog().expired(now_secs() - 3600, 10).unwrap();
+        assert_eq!(stale.len(), 1);
+        // ...when the entry is restored and a new file called "a" is trashed.
+        let gallery = f.trash.gallery_fd.clone();
+        f.trash
+            .take_out(b"a", gallery.as_fd(), OsStr::new("restored"), 0)
+            .unwrap();
+        fs::write(f.gallery().join("a"), "new").unwrap();
+        assert_eq!(f.put("a"), b"a");
+        assert_eq!(
+            f.trash.purge_row(&stale[0]).unwrap_err(),
+            FsError::ENOENT,
+            "the newer entry is not the expired one"
+        );
+        assert_eq!(fs::read_to_string(f.trash_dir().join("a")).unwrap(), "new");
+        assert!(f.trash.lookup(b"a").unwrap().is_some());
+        // The same for a rename: the expired row, renamed, keeps its row.
+        f.trash.rename(b"a", b"b").unwrap();
+        let renamed = f.trash.catalog().by_name(b"b").unwrap().unwrap();
+        let mut old_name = renamed.clone();
+        old_name.name = b"a".to_vec();
+        assert!(f.trash.purge_row(&old_name).is_err());
+        assert!(f.trash.catalog().by_name(b"b").unwrap().is_some());
+        assert_eq!(
+            fs::read_to_string(f.gallery().join("restored")).unwrap(),
+            "old"
+        );
     }
 
     #[test]

@@ -241,17 +241,40 @@ impl Mount {
     }
 
     /// Kills the daemon with SIGKILL and lazily unmounts the dead mount.
-    pub fn kill9(&mut self) {
+    ///
+    /// Returns whether the kernel connection had to be aborted (`umount -f`)
+    /// because the killed daemon could not finish dying: one of its threads
+    /// was blocked in the kernel (an entry invalidation waiting for a
+    /// directory lock held by a request the dead daemon will never answer),
+    /// which keeps /dev/fuse open and every request on the mount hanging.
+    pub fn kill9(&mut self) -> bool {
         let Some(mut child) = self.child.take() else {
-            return;
+            return false;
         };
         let _ = child.kill();
-        let _ = child.wait();
+        let start = Instant::now();
+        let mut aborted = false;
+        while let Ok(None) = child.try_wait() {
+            if !aborted && start.elapsed() > Duration::from_secs(2) {
+                // MNT_FORCE makes FUSE abort the connection, even when busy.
+                let _ = Command::new("umount")
+                    .arg("-f")
+                    .arg(&self.mountpoint)
+                    .output();
+                aborted = true;
+            }
+            assert!(
+                start.elapsed() < MOUNT_TIMEOUT,
+                "galleryfs did not die after SIGKILL"
+            );
+            sleep(Duration::from_millis(5));
+        }
         let _ = Command::new("umount")
             .arg("-l")
             .arg(&self.mountpoint)
             .status();
         wait_until("the dead mount to go", || !is_mounted(&self.mountpoint));
+        aborted
     }
 
     #[allow(dead_code)] // not every test module needs it

@@ -349,7 +349,7 @@ fn a_low_open_file_limit_is_enough_for_a_large_tree() {
         "for d in $(seq 1 150); do mkdir -p {s}/d$d/sub; for f in 1 2 3 4 5; do echo $d$f > {s}/d$d/sub/f$f; done; done",
         s = src.display()
     )));
-    let mut daemon = Command::new("sh")
+    let daemon = Command::new("sh")
         .arg("-c")
         .arg(format!(
             "ulimit -n 64 && exec {} {} {} -f",
@@ -362,11 +362,22 @@ fn a_low_open_file_limit_is_enough_for_a_large_tree() {
         .unwrap();
     wait_until("mount", || is_mounted(&mnt));
     let gallery = mnt.join("gallery");
-    ok(Command::new("cp").arg("-a").arg(&src).arg(gallery.join("tree")));
-    ok(Command::new("diff").arg("-r").arg(&src).arg(gallery.join("tree")));
-    let listed = ok(Command::new("find").arg(gallery.join("tree")).arg("-type").arg("f"));
+    ok(Command::new("cp")
+        .arg("-a")
+        .arg(&src)
+        .arg(gallery.join("tree")));
+    ok(Command::new("diff")
+        .arg("-r")
+        .arg(&src)
+        .arg(gallery.join("tree")));
+    let listed = ok(Command::new("find")
+        .arg(gallery.join("tree"))
+        .arg("-type")
+        .arg("f"));
     assert_eq!(listed.lines().count(), 750);
-    let fds = fs::read_dir(format!("/proc/{}/fd", daemon.id())).unwrap().count();
+    let fds = fs::read_dir(format!("/proc/{}/fd", daemon.id()))
+        .unwrap()
+        .count();
     assert!(fds <= 64, "{fds} fds open");
     ok(Command::new("rm").arg("-r").arg(gallery.join("tree")));
     assert_eq!(fs::read_dir(mnt.join(".trash")).unwrap().count(), 750);

@@ -4,10 +4,15 @@
 //! Every suite prints one `SUITE name: …` summary line and its seed;
 //! `GALLERYFS_SEED=N` replays a run.
 
+mod badinput;
+mod crash;
+mod diskfull;
 #[path = "../it/fixture.rs"]
 #[allow(dead_code)]
 mod fixture;
+mod fsx;
 mod harness;
+mod model;
 mod multiuser;
-mod badinput;
-mod diskfull;
+mod peers;
+mod soak;

@@ -1,0 +1,853 @@
+//! The reference model of a mount: the gallery tree and the trash entries,
+//! with the semantics table of issue 2 and the kernel's own checks (the VFS
+//! decides some errnos before galleryfs is asked), in the order Linux makes
+//! them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+use super::ops::{Op, data_bytes};
+
+pub type Ino = usize;
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    File(Vec<u8>),
+    Dir(BTreeMap<String, Ino>),
+    Symlink(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Inode {
+    pub kind: Kind,
+    pub mode: u32,
+    pub xattrs: BTreeMap<String, Vec<u8>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub ino: Ino,
+    /// `user.trash.original_path`.
+    pub original: String,
+    /// `deleted_at` lies in `deleted_lo..=deleted_hi` (the clock around the call).
+    pub deleted_lo: i64,
+    pub deleted_hi: i64,
+    /// When the call that made it returned (for the timing guard of expiry runs).
+    pub born: Instant,
+}
+
+/// Why the model gives no answer for an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fail {
+    Errno(i32),
+    /// The outcome depends on something the model does not follow (a path
+    /// through a symlink): the operation is skipped on both sides.
+    Skip,
+}
+
+pub type R<T> = Result<T, Fail>;
+
+fn err<T>(e: i32) -> R<T> {
+    Err(Fail::Errno(e))
+}
+
+/// What an operation on the children of a directory means (cf. `inodes::Place`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Root,
+    Gallery,
+    TrashEntry,
+    InTrash,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parent {
+    Root,
+    Trash,
+    Dir(Ino),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Obj {
+    Trash,
+    Ino(Ino),
+}
+
+/// A resolved path: its parent directory, the meaning of names there, and
+/// what the last component names (if anything).
+#[derive(Clone, Debug)]
+pub struct Res {
+    pub parent: Parent,
+    pub place: Place,
+    pub name: String,
+    pub child: Option<Obj>,
+    pub path: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub inodes: HashMap<Ino, Inode>,
+    next: Ino,
+    pub gallery: Ino,
+    pub trash: BTreeMap<String, Entry>,
+    pub umask: u32,
+    /// Lets an operation through a trash name change an inode that also has a
+    /// gallery name (see `touches_shared`).
+    pub shared_writable: bool,
+}
+
+/// Splits an entry name into stem and extension the way issue 2 describes:
+/// the last dot (not a leading one, at most 16 bytes with the dot) and `.tar.X`.
+pub fn split_extension(name: &str) -> (&str, &str) {
+    let Some(dot) = name.rfind('.') else {
+        return (name, "");
+    };
+    if dot == 0 || name.len() - dot > 16 {
+        return (name, "");
+    }
+    let stem = &name[..dot];
+    if stem.len() > 4 && stem.ends_with(".tar") {
+        let cut = stem.len() - 4;
+        return (&name[..cut], &name[cut..]);
+    }
+    (stem, &name[dot..])
+}
+
+/// `name`, `name (2).ext`, `name (3).ext`, …
+pub fn candidate(name: &str, n: u64) -> String {
+    if n <= 1 {
+        return name.to_string();
+    }
+    let (stem, ext) = split_extension(name);
+    format!("{stem} ({n}){ext}")
+}
+
+pub fn parent_path(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// Whether `a` is `b` or one of its ancestors.
+fn is_prefix(a: &str, b: &str) -> bool {
+    b == a || (b.starts_with(a) && b.as_bytes().get(a.len()) == Some(&b'/'))
+}
+
+impl Model {
+    pub fn new(umask: u32) -> Model {
+        let mut m = Model {
+            inodes: HashMap::new(),
+            next: 1,
+            gallery: 0,
+            trash: BTreeMap::new(),
+            umask,
+            shared_writable: false,
+        };
+        m.gallery = m.alloc(Kind::Dir(BTreeMap::new()), 0o755);
+        m
+    }
+
+    fn alloc(&mut self, kind: Kind, mode: u32) -> Ino {
+        let ino = self.next;
+        self.next += 1;
+        self.inodes.insert(
+            ino,
+            Inode {
+                kind,
+                mode,
+                xattrs: BTreeMap::new(),
+            },
+        );
+        ino
+    }
+
+    pub fn inode(&self, ino: Ino) -> &Inode {
+        &self.inodes[&ino]
+    }
+
+    fn inode_mut(&mut self, ino: Ino) -> &mut Inode {
+        self.inodes.get_mut(&ino).expect("live inode")
+    }
+
+    pub fn is_dir(&self, obj: Obj) -> bool {
+        match obj {
+            Obj::Trash => true,
+            Obj::Ino(i) => matches!(self.inode(i).kind, Kind::Dir(_)),
+        }
+    }
+
+    fn is_symlink(&self, obj: Obj) -> bool {
+        matches!(obj, Obj::Ino(i) if matches!(self.inode(i).kind, Kind::Symlink(_)))
+    }
+
+    pub fn children(&self, obj: Obj) -> Vec<String> {
+        match obj {
+            Obj::Trash => self.trash.keys().cloned().collect(),
+            Obj::Ino(i) => match &self.inode(i).kind {
+                Kind::Dir(c) => c.keys().cloned().collect(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    fn child(&self, parent: Parent, name: &str) -> Option<Obj> {
+        match parent {
+            Parent::Root => match name {
+                "gallery" => Some(Obj::Ino(self.gallery)),
+                ".trash" => Some(Obj::Trash),
+                _ => None,
+            },
+            Parent::Trash => self.trash.get(name).map(|e| Obj::Ino(e.ino)),
+            Parent::Dir(d) => match &self.inode(d).kind {
+                Kind::Dir(c) => c.get(name).map(|&i| Obj::Ino(i)),
+                _ => None,
+            },
+        }
+    }
+
+    /// Resolves `path` (relative to the mount, no `.`/`..`, no trailing slash).
+    pub fn resolve(&self, path: &str) -> R<Res> {
+        let comps: Vec<&str> = path.split('/').collect();
+        let (last, dirs) = comps.split_last().expect("split yields one part");
+        let mut parent = Parent::Root;
+        let mut place = Place::Root;
+        for c in dirs {
+            match self.child(parent, c) {
+                None => return err(libc::ENOENT),
+                Some(Obj::Trash) => {
+                    parent = Parent::Trash;
+                    place = Place::TrashEntry;
+                }
+                Some(Obj::Ino(i)) => match self.inode(i).kind {
+                    Kind::Dir(_) => {
+                        place = match place {
+                            Place::Root | Place::Gallery => Place::Gallery,
+                            Place::TrashEntry | Place::InTrash => Place::InTrash,
+                        };
+                        parent = Parent::Dir(i);
+                    }
+                    Kind::Symlink(_) => return Err(Fail::Skip),
+                    Kind::File(_) => return err(libc::ENOTDIR),
+                },
+            }
+        }
+        Ok(Res {
+            parent,
+            place,
+            name: last.to_string(),
+            child: self.child(parent, last),
+            path: path.to_string(),
+        })
+    }
+
+    /// Reference counts of every inode reachable from the gallery or the trash.
+    pub fn refcounts(&self) -> HashMap<Ino, u32> {
+        let mut counts = HashMap::new();
+        let mut stack = vec![self.gallery];
+        counts.insert(self.gallery, 1);
+        for e in self.trash.values() {
+            *counts.entry(e.ino).or_insert(0) += 1;
+            if counts[&e.ino] == 1 {
+                stack.push(e.ino);
+            }
+        }
+        while let Some(i) = stack.pop() {
+            if let Kind::Dir(c) = &self.inode(i).kind {
+                for &child in c.values() {
+                    let n = counts.entry(child).or_insert(0);
+                    *n += 1;
+                    if *n == 1 {
+                        stack.push(child);
+                    }
+                }
+            }
+        }
+        counts
+    }
+
+    /// st_nlink as the backing filesystem (ext4-like) reports it.
+    pub fn nlink(&self, ino: Ino, refs: &HashMap<Ino, u32>) -> u32 {
+        match &self.inode(ino).kind {
+            Kind::Dir(c) => {
+                2 + c
+                    .values()
+                    .filter(|&&i| matches!(self.inode(i).kind, Kind::Dir(_)))
+                    .count() as u32
+            }
+            _ => refs.get(&ino).copied().unwrap_or(0),
+        }
+    }
+
+    /// Drops inodes nothing refers to any more; returns them.
+    pub fn collect_garbage(&mut self) -> Vec<Ino> {
+        let refs = self.refcounts();
+        let dead: Vec<Ino> = self
+            .inodes
+            .keys()
+            .filter(|i| !refs.contains_key(i))
+            .copied()
+            .collect();
+        for i in &dead {
+            self.inodes.remove(i);
+        }
+        dead
+    }
+
+    fn remove_name(&mut self, parent: Parent, name: &str) -> Ino {
+        match parent {
+            Parent::Root => panic!("model: removing a root name"),
+            Parent::Trash => self.trash.remove(name).expect("entry").ino,
+            Parent::Dir(d) => match &mut self.inode_mut(d).kind {
+                Kind::Dir(c) => c.remove(name).expect("child"),
+                _ => panic!("model: parent is not a directory"),
+            },
+        }
+    }
+
+    fn insert_name(&mut self, parent: Parent, name: &str, ino: Ino) {
+        match parent {
+            Parent::Dir(d) => match &mut self.inode_mut(d).kind {
+                Kind::Dir(c) => {
+                    c.insert(name.to_string(), ino);
+                }
+                _ => panic!("model: parent is not a directory"),
+            },
+            _ => panic!("model: inserting outside the gallery"),
+        }
+    }
+
+    /// The first free entry name for a deleted `name`.
+    pub fn first_free(&self, name: &str) -> String {
+        (1..)
+            .map(|n| candidate(name, n))
+            .find(|c| !self.trash.contains_key(c))
+            .expect("some name is free")
+    }
+
+    fn add_entry(&mut self, name: String, ino: Ino, original: &str, clock: Clock) {
+        self.trash.insert(
+            name,
+            Entry {
+                ino,
+                original: original.to_string(),
+                deleted_lo: clock.lo,
+                deleted_hi: clock.hi,
+                born: clock.born,
+            },
+        );
+    }
+
+    fn gallery_relative(path: &str) -> &str {
+        path.strip_prefix("gallery/").expect("a gallery path")
+    }
+
+    fn nlink_of(&self, ino: Ino) -> u32 {
+        self.nlink(ino, &self.refcounts())
+    }
+
+    /// Whether `op` goes through something the model does not follow.
+    pub fn skips(&self, op: &Op) -> bool {
+        let follows_last = matches!(op, Op::Chmod { .. } | Op::Truncate { via_fd: false, .. });
+        op.paths().iter().any(|p| match self.resolve(p) {
+            Err(Fail::Skip) => true,
+            Ok(r) => follows_last && r.child.is_some_and(|c| self.is_symlink(c)),
+            Err(_) => false,
+        })
+    }
+
+    /// Applies `op`; `clock` says when it ran. Errors leave the model unchanged.
+    pub fn apply(&mut self, op: &Op, clock: Clock) -> R<()> {
+        match op {
+            Op::Create {
+                path,
+                mode,
+                excl,
+                data,
+            } => self.create(path, *mode, *excl, &data_bytes(data)),
+            Op::Write { path, offset, data } => {
+                let ino = self.open_for_write(path)?;
+                write_at(self.file_mut(ino), *offset as usize, &data_bytes(data));
+                Ok(())
+            }
+            Op::Truncate { path, len, via_fd } => {
+                let ino = if *via_fd {
+                    self.open_for_write(path)?
+                } else {
+                    let r = self.resolve(path)?;
+                    let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+                    if self.is_dir(c) {
+                        return err(libc::EISDIR);
+                    }
+                    if !self.writable(&r) {
+                        return err(libc::EROFS);
+                    }
+                    let Obj::Ino(i) = c else { unreachable!() };
+                    i
+                };
+                self.file_mut(ino).resize(*len as usize, 0);
+                Ok(())
+            }
+            Op::Mkdir { path, mode } => {
+                let r = self.creatable(path)?;
+                let Parent::Dir(d) = r.parent else {
+                    unreachable!()
+                };
+                let mut mode = mode & 0o1777 & !self.umask;
+                if self.inode(d).mode & libc::S_ISGID != 0 {
+                    mode |= libc::S_ISGID;
+                }
+                let ino = self.alloc(Kind::Dir(BTreeMap::new()), mode);
+                self.insert_name(r.parent, &r.name, ino);
+                Ok(())
+            }
+            Op::Symlink { target, path } => {
+                let r = self.creatable(path)?;
+                let ino = self.alloc(Kind::Symlink(target.clone()), 0o777);
+                self.insert_name(r.parent, &r.name, ino);
+                Ok(())
+            }
+            Op::Link { from, to } => {
+                let rs = self.resolve(from)?;
+                let src = rs.child.ok_or(Fail::Errno(libc::ENOENT))?;
+                let rd = self.resolve(to)?;
+                if rd.child.is_some() {
+                    return err(libc::EEXIST);
+                }
+                if self.is_dir(src) {
+                    return err(libc::EPERM);
+                }
+                if !self.writable(&rs) {
+                    // A new name would change the entry (its link count).
+                    return err(libc::EROFS);
+                }
+                match rd.place {
+                    Place::Gallery => {}
+                    Place::Root => return err(libc::EPERM),
+                    _ => return err(libc::EROFS),
+                }
+                let Obj::Ino(i) = src else { unreachable!() };
+                self.insert_name(rd.parent, &rd.name, i);
+                Ok(())
+            }
+            Op::Unlink { path } => self.unlink(path, clock),
+            Op::Rmdir { path } => self.rmdir(path),
+            Op::RemoveTree { path } => self.remove_tree(path, clock),
+            Op::Rename { from, to, flags } => self.rename(from, to, *flags, clock),
+            Op::Chmod { path, mode } => {
+                let r = self.resolve(path)?;
+                let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+                match (r.place, c) {
+                    (_, Obj::Trash) => err(libc::EPERM),
+                    (Place::TrashEntry | Place::InTrash, _) if !self.writable(&r) => {
+                        err(libc::EROFS)
+                    }
+                    (_, Obj::Ino(i)) => {
+                        self.inode_mut(i).mode = mode & 0o7777;
+                        Ok(())
+                    }
+                }
+            }
+            Op::SetXattr {
+                path,
+                name,
+                value,
+                flags,
+            } => {
+                let i = self.xattr_target(path, name)?;
+                let exists = self.inode(i).xattrs.contains_key(name);
+                if flags & libc::XATTR_CREATE != 0 && exists {
+                    return err(libc::EEXIST);
+                }
+                if flags & libc::XATTR_REPLACE != 0 && !exists {
+                    return err(libc::ENODATA);
+                }
+                self.inode_mut(i)
+                    .xattrs
+                    .insert(name.clone(), value.clone().into_bytes());
+                Ok(())
+            }
+            Op::RemoveXattr { path, name } => {
+                let i = self.xattr_target(path, name)?;
+                match self.inode_mut(i).xattrs.remove(name) {
+                    Some(_) => Ok(()),
+                    None => err(libc::ENODATA),
+                }
+            }
+            Op::Remount => Ok(()),
+            Op::TimePasses => {
+                self.trash.clear();
+                Ok(())
+            }
+        }
+    }
+
+    fn file_mut(&mut self, ino: Ino) -> &mut Vec<u8> {
+        match &mut self.inode_mut(ino).kind {
+            Kind::File(d) => d,
+            _ => panic!("model: not a file"),
+        }
+    }
+
+    /// `open(path, O_WRONLY | O_NOFOLLOW)`.
+    fn open_for_write(&self, path: &str) -> R<Ino> {
+        let r = self.resolve(path)?;
+        let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+        if self.is_symlink(c) {
+            return err(libc::ELOOP);
+        }
+        if self.is_dir(c) {
+            return err(libc::EISDIR);
+        }
+        if !self.writable(&r) {
+            return err(libc::EROFS);
+        }
+        let Obj::Ino(i) = c else { unreachable!() };
+        Ok(i)
+    }
+
+    /// The checks of mkdir/symlink/mknod: a free name in a writable directory.
+    fn creatable(&self, path: &str) -> R<Res> {
+        let r = self.resolve(path)?;
+        if r.child.is_some() {
+            return err(libc::EEXIST);
+        }
+        match r.place {
+            Place::Root => err(libc::EPERM),
+            Place::Gallery => Ok(r),
+            _ => err(libc::EROFS),
+        }
+    }
+
+    fn create(&mut self, path: &str, mode: u32, excl: bool, data: &[u8]) -> R<()> {
+        let r = self.resolve(path)?;
+        match r.child {
+            Some(c) => {
+                if excl {
+                    return err(libc::EEXIST);
+                }
+                let i = self.open_for_write(path)?;
+                let _ = c;
+                *self.file_mut(i) = data.to_vec();
+                Ok(())
+            }
+            None => {
+                match r.place {
+                    Place::Root => return err(libc::EPERM),
+                    Place::Gallery => {}
+                    _ => return err(libc::EROFS),
+                }
+                let ino = self.alloc(Kind::File(data.to_vec()), mode & 0o7777 & !self.umask);
+                self.insert_name(r.parent, &r.name, ino);
+                Ok(())
+            }
+        }
+    }
+
+    fn xattr_target(&self, path: &str, name: &str) -> R<Ino> {
+        let r = self.resolve(path)?;
+        let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+        if self.is_symlink(c) {
+            // The VFS: user.* only on regular files and directories.
+            return err(libc::EPERM);
+        }
+        match (r.place, c) {
+            (_, Obj::Trash) => err(libc::EPERM),
+            (Place::TrashEntry | Place::InTrash, _) if !self.writable(&r) => err(libc::EROFS),
+            (_, Obj::Ino(i)) => {
+                if name.starts_with("user.trash.") {
+                    return err(libc::ENOTSUP);
+                }
+                Ok(i)
+            }
+        }
+    }
+
+    fn unlink(&mut self, path: &str, clock: Clock) -> R<()> {
+        let r = self.resolve(path)?;
+        let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+        if self.is_dir(c) {
+            return err(libc::EISDIR);
+        }
+        let Obj::Ino(i) = c else { unreachable!() };
+        match r.place {
+            Place::Root => err(libc::EPERM),
+            Place::Gallery => {
+                let nlink = self.nlink_of(i);
+                self.remove_name(r.parent, &r.name);
+                if nlink == 1 {
+                    let entry = self.first_free(&r.name);
+                    self.add_entry(entry, i, Self::gallery_relative(path), clock);
+                }
+                Ok(())
+            }
+            Place::TrashEntry | Place::InTrash => {
+                self.remove_name(r.parent, &r.name);
+                Ok(())
+            }
+        }
+    }
+
+    fn rmdir(&mut self, path: &str) -> R<()> {
+        let r = self.resolve(path)?;
+        let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+        if !self.is_dir(c) {
+            return err(libc::ENOTDIR);
+        }
+        if r.place == Place::Root {
+            return err(libc::EPERM);
+        }
+        if !self.children(c).is_empty() {
+            return err(libc::ENOTEMPTY);
+        }
+        self.remove_name(r.parent, &r.name);
+        Ok(())
+    }
+
+    /// `rm -r`: children in sorted order, depth first; stops at the first error.
+    fn remove_tree(&mut self, path: &str, clock: Clock) -> R<()> {
+        let r = self.resolve(path)?;
+        let c = r.child.ok_or(Fail::Errno(libc::ENOENT))?;
+        if self.is_dir(c) {
+            for name in self.children(c) {
+                self.remove_tree(&format!("{path}/{name}"), clock)?;
+            }
+            self.rmdir(path)
+        } else {
+            self.unlink(path, clock)
+        }
+    }
+
+    fn rename(&mut self, from: &str, to: &str, flags: u32, clock: Clock) -> R<()> {
+        let exchange = flags & libc::RENAME_EXCHANGE != 0;
+        let rs = self.resolve(from)?;
+        let rd = self.resolve(to)?;
+        let src = rs.child.ok_or(Fail::Errno(libc::ENOENT))?;
+        if flags & libc::RENAME_NOREPLACE != 0 && rd.child.is_some() {
+            return err(libc::EEXIST);
+        }
+        if exchange && rd.child.is_none() {
+            return err(libc::ENOENT);
+        }
+        let (sdir, ddir) = (parent_path(from), parent_path(to));
+        if sdir != ddir {
+            if is_prefix(from, ddir) {
+                return err(libc::EINVAL);
+            }
+            if rd.child.is_some() && is_prefix(to, sdir) {
+                return err(if exchange {
+                    libc::EINVAL
+                } else {
+                    libc::ENOTEMPTY
+                });
+            }
+        }
+        if rd.child == Some(src) {
+            // Two names of one inode: POSIX says do nothing.
+            return Ok(());
+        }
+        if let Some(dst) = rd.child
+            && !exchange
+        {
+            match (self.is_dir(src), self.is_dir(dst)) {
+                (true, false) => return err(libc::ENOTDIR),
+                (false, true) => return err(libc::EISDIR),
+                _ => {}
+            }
+        }
+        match (rs.place, rd.place) {
+            (Place::Root, _) | (_, Place::Root) => err(libc::EPERM),
+            (Place::Gallery, Place::Gallery) => self.rename_into_gallery(&rs, &rd, flags, clock),
+            (Place::Gallery, Place::TrashEntry) => {
+                if exchange {
+                    return err(libc::EINVAL);
+                }
+                if self.trash.contains_key(&rd.name) {
+                    return err(libc::EEXIST);
+                }
+                let ino = self.remove_name(rs.parent, &rs.name);
+                self.add_entry(rd.name.clone(), ino, Self::gallery_relative(from), clock);
+                Ok(())
+            }
+            (Place::TrashEntry, Place::Gallery) => {
+                if exchange {
+                    return err(libc::EINVAL);
+                }
+                self.rename_into_gallery(&rs, &rd, flags, clock)
+            }
+            (Place::TrashEntry, Place::TrashEntry) => {
+                if exchange {
+                    return err(libc::EINVAL);
+                }
+                if rs.name == rd.name {
+                    return Ok(());
+                }
+                if self.trash.contains_key(&rd.name) {
+                    return err(libc::EEXIST);
+                }
+                let e = self.trash.remove(&rs.name).expect("entry");
+                self.trash.insert(rd.name.clone(), e);
+                Ok(())
+            }
+            (Place::InTrash, Place::Gallery) => {
+                // A partial restore: one piece out of a trashed directory.
+                if exchange {
+                    return err(libc::EINVAL);
+                }
+                self.rename_into_gallery(&rs, &rd, flags, clock)
+            }
+            _ => err(libc::EROFS),
+        }
+    }
+
+    /// Puts `rs` at `rd` in the gallery; a file it replaces (with no other
+    /// link) becomes a trash entry.
+    fn rename_into_gallery(&mut self, rs: &Res, rd: &Res, flags: u32, clock: Clock) -> R<()> {
+        let Some(Obj::Ino(src)) = rs.child else {
+            unreachable!("sources in the gallery or trash are inodes")
+        };
+        if flags & libc::RENAME_EXCHANGE != 0 {
+            let Some(Obj::Ino(dst)) = rd.child else {
+                unreachable!()
+            };
+            self.remove_name(rs.parent, &rs.name);
+            self.remove_name(rd.parent, &rd.name);
+            self.insert_name(rs.parent, &rs.name, dst);
+            self.insert_name(rd.parent, &rd.name, src);
+            return Ok(());
+        }
+        let replaces = flags & libc::RENAME_NOREPLACE == 0;
+        if let Some(Obj::Ino(dst)) = rd.child {
+            if self.is_dir(Obj::Ino(dst)) {
+                if !self.children(Obj::Ino(dst)).is_empty() {
+                    return err(libc::ENOTEMPTY);
+                }
+                self.remove_name(rd.parent, &rd.name);
+            } else if replaces && self.nlink_of(dst) == 1 {
+                let entry = self.first_free(&rd.name);
+                self.remove_name(rd.parent, &rd.name);
+                self.add_entry(entry, dst, Self::gallery_relative(&rd.path), clock);
+            } else {
+                self.remove_name(rd.parent, &rd.name);
+            }
+        }
+        self.remove_name(rs.parent, &rs.name);
+        self.insert_name(rd.parent, &rd.name, src);
+        Ok(())
+    }
+
+    /// All paths below the mount (not the root names themselves), for the generator.
+    pub fn all_paths(&self) -> Vec<(String, char)> {
+        let mut out = Vec::new();
+        self.walk("gallery", self.gallery, &mut out);
+        for (name, e) in &self.trash {
+            self.walk(&format!(".trash/{name}"), e.ino, &mut out);
+        }
+        out.retain(|(p, _)| p != "gallery");
+        out
+    }
+
+    fn walk(&self, path: &str, ino: Ino, out: &mut Vec<(String, char)>) {
+        let inode = self.inode(ino);
+        let kind = match &inode.kind {
+            Kind::File(_) => 'f',
+            Kind::Dir(_) => 'd',
+            Kind::Symlink(_) => 'l',
+        };
+        out.push((path.to_string(), kind));
+        if let Kind::Dir(c) = &inode.kind {
+            for (name, &child) in c {
+                self.walk(&format!("{path}/{name}"), child, out);
+            }
+        }
+    }
+
+    /// The user xattrs of the object at `path`, if it is one (for the generator).
+    pub fn xattr_names(&self, path: &str) -> Vec<String> {
+        match self.resolve(path) {
+            Ok(Res {
+                child: Some(Obj::Ino(i)),
+                ..
+            }) => self.inode(i).xattrs.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Inodes reachable from the gallery.
+    fn gallery_inos(&self) -> BTreeSet<Ino> {
+        let mut inos = Vec::new();
+        self.walk_inos(self.gallery, &mut inos);
+        inos.into_iter().collect()
+    }
+
+    /// Whether changes through the name `r` are allowed: names in the
+    /// gallery, and (when `shared_writable`) trash names of an inode that
+    /// also has a gallery name.
+    fn writable(&self, r: &Res) -> bool {
+        match (r.place, r.child) {
+            (Place::Gallery, _) => true,
+            (Place::TrashEntry | Place::InTrash, Some(Obj::Ino(i))) => {
+                self.shared_writable && self.gallery_inos().contains(&i)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `op` changes, through a trash name, an inode that also has a
+    /// gallery name (a hard link moved into the trash). galleryfs sees inodes,
+    /// not names: such an inode is a gallery file (its gallery name must work
+    /// as POSIX says), so a change through its trash name may succeed too,
+    /// depending on which names the kernel has looked up. The model accepts
+    /// both outcomes and follows the mount.
+    pub fn touches_shared(&self, op: &Op) -> bool {
+        let Some(path) = op.paths().first().copied() else {
+            return false;
+        };
+        match self.resolve(path) {
+            Ok(Res {
+                place: Place::TrashEntry | Place::InTrash,
+                child: Some(Obj::Ino(i)),
+                ..
+            }) => self.gallery_inos().contains(&i),
+            _ => false,
+        }
+    }
+
+    fn walk_inos(&self, ino: Ino, out: &mut Vec<Ino>) {
+        out.push(ino);
+        if let Kind::Dir(c) = &self.inode(ino).kind {
+            for &child in c.values() {
+                self.walk_inos(child, out);
+            }
+        }
+    }
+}
+
+fn write_at(file: &mut Vec<u8>, offset: usize, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    if file.len() < offset + data.len() {
+        file.resize(offset + data.len(), 0);
+    }
+    file[offset..offset + data.len()].copy_from_slice(data);
+}
+
+/// When an operation ran: the wall clock (whole seconds) before and after it.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub lo: i64,
+    pub hi: i64,
+    pub born: Instant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_names_follow_issue_2() {
+        assert_eq!(candidate("cat.jpg", 2), "cat (2).jpg");
+        assert_eq!(candidate("c.tar.gz", 3), "c (3).tar.gz");
+        assert_eq!(candidate(".e", 2), ".e (2)");
+        assert_eq!(candidate("d", 2), "d (2)");
+        assert_eq!(candidate("f.", 2), "f (2).");
+    }
+}
