@@ -713,7 +713,13 @@ impl GalleryFs {
 
     /// `parent/name` (last stat `st`, `pin` from `NodeTable::pin` taken
     /// before) was removed for real.
-    fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat, pin: Option<OwnedFd>) {
+    fn forget_name(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        st: &Stat,
+        pin: Option<crate::inodes::Pin>,
+    ) {
         if st.st_nlink <= 1 || backing::is_dir(st) {
             self.nodes.destroyed_pinned(parent, name, pin);
         } else {
@@ -1488,11 +1494,12 @@ impl space::Host for GalleryFs {
     /// desktop view; not `trash_changed`, which could purge again.
     fn purge(&self, row: &crate::catalog::EntryRow) -> FsResult<()> {
         let name = OsString::from_vec(row.name.clone());
-        let pin = self.nodes.pin(TRASH, &name);
-        // Only that very row: a newer entry may have taken its name.
+        // Only that very row: a newer entry may have taken its name. No pin
+        // here (see `NodeTable::pin`): a pinned inode keeps its blocks, and
+        // this purge exists to free them now.
         self.trash.purge_row(row)?;
         let in_view = self.nodes.destroyed(View::Files(row.uid).id(), &name);
-        let child = self.nodes.destroyed_pinned(TRASH, &name, pin).or(in_view);
+        let child = self.nodes.destroyed(TRASH, &name).or(in_view);
         match child {
             Some(child) => self.invalidate(Invalidation::Delete(TRASH, child, name)),
             None => self.invalidate(Invalidation::Entry(TRASH, name)),

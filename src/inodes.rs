@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::backing::{self, Stat};
@@ -118,7 +119,7 @@ struct Node {
     /// An `O_PATH` fd on the destroyed inode, held until the kernel forgets
     /// the node: while it is open the backing filesystem cannot give the
     /// number to a new file (see `NodeTable::pin`).
-    pinned: Option<OwnedFd>,
+    pinned: Option<Pin>,
 }
 
 /// A hard-linked file may be known by many names; remembering a few is enough
@@ -176,6 +177,21 @@ pub struct NodeTable {
     gallery_fd: Arc<OwnedFd>,
     trash_fd: Arc<OwnedFd>,
     fd_cache_size: usize,
+    /// Pins held now, bounded like the fd cache (see `pin`).
+    pins: Arc<AtomicUsize>,
+}
+
+/// An `O_PATH` fd keeping a removed inode's number from reuse, counted so
+/// that pins never exhaust the process's open-file limit.
+pub struct Pin {
+    _fd: OwnedFd,
+    count: Arc<AtomicUsize>,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -220,6 +236,7 @@ impl NodeTable {
             gallery_fd: Arc::new(gallery_fd),
             trash_fd: Arc::new(trash_fd),
             fd_cache_size: dir_fd_cache_size(),
+            pins: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -437,7 +454,14 @@ impl NodeTable {
     /// that number, would take the new file for it (another file's
     /// attributes, or with a new generation a bad inode: EIO for whoever
     /// still holds the old one). None if the kernel does not know the name.
-    pub fn pin(&self, parent: NodeId, name: &OsStr) -> Option<OwnedFd> {
+    ///
+    /// At most as many pins as directory fds are held at once: past that
+    /// (a burst of expiries the kernel has not forgotten yet), a reused
+    /// number is told apart by its generation instead.
+    pub fn pin(&self, parent: NodeId, name: &OsStr) -> Option<Pin> {
+        if self.pins.load(Ordering::Relaxed) >= self.fd_cache_size {
+            return None;
+        }
         let key = {
             let inner = lock(&self.inner);
             let id = *inner.by_link.get(&(parent, name.to_os_string()))?;
@@ -446,7 +470,14 @@ impl NodeTable {
         let dir = self.dir_fd(parent).ok()?;
         let fd = backing::open_path(dir.as_fd(), name).ok()?;
         let st = backing::fstat(fd.as_fd()).ok()?;
-        (BackingKey::of(&st) == key).then_some(fd)
+        if BackingKey::of(&st) != key {
+            return None;
+        }
+        self.pins.fetch_add(1, Ordering::Relaxed);
+        Some(Pin {
+            _fd: fd,
+            count: self.pins.clone(),
+        })
     }
 
     /// `destroyed`, keeping `pin` (from `pin`, taken before the removal)
@@ -455,7 +486,7 @@ impl NodeTable {
         &self,
         parent: NodeId,
         name: &OsStr,
-        mut pin: Option<OwnedFd>,
+        mut pin: Option<Pin>,
     ) -> Option<NodeId> {
         let mut inner = lock(&self.inner);
         let link = (parent, name.to_os_string());
@@ -700,5 +731,73 @@ impl NodeTable {
     /// Number of cached directory fds.
     pub fn cached_fds(&self) -> usize {
         lock(&self.fds).fds.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::MetadataExt;
+
+    fn table() -> (tempfile::TempDir, NodeTable) {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| -> OwnedFd {
+            let path = dir.path().join(name);
+            fs::create_dir(&path).unwrap();
+            fs::File::open(path).unwrap().into()
+        };
+        let (gallery, trash) = (open("gallery"), open("trash"));
+        (dir, NodeTable::new(gallery, trash).unwrap())
+    }
+
+    fn stat(t: &NodeTable, name: &str) -> Stat {
+        backing::fstatat(t.gallery_fd().as_fd(), OsStr::new(name)).unwrap()
+    }
+
+    #[test]
+    fn a_number_taken_over_before_the_old_name_is_destroyed_stays_alive() {
+        let (dir, t) = table();
+        fs::write(dir.path().join("gallery/old"), "old").unwrap();
+        let st = stat(&t, "old");
+        let id = t.remember(GALLERY, OsStr::new("old"), &st);
+        // "old" is removed and a new file gets its inode number, and is
+        // remembered, before the removal is recorded.
+        fs::rename(
+            dir.path().join("gallery/old"),
+            dir.path().join("gallery/new"),
+        )
+        .unwrap();
+        assert_eq!(t.remember(GALLERY, OsStr::new("new"), &st), id);
+        t.destroyed(GALLERY, OsStr::new("old"));
+        // The live node keeps its generation: a bumped one would make the
+        // kernel treat its inode as stale (EIO).
+        assert_eq!(t.remember(GALLERY, OsStr::new("new"), &st), id);
+        assert_eq!(t.generation(id), 0);
+        assert_eq!(t.stat(id).unwrap().st_ino, st.st_ino);
+    }
+
+    #[test]
+    fn a_pinned_removed_inode_keeps_its_number_until_forgotten() {
+        let (dir, t) = table();
+        let path = dir.path().join("gallery/f");
+        fs::write(&path, "f").unwrap();
+        let st = stat(&t, "f");
+        let id = t.remember(GALLERY, OsStr::new("f"), &st);
+        assert!(t.pin(GALLERY, OsStr::new("unknown")).is_none());
+        let pin = t.pin(GALLERY, OsStr::new("f"));
+        assert!(pin.is_some());
+        fs::remove_file(&path).unwrap();
+        t.destroyed_pinned(GALLERY, OsStr::new("f"), pin);
+        // No new file can get the number while the kernel may hold the node.
+        for i in 0..50 {
+            let p = dir.path().join(format!("gallery/n{i}"));
+            fs::write(&p, "n").unwrap();
+            assert_ne!(fs::metadata(&p).unwrap().ino(), st.st_ino);
+        }
+        // A removed node answers ENOENT, not ESTALE.
+        assert_eq!(t.stat(id).unwrap_err(), FsError::ENOENT);
+        t.forget(id, 1);
+        assert_eq!(t.len(), 2, "only gallery and trash are left");
     }
 }

@@ -257,10 +257,12 @@ impl Mount {
         while let Ok(None) = child.try_wait() {
             if !aborted && start.elapsed() > Duration::from_secs(2) {
                 // MNT_FORCE makes FUSE abort the connection, even when busy.
-                let _ = Command::new("umount")
-                    .arg("-f")
-                    .arg(&self.mountpoint)
-                    .output();
+                // umount2 directly: umount(8) would stat the mount first,
+                // a request nobody answers.
+                let path = std::ffi::CString::new(self.mountpoint.as_os_str().as_bytes())
+                    .expect("mountpoint without NUL");
+                // SAFETY: a valid NUL-terminated path.
+                unsafe { libc::umount2(path.as_ptr(), libc::MNT_FORCE) };
                 aborted = true;
             }
             assert!(

@@ -1334,6 +1334,9 @@ fn crash_consistency() {
         if !problems.is_empty() {
             fail(seed, &when, &problems, &workers, &m);
         }
+        if crash % 25 == 0 {
+            eprintln!("crash: {crash}/{crashes} crashes survived");
+        }
         for (w, o) in workers.iter_mut().zip(observed) {
             if let Err(e) = adopt(w, o, &mnt) {
                 fail(seed, &when, &[e], std::slice::from_ref(&*w), &m);
