@@ -346,7 +346,12 @@ impl GalleryFs {
                 Ok(TTL.min(time_left(entry.expires_at)))
             }
             Place::Root | Place::TrashRoot => Ok(Duration::from_secs(1)),
-            _ => Ok(TTL),
+            // A gallery name moved into .trash keeps this timeout: shorter
+            // than the retention (less the second `deleted_at` rounds off),
+            // so it lapses before the entry expires.
+            _ => Ok(TTL.min(Duration::from_secs(
+                self.trash.retention_secs().saturating_sub(1) as u64,
+            ))),
         }
     }
 
@@ -826,14 +831,13 @@ impl GalleryFs {
                     self.trash
                         .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)
                 })?;
+                // The kernel keeps the moved dentry with its gallery timeout,
+                // which `ttl_for` caps at the retention, so it lapses by the
+                // entry's expiry. (No entry invalidation: it waits for the
+                // directory's lock, and if galleryfs is killed while a request
+                // holds that lock, the blocked thread keeps the dead daemon
+                // and its mount hung.)
                 self.nodes.moved(parent, name, new_parent, new_name);
-                // The kernel moves its gallery dentry here with the gallery's
-                // long timeout, so it would keep showing the entry after its
-                // expiry until the sweep. Dropping it makes the next access a
-                // lookup, whose timeout ends at the expiry. (Delivered after
-                // the rename completes: the kernel holds the directory locks
-                // until then.)
-                self.invalidate(Invalidation::Entry(new_parent, new_name.to_os_string()));
                 self.desktop_arrived(new_name);
                 self.trash_changed(Some(st.st_uid));
                 Ok(())

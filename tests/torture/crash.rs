@@ -18,6 +18,12 @@
 //!   catalog has one settled row per trash entry, `purging/` is empty, and
 //!   `PRAGMA integrity_check` is `ok` after the crash and after unmount.
 //!
+//! A kill can also leave the daemon unable to die: a thread blocked in the
+//! kernel on an entry invalidation that waits for a directory lock held by
+//! a request the dead daemon will never answer keeps /dev/fuse open, so the
+//! mount hangs until its connection is aborted (`umount -f`, which
+//! `Mount::kill9` does after 2 s). The summary counts those kills.
+//!
 //! Then each `fault::point` of the trash code: mount with
 //! `GALLERYFS_CRASH_AT=POINT`, run the operation that reaches it, remount
 //! without, and assert the outcome the ordering promises (see `src/trash.rs`).
