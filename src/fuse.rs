@@ -165,6 +165,31 @@ impl Passthrough {
 /// writer of STORAGE, so cached pages stay valid from one open to the next.
 const CACHED_FILE: FopenFlags = FopenFlags::FOPEN_KEEP_CACHE;
 
+impl FuseAdapter {
+    /// Feeds the names of a listing after `offset` to `add` until it says
+    /// the reply is full or the listing ends.
+    fn each_item(
+        &self,
+        ino: u64,
+        fh: u64,
+        mut offset: u64,
+        mut add: impl FnMut(crate::fs::DirItem) -> bool,
+    ) -> Result<(), FsError> {
+        loop {
+            let items = self.fs.readdir(ino, fh, offset)?;
+            if items.is_empty() {
+                return Ok(());
+            }
+            for item in items {
+                offset = item.offset;
+                if add(item) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
 fn errno(e: FsError) -> Errno {
     Errno::from_i32(e.errno())
 }
@@ -586,28 +611,19 @@ impl Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let mut offset = offset;
-        loop {
-            let items = match self.fs.readdir(ino.0, fh.0, offset) {
-                Ok(items) => items,
-                Err(e) => {
-                    log_error("readdir", e);
-                    return reply.error(errno(e));
-                }
-            };
-            if items.is_empty() {
-                return reply.ok();
-            }
-            for item in items {
-                if reply.add(
-                    INodeNo(item.ino),
-                    item.offset,
-                    file_type(item.kind),
-                    &item.name,
-                ) {
-                    return reply.ok();
-                }
-                offset = item.offset;
+        let listed = self.each_item(ino.0, fh.0, offset, |item| {
+            reply.add(
+                INodeNo(item.ino),
+                item.offset,
+                file_type(item.kind),
+                &item.name,
+            )
+        });
+        match listed {
+            Ok(()) => reply.ok(),
+            Err(e) => {
+                log_error("readdir", e);
+                reply.error(errno(e));
             }
         }
     }
@@ -620,40 +636,32 @@ impl Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectoryPlus,
     ) {
-        let mut offset = offset;
-        loop {
-            let items = match self.fs.readdir(ino.0, fh.0, offset) {
-                Ok(items) => items,
-                Err(e) => {
-                    log_error("readdirplus", e);
-                    return reply.error(errno(e));
-                }
+        let listed = self.each_item(ino.0, fh.0, offset, |item| {
+            let entry = match self.fs.readdirplus_entry(ino.0, &item) {
+                Ok(entry) => entry,
+                // Gone since the listing was taken (or expired): skip it.
+                Err(_) => return false,
             };
-            if items.is_empty() {
-                return reply.ok();
+            let full = reply.add(
+                INodeNo(entry.node),
+                item.offset,
+                &item.name,
+                &entry.ttl,
+                &entry.attr.into(),
+                Generation(entry.generation),
+            );
+            // An entry that did not fit was not given to the kernel: take
+            // back its lookup reference (`.` and `..` carry none).
+            if full && item.name != "." && item.name != ".." {
+                self.fs.forget(entry.node, 1);
             }
-            for item in items {
-                offset = item.offset;
-                let entry = match self.fs.readdirplus_entry(ino.0, &item) {
-                    Ok(entry) => entry,
-                    // Gone since the listing was taken (or expired): skip it.
-                    Err(_) => continue,
-                };
-                let counted = item.name != "." && item.name != "..";
-                let full = reply.add(
-                    INodeNo(entry.node),
-                    item.offset,
-                    &item.name,
-                    &entry.ttl,
-                    &entry.attr.into(),
-                    Generation(entry.generation),
-                );
-                if full {
-                    if counted {
-                        self.fs.forget(entry.node, 1);
-                    }
-                    return reply.ok();
-                }
+            full
+        });
+        match listed {
+            Ok(()) => reply.ok(),
+            Err(e) => {
+                log_error("readdirplus", e);
+                reply.error(errno(e));
             }
         }
     }

@@ -122,6 +122,9 @@ struct Node {
     pinned: Option<Pin>,
 }
 
+/// A name of a node: its parent and the name in it.
+type Link = (NodeId, OsString);
+
 /// A hard-linked file may be known by many names; remembering a few is enough
 /// to survive the removal of the one in use.
 const MAX_LINKS: usize = 8;
@@ -628,6 +631,21 @@ impl NodeTable {
         Ok(fd)
     }
 
+    /// Node `id`'s identity and names, and the error to give if none of the
+    /// names reaches it any more.
+    fn names_of(&self, id: NodeId) -> FsResult<(BackingKey, Vec<Link>, FsError)> {
+        let inner = lock(&self.inner);
+        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        // No name left: the inode was removed (fstat of an open directory
+        // someone else deleted, say); ENOENT is what tools expect to ignore.
+        let missing = if node.links.is_empty() {
+            FsError::ENOENT
+        } else {
+            FsError::ESTALE
+        };
+        Ok((node.key, node.links.clone(), missing))
+    }
+
     /// Opens node `id` through one of its links with `open`, checking that the
     /// result is the node's own inode (a rename behind our back gives ESTALE).
     fn open_verified(
@@ -635,18 +653,7 @@ impl NodeTable {
         id: NodeId,
         open: impl Fn(std::os::fd::BorrowedFd<'_>, &OsStr) -> FsResult<OwnedFd>,
     ) -> FsResult<(OwnedFd, Stat)> {
-        let (key, links) = {
-            let inner = lock(&self.inner);
-            let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
-            (node.key, node.links.clone())
-        };
-        // No name left: the inode was removed (fstat of an open directory
-        // someone else deleted, say); ENOENT is what tools expect to ignore.
-        let mut last = if links.is_empty() {
-            FsError::ENOENT
-        } else {
-            FsError::ESTALE
-        };
+        let (key, links, mut last) = self.names_of(id)?;
         for (parent, name) in links {
             let parent_fd = match self.dir_fd(parent) {
                 Ok(fd) => fd,
@@ -694,18 +701,7 @@ impl NodeTable {
         if matches!(id, GALLERY | TRASH) || self.is_dir(id) {
             return backing::fstat(self.dir_fd(id)?.as_fd());
         }
-        let (key, links) = {
-            let inner = lock(&self.inner);
-            let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
-            (node.key, node.links.clone())
-        };
-        // No name left: the inode was removed (fstat of an open directory
-        // someone else deleted, say); ENOENT is what tools expect to ignore.
-        let mut last = if links.is_empty() {
-            FsError::ENOENT
-        } else {
-            FsError::ESTALE
-        };
+        let (key, links, mut last) = self.names_of(id)?;
         for (parent, name) in links {
             let Ok(parent_fd) = self.dir_fd(parent) else {
                 continue;
