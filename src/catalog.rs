@@ -257,9 +257,17 @@ impl Catalog {
                 break;
             }
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name FROM entries WHERE name >= ?1 AND (?2 = x'' OR name < ?2)",
-        )?;
+        // Two plain range forms, so SQLite bounds the index scan on both
+        // ends (an `OR` in the bound made it scan to the end of the index).
+        if upper.is_empty() {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT name FROM entries WHERE name >= ?1")?;
+            return stmt.query_map([prefix], |r| r.get(0))?.collect();
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name FROM entries WHERE name >= ?1 AND name < ?2")?;
         stmt.query_map(params![prefix, upper], |r| r.get(0))?
             .collect()
     }

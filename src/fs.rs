@@ -196,7 +196,9 @@ impl TimeSpec {
 /// opendir, and served by offset; `.trash` may hold a million entries, so it
 /// is read from the catalog a page at a time.
 enum Listing {
-    Snapshot(Vec<DirItem>),
+    /// Listed at the first readdir, not at opendir: with the kernel's
+    /// directory cache, most opens of a directory never read it.
+    Snapshot(NodeId, Mutex<Option<Arc<Vec<DirItem>>>>),
     /// The page last read, and the offset it was read from; `Some(uid)`
     /// lists only that uid's entries (a `.Trash-UID/files` view).
     Trash(Option<u32>, Mutex<(u64, Vec<DirItem>)>),
@@ -1123,6 +1125,13 @@ impl GalleryFs {
             (_, Some(_)) => return Err(FsError::ENOTDIR),
             _ => {}
         }
+        // Checked now, so a removed directory fails at open as it should.
+        self.nodes.dir_fd(node)?;
+        Ok(self.add_listing(Listing::Snapshot(node, Mutex::new(None))))
+    }
+
+    /// The names of gallery or trashed directory `node`, with `.` and `..`.
+    fn list_dir(&self, node: NodeId) -> FsResult<Vec<DirItem>> {
         let fd = self.nodes.dir_fd(node)?;
         let mut items = vec![
             DirItem::new(".", 1, node, libc::S_IFDIR),
@@ -1137,7 +1146,7 @@ impl GalleryFs {
             let ino = self.nodes.id_of_ino(e.ino);
             items.push(DirItem::new(e.name, i as u64 + 3, ino, kind));
         }
-        Ok(self.add_listing(Listing::Snapshot(items)))
+        Ok(items)
     }
 
     /// Whether the kernel may cache `node`'s listing across opens: yes where
@@ -1169,8 +1178,15 @@ impl GalleryFs {
         }
         let listing = lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)?;
         match &*listing {
-            Listing::Snapshot(items) => {
+            Listing::Snapshot(dir, listed) => {
                 const CHUNK: usize = 256;
+                let items = {
+                    let mut listed = lock(listed);
+                    match &*listed {
+                        Some(items) => items.clone(),
+                        None => listed.insert(Arc::new(self.list_dir(*dir)?)).clone(),
+                    }
+                };
                 Ok(items
                     .iter()
                     .skip(offset as usize)
