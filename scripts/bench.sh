@@ -1,0 +1,778 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of galleryfs against the disk under it and bindfs (issue 5).
+#
+#   scripts/bench.sh [--quick] [--reps N] [--out FILE] [--bin-dir DIR] [--keep]
+#
+#   --quick        small sizes and 2 repetitions (about two minutes): a smoke run
+#   --reps N       repetitions of the side-by-side rows (default 5, at least 3;
+#                  the heavy galleryfs-only rows use up to min(N, 3)). Past the
+#                  minimum, each phase stops repeating when its time budget is
+#                  spent, so that a full run stays near 15 minutes; the notes
+#                  say where (the first run also builds cached inputs)
+#   --out FILE     also write the report as markdown to FILE
+#                  (default: BENCHMARKS.md for a full run, none for --quick)
+#   --bin-dir DIR  use galleryfs and gallery-trash from DIR instead of building
+#   --keep         keep target/bench/run (the trees and stores) afterwards
+#
+# Needs root (FUSE mounts, drop_caches) and /dev/fuse. Installs bindfs, fio,
+# libglib2.0-bin (gio) and trash-cli (into target/bench-venv) when missing.
+# Everything lives under target/bench/ on the workspace disk (not tmpfs):
+# native files, a galleryfs STORAGE + mountpoint, and a bindfs source +
+# mountpoint, side by side. Progress goes to stderr, the tables to stdout.
+set -euo pipefail
+export LC_ALL=C
+CALLER_PWD=$PWD
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+HELPERS=$ROOT/scripts/bench
+ARGS="$*"
+
+QUICK=0 REPS="" OUT="" OUT_SET=0 BIN_DIR="" KEEP=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --reps) REPS=${2:?--reps needs a number}; shift ;;
+        --reps=*) REPS=${1#--reps=} ;;
+        --out) OUT=${2:?--out needs a file}; OUT_SET=1; shift ;;
+        --out=*) OUT=${1#--out=}; OUT_SET=1 ;;
+        --bin-dir) BIN_DIR=${2:?--bin-dir needs a directory}; shift ;;
+        --bin-dir=*) BIN_DIR=${1#--bin-dir=} ;;
+        --keep) KEEP=1 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+log() { printf '[bench %3dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root: it mounts FUSE filesystems and drops the page cache"
+[ -e /dev/fuse ] || die "/dev/fuse is missing: galleryfs and bindfs need FUSE"
+[ -w /proc/sys/vm/drop_caches ] || die "/proc/sys/vm/drop_caches is not writable: cold rows need it"
+command -v python3 >/dev/null || die "python3 is missing (apt-get install python3)"
+case "$OUT" in ""|/*) ;; *) OUT=$CALLER_PWD/$OUT ;; esac
+if [ -n "$REPS" ] && ! [[ "$REPS" =~ ^[1-9][0-9]*$ ]]; then die "--reps wants a positive integer, not '$REPS'"; fi
+
+# ---------------------------------------------------------------- sizes
+if [ "$QUICK" = 1 ]; then
+    MODE=quick
+    SEQ_MIB=128 RR_SECS=1 N_SMALL=1000 TREE_FILES=2000 TREE_MIB=24
+    N_TRASH=5000 N_RESTORE=1000 N_SWEEP=5000 N_ROWS=20000
+    REPS=${REPS:-2}
+else
+    MODE=full
+    SEQ_MIB=1024 RR_SECS=3 N_SMALL=10000 TREE_FILES=22000 TREE_MIB=320
+    N_TRASH=100000 N_RESTORE=10000 N_SWEEP=100000 N_ROWS=1000000
+    REPS=${REPS:-5}
+    [ "$OUT_SET" = 1 ] || OUT=$ROOT/BENCHMARKS.md
+fi
+HEAVY=$((REPS < 3 ? REPS : 3))   # repetitions of the slow galleryfs-only rows
+[ "$QUICK" = 1 ] && HEAVY=1
+
+B=$ROOT/target/bench
+RUN=$B/run
+CACHE=$B/cache
+[[ "$B" =~ [[:space:]] ]] && die "the checkout path must not contain white space ($B)"
+mkdir -p "$B" "$CACHE"
+
+# ---------------------------------------------------------------- cleanup
+PIDS=()          # daemons this script started (galleryfs, bindfs)
+GMNT=$RUN/gfs-mnt GSTORE=$RUN/gfs-store
+BMNT=$RUN/bind-mnt BSRC=$RUN/bind-src
+RMNT=$RUN/rows-mnt
+
+is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+
+unmount() {
+    local mp=$1
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        is_mounted "$mp" || return 0
+        umount "$mp" 2>/dev/null || fusermount3 -u "$mp" 2>/dev/null || sleep 0.5
+    done
+    is_mounted "$mp" || return 0
+    echo "bench.sh: $mp is busy; detaching it lazily" >&2
+    umount -l "$mp" 2>/dev/null || true
+}
+
+wait_exit() {   # PID SECONDS: wait for a process (ours) to exit
+    local pid=$1 deadline=$((SECONDS + $2))
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT
+    trap '' INT TERM   # a second Ctrl-C must not cut the unmounting short
+    for mp in "$GMNT" "$BMNT" "$RMNT"; do unmount "$mp"; done
+    # The raw samples of the last run, kept for inspection.
+    [ -s "$RUN/results.tsv" ] && cp "$RUN/results.tsv" "$B/last-results.tsv" && cp "$RUN/meta.tsv" "$B/last-meta.tsv"
+    # Our daemons only: their command line names a path under target/bench.
+    for sig in TERM KILL; do
+        for pid in "${PIDS[@]}"; do
+            wait_exit "$pid" 10 && continue
+            grep -qF "$B/" "/proc/$pid/cmdline" 2>/dev/null && kill -"$sig" "$pid" 2>/dev/null
+        done
+    done
+    if [ "$rc" -ne 0 ]; then
+        echo "bench.sh: stopped (exit $rc); mounts removed. Logs: $RUN/*.log" >&2
+    elif [ "$KEEP" = 0 ] && [ -d "$RUN" ]; then
+        # Only once nothing is mounted under it.
+        if ! awk -v r="$RUN/" 'index($5, r) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+            rm -rf "$RUN"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Mounts left by an interrupted earlier run (only ours, under target/bench).
+awk -v r="$B/" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r mp; do
+    log "unmounting $mp, left by an earlier run"
+    unmount "$mp"
+done
+
+# ---------------------------------------------------------------- tools
+APT_UPDATED=0
+apt_install() {   # PACKAGE...: Debian packages, quietly
+    command -v apt-get >/dev/null || return 1
+    if [ "$APT_UPDATED" = 0 ]; then
+        apt-get update -qq >>"$B/apt.log" 2>&1 || true
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >>"$B/apt.log" 2>&1
+}
+need() {   # COMMAND PACKAGE: installs PACKAGE when COMMAND is missing; fails if it cannot
+    command -v "$1" >/dev/null && return 0
+    log "installing $2 (for $1)"
+    apt_install "$2" && command -v "$1" >/dev/null
+}
+need bindfs bindfs || die "bindfs is missing and could not be installed (apt-get install bindfs; see $B/apt.log)"
+need fusermount3 fuse3 || log "fuse3 (fusermount3) unavailable: unmounting with umount only"
+HAVE_FIO=1
+need fio fio || { HAVE_FIO=0; log "fio unavailable: random reads fall back to a python pread loop"; }
+need gio libglib2.0-bin || log "gio unavailable: the gio trash row will be n/a"
+
+VENV=$ROOT/target/bench-venv
+TRASH_PUT=""
+if [ -x "$VENV/bin/trash-put" ]; then
+    TRASH_PUT=$VENV/bin/trash-put
+elif command -v trash-put >/dev/null; then
+    TRASH_PUT=$(command -v trash-put)
+else
+    log "installing trash-cli into target/bench-venv (pip)"
+    if { python3 -m venv "$VENV" || { apt_install python3-venv && python3 -m venv "$VENV"; }; } >>"$B/pip.log" 2>&1 &&
+        "$VENV/bin/pip" install -q trash-cli >>"$B/pip.log" 2>&1; then
+        TRASH_PUT=$VENV/bin/trash-put
+    elif python3 -m pip install -q --user trash-cli >>"$B/pip.log" 2>&1 && [ -x "$HOME/.local/bin/trash-put" ]; then
+        TRASH_PUT=$HOME/.local/bin/trash-put
+    else
+        log "trash-cli could not be installed (see $B/pip.log): the trash-put row will be n/a"
+    fi
+fi
+
+# ---------------------------------------------------------------- build
+if [ -n "$BIN_DIR" ]; then
+    GFS=$(cd "$BIN_DIR" && pwd)/galleryfs GT=$(cd "$BIN_DIR" && pwd)/gallery-trash
+    BUILT="prebuilt binaries from $BIN_DIR, not a build of this checkout"
+else
+    log "cargo build --release"
+    command -v cargo >/dev/null || die "cargo is missing: install a Rust toolchain (rustup)"
+    cargo build --release >"$B/build.log" 2>&1 || { tail -30 "$B/build.log" >&2; die "cargo build --release failed (log: $B/build.log)"; }
+    GFS=$ROOT/target/release/galleryfs GT=$ROOT/target/release/gallery-trash
+    BUILT="cargo build --release of this checkout"
+fi
+[ -x "$GFS" ] && [ -x "$GT" ] || die "no galleryfs / gallery-trash binaries at $(dirname "$GFS")"
+
+# ---------------------------------------------------------------- records
+rm -rf "$RUN"
+mkdir -p "$RUN"
+RES=$RUN/results.tsv META=$RUN/meta.tsv
+: >"$RES"; : >"$META"
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
+rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RES"; }     # ROW TARGET VALUE
+na() { meta "na_$1" "$2"; log "n/a: $1: $2"; }
+NOTES=()
+note() { NOTES+=("$1"); log "note: $1"; }
+
+T=0
+timed() {   # runs "$@", sets T to its wall time in seconds; returns its status
+    local t0=$EPOCHREALTIME rc=0
+    "$@" || rc=$?
+    local t1=$EPOCHREALTIME
+    T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+    return "$rc"
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a / b }'; }
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+for k in SEQ_MIB RR_SECS N_SMALL N_TRASH N_RESTORE N_SWEEP N_ROWS REPS HEAVY MODE; do
+    meta "$(echo "$k" | tr 'A-Z' 'a-z')" "${!k}"
+done
+meta rr_tool "$([ "$HAVE_FIO" = 1 ] && echo "fio psync, ${RR_SECS} s" || echo "python pread loop, ${RR_SECS} s")"
+meta trash_cli "$([ -n "$TRASH_PUT" ] && "$TRASH_PUT" --version 2>/dev/null | head -1 || echo "trash-cli missing")"
+
+# ---------------------------------------------------------------- machine
+DEV=$(findmnt -n -o SOURCE -T "$B" | head -1)
+FSTYPE=$(findmnt -n -o FSTYPE -T "$B" | head -1)
+FSOPTS=$(findmnt -n -o OPTIONS -T "$B" | head -1)
+[ "$FSTYPE" = tmpfs ] && die "target/bench is on tmpfs: the benchmark must run on the workspace disk"
+DISK=$(lsblk -dn -o NAME,SIZE,ROTA,MODEL "$DEV" 2>/dev/null | awk '{ $3 = ($3 == "1" ? "rotational" : "non-rotational"); print }' || true)
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+GITREV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then GITREV="$GITREV + uncommitted changes in src/"; fi
+load() {   # load average, and the share of time some task waited for I/O (PSI), over the last minute
+    local psi
+    psi=$(awk '/^some/ { sub("avg60=", "", $3); print $3 }' /proc/pressure/io 2>/dev/null || true)
+    echo "$(cut -d' ' -f1-3 /proc/loadavg)${psi:+, I/O pressure ${psi}%}"
+}
+MACHINE=(
+    "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    "command: \`scripts/bench.sh${ARGS:+ $ARGS}\` ($MODE sizes, $REPS repetitions of the side-by-side rows, $HEAVY of the heavy galleryfs-only rows)"
+    "galleryfs: $("$GFS" --version 2>/dev/null | head -1), commit $GITREV ($BUILT)"
+    "machine: $(nproc) CPUs ($CPU), $MEM RAM"
+    "kernel: $(uname -sr)"
+    "backing filesystem: $FSTYPE ($FSOPTS) on $DEV${DISK:+ — $DISK}"
+    "open-file limit: $(ulimit -n); at the start: load average $(load)"
+    "tools: $(bindfs --version 2>/dev/null | head -1); $([ "$HAVE_FIO" = 1 ] && fio --version); $(gio --version 2>/dev/null | sed 's/^/gio /' || echo 'gio missing'); trash-cli $(grep trash_cli "$META" | cut -f2); $(python3 --version)"
+)
+for line in "${MACHINE[@]}"; do log "$line"; done
+if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
+    note "the machine was busy with other work when the run started (load average $(load)): expect noisy figures"
+fi
+case ",$FSOPTS," in
+    *,discard,*) note "the backing filesystem is mounted with \`discard\`: an \`rm\` that frees blocks (native and bindfs \`rm -rf\`) also issues discards to the disk, while galleryfs's \`rm -rf\` frees nothing (each file is renamed into the trash)" ;;
+esac
+
+# ---------------------------------------------------------------- the source tree for untar
+TARBALL=$CACHE/tree-$TREE_FILES-$TREE_MIB.tar
+if [ ! -s "$TARBALL" ] || [ ! -s "$TARBALL.json" ]; then
+    log "building the source tree tarball once (cached as $TARBALL)"
+    t0=$SECONDS
+    python3 "$HELPERS/mktree.py" "$TARBALL" "$TREE_FILES" "$TREE_MIB" \
+        "$HOME/.cargo/registry/src" /usr/share >&2
+    note "this run built the untar archive ($((SECONDS - t0)) s; cached in target/bench/cache for later runs)"
+fi
+read -r TREE_F TREE_D TREE_BYTES < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["files"], d["dirs"], d["bytes"])' "$TARBALL.json")
+meta tree_files "$TREE_F"; meta tree_dirs "$TREE_D"; meta tree_mib "$((TREE_BYTES >> 20))"
+cat "$TARBALL" >/dev/null   # the archive is read from the page cache in every run
+
+# ---------------------------------------------------------------- targets
+TARGETS=(native galleryfs bindfs)
+declare -A WD=([native]=$RUN/native [galleryfs]=$GMNT/gallery [bindfs]=$BMNT)
+mkdir -p "$RUN/native" "$GSTORE/gallery" "$GMNT" "$BSRC" "$BMNT" "$RMNT"
+GFS_PID="" BIND_PID=""
+
+mount_gfs() {   # [OPTIONS]: galleryfs -f in the background, until it is mounted
+    local opts=${1:-}
+    "$GFS" "$GSTORE" "$GMNT" -f ${opts:+-o "$opts"} >>"$RUN/galleryfs.log" 2>&1 &
+    GFS_PID=$!
+    PIDS+=("$GFS_PID")
+    wait_mounted "$GMNT" "$GFS_PID" || die "galleryfs did not mount on $GMNT (log: $RUN/galleryfs.log)"
+}
+umount_gfs() {
+    unmount "$GMNT"
+    wait_exit "$GFS_PID" 120 || die "galleryfs (pid $GFS_PID) did not exit after the unmount"
+    wait "$GFS_PID" || note "galleryfs exited with status $? at an unmount (log: $RUN/galleryfs.log)"
+}
+wait_mounted() {   # MOUNTPOINT PID
+    local deadline=$((SECONDS + 300))
+    until is_mounted "$1"; do
+        kill -0 "$2" 2>/dev/null || return 1
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.02
+    done
+}
+
+gfs_reset() {   # [NAME...]: untimed: unmount galleryfs, delete gallery/NAME... and every trash
+    # entry (file and catalog row) straight in STORAGE, remount. Permanent deletion through the
+    # mount can be far slower than the rows being measured; this keeps cleanup out of the way.
+    umount_gfs
+    local n
+    for n in "$@"; do rm -rf "${GSTORE:?}/gallery/$n"; done
+    find "$GSTORE/trash" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+    python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM entries"); c.commit()' "$GSTORE/galleryfs.db"
+    mount_gfs
+}
+discard() {   # TARGET NAME: untimed removal of WD/NAME (galleryfs: through the mount, not into the trash)
+    case $1 in
+        native) rm -rf "${RUN:?}/native/$2" ;;
+        bindfs) rm -rf "${BSRC:?}/$2" ;;   # behind bindfs's back: it keeps no state; names are never reused
+        galleryfs)
+            local e="zz-discard-$RANDOM$RANDOM"
+            mv "$GMNT/gallery/$2" "$GMNT/.trash/$e"
+            rm -rf "$GMNT/.trash/$e" ;;
+    esac
+}
+
+log "writing the ${SEQ_MIB} MiB read file in each backing directory (before mounting)"
+for f in "$RUN/native/big" "$GSTORE/gallery/big" "$BSRC/big"; do
+    dd if=/dev/zero of="$f" bs=1M count="$SEQ_MIB" status=none
+done
+sync
+: >"$GSTORE/gallery/probe"   # stat()ed by the latency sampler
+mount_gfs
+bindfs -f "$BSRC" "$BMNT" >>"$RUN/bindfs.log" 2>&1 &
+BIND_PID=$!
+PIDS+=("$BIND_PID")
+wait_mounted "$BMNT" "$BIND_PID" || die "bindfs did not mount on $BMNT (log: $RUN/bindfs.log)"
+log "mounted galleryfs (pid $GFS_PID) and bindfs (pid $BIND_PID)"
+
+phase() { PHASE_T0=$SECONDS REP_T0=$SECONDS PHASE_NAME=$1; log "== $1"; }
+phase_end() { meta "phase_$1" "$((SECONDS - PHASE_T0))"; }
+# Whether to run repetition REP of a loop that started at REP_T0: always up to MIN, never past
+# MAX, and in between only while the loop, at its pace so far, stays within BUDGET seconds. This
+# bounds the run's time when galleryfs or the machine is slow; a cut is reported in the notes.
+want_rep() {   # REP MAX MIN BUDGET [WHAT]
+    local rep=$1 max=$2 min=$3 budget=$4 spent=$((SECONDS - REP_T0))
+    [ "$rep" -le "$max" ] || return 1
+    [ "$rep" -le "$min" ] && return 0
+    [ $((spent * rep / (rep - 1))) -le "$budget" ] && return 0
+    note "${5:-$PHASE_NAME}: $((rep - 1)) of $max repetitions (the ${budget} s time budget of the phase was spent)"
+    return 1
+}
+MIN=$((REPS < 3 ? REPS : 3))   # side-by-side rows: at least 3 repetitions, for a median
+
+# ---------------------------------------------------------------- sequential and random reads
+phase "sequential read ${SEQ_MIB} MiB warm, then 4 KiB random reads warm"
+for t in "${TARGETS[@]}"; do cat "${WD[$t]}/big" >/dev/null; done
+read_big() { dd if="$1" of=/dev/null bs=1M status=none; }
+randread() {   # FILE: prints IOPS
+    if [ "$HAVE_FIO" = 1 ]; then
+        fio --name=randread --filename="$1" --rw=randread --bs=4k --size="${SEQ_MIB}M" \
+            --ioengine=psync --invalidate=0 --numjobs=1 --time_based --runtime="$RR_SECS" \
+            --output-format=json --output="$RUN/fio.json" >/dev/null 2>>"$RUN/fio.log"
+        python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["jobs"][0]["read"]["iops"])' "$RUN/fio.json"
+    else
+        python3 - "$1" "$RR_SECS" <<'EOF'
+import os, random, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY); blocks = os.fstat(fd).st_size // 4096
+n, end = 0, time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    for _ in range(256):
+        os.pread(fd, 4096, random.randrange(blocks) * 4096)
+    n += 256
+print(n / float(sys.argv[2]))
+EOF
+    fi
+}
+rep=1
+while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 120))"; do
+    for t in "${TARGETS[@]}"; do
+        timed read_big "${WD[$t]}/big"
+        rec seqread "$t" "$(div "$SEQ_MIB" "$T")"
+    done
+    for t in "${TARGETS[@]}"; do
+        rec randread "$t" "$(randread "${WD[$t]}/big")"
+    done
+    rep=$((rep + 1))
+done
+phase_end reads
+
+# ---------------------------------------------------------------- sequential write
+phase "sequential write ${SEQ_MIB} MiB + fsync"
+write_big() { dd if=/dev/zero of="$1" bs=1M count="$SEQ_MIB" conv=fsync status=none; }
+rep=1
+while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 120))"; do
+    for t in "${TARGETS[@]}"; do
+        sync
+        timed write_big "${WD[$t]}/w.$rep"
+        rec seqwrite "$t" "$(div "$SEQ_MIB" "$T")"
+        discard "$t" "w.$rep"
+    done
+    rep=$((rep + 1))
+done
+phase_end write
+
+# ---------------------------------------------------------------- small files: create, ls -l cold/warm, rm -rf
+phase "create ${N_SMALL} × 4 KiB files, ls -l cold and warm, rm -rf"
+ls_l() { ls -l "$1" >/dev/null; }
+rep=1
+while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
+    for t in "${TARGETS[@]}"; do
+        timed python3 "$HELPERS/mkfiles.py" "${WD[$t]}/small.$rep" "$N_SMALL" 4096
+        rec create "$t" "$T"
+    done
+    for t in "${TARGETS[@]}"; do
+        drop_caches
+        timed ls_l "${WD[$t]}/small.$rep"
+        rec ls_cold "$t" "$T"
+    done
+    for t in "${TARGETS[@]}"; do
+        ls_l "${WD[$t]}/small.$rep"
+        timed ls_l "${WD[$t]}/small.$rep"
+        rec ls_warm "$t" "$T"
+    done
+    for t in "${TARGETS[@]}"; do
+        timed rm -rf "${WD[$t]}/small.$rep"
+        rec rm "$t" "$T"
+    done
+    n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 | wc -l)
+    [ "$n" -eq "$N_SMALL" ] || note "rm -rf of $N_SMALL files left $n entries in .trash (rep $rep), expected $N_SMALL"
+    gfs_reset
+    rep=$((rep + 1))
+done
+phase_end small
+
+# ---------------------------------------------------------------- the userland alternatives: gio trash, trash-put
+phase "native gio trash and trash-put of ${N_SMALL} files"
+XDG=$RUN/xdg   # the home trash of these runs: on the same disk, so a trash is a rename
+GIO=()
+if command -v gio >/dev/null; then
+    mkdir -p "$XDG" && : >"$RUN/native/gio-probe"
+    if XDG_DATA_HOME=$XDG gio trash "$RUN/native/gio-probe" 2>>"$RUN/gio.log" && [ -e "$XDG/Trash/files/gio-probe" ]; then
+        GIO=(gio trash)
+    elif command -v dbus-run-session >/dev/null &&
+        XDG_DATA_HOME=$XDG dbus-run-session -- gio trash "$RUN/native/gio-probe" 2>>"$RUN/gio.log" &&
+        [ -e "$XDG/Trash/files/gio-probe" ]; then
+        GIO=(dbus-run-session -- gio trash)
+        note "gio trash needed a D-Bus session here: timed under dbus-run-session (one per xargs batch)"
+    else
+        na gio_trash "gio trash failed here: $(tail -1 "$RUN/gio.log" 2>/dev/null)"
+    fi
+    rm -rf "$XDG/Trash" "$RUN/native/gio-probe"
+else
+    na gio_trash "gio (libglib2.0-bin) is not installed"
+fi
+[ -n "$TRASH_PUT" ] || na trash_put "trash-cli could not be installed"
+trash_all() {   # DIR CMD...: trash every file of DIR with CMD, batched by xargs
+    local d=$1; shift
+    find "$d" -type f -print0 | XDG_DATA_HOME=$XDG xargs -0 "$@"
+}
+if [ -n "$TRASH_PUT" ]; then   # several times slower than the rest: once
+    python3 "$HELPERS/mkfiles.py" "$RUN/native/tp" "$N_SMALL" 4096
+    sync
+    if timed trash_all "$RUN/native/tp" "$TRASH_PUT" 2>>"$RUN/trash-put.log"; then
+        rec trash_put - "$T"
+    else
+        na trash_put "trash-put failed on the $N_SMALL files (log: $RUN/trash-put.log)"
+    fi
+    rm -rf "$RUN/native/tp" "$XDG/Trash"
+fi
+REP_T0=$SECONDS
+rep=1
+while [ ${#GIO[@]} -gt 0 ] && want_rep "$rep" "$HEAVY" 1 "$((QUICK ? 30 : 60))" "gio trash"; do
+    python3 "$HELPERS/mkfiles.py" "$RUN/native/gio.$rep" "$N_SMALL" 4096
+    sync
+    if timed trash_all "$RUN/native/gio.$rep" "${GIO[@]}" 2>>"$RUN/gio.log"; then
+        rec gio_trash - "$T"
+    else
+        na gio_trash "gio trash failed on the $N_SMALL files (log: $RUN/gio.log)"; GIO=()
+    fi
+    rm -rf "$RUN/native/gio.$rep" "$XDG/Trash"
+    rep=$((rep + 1))
+done
+phase_end userland
+
+# ---------------------------------------------------------------- untar and find
+# Each target in turn: untar, find, and removal before the next, while the data is still only in
+# the page cache (ext4's delayed allocation): removing a tree once written to this disk costs far
+# more than the untar itself and would spill into the next measurement.
+phase "untar ${TREE_F} files / ${TREE_D} dirs / $((TREE_BYTES >> 20)) MiB, find warm"
+untar() { mkdir "$2" && tar -xf "$1" -C "$2"; }
+count_tree() { find "$1" | wc -l; }
+find_all() { find "$1" >/dev/null; }
+EXPECT=$((TREE_F + TREE_D + 1))
+rep=1
+while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 200))"; do
+    for t in "${TARGETS[@]}"; do
+        d=${WD[$t]}/untar.$rep
+        sync
+        if timed untar "$TARBALL" "$d" 2>>"$RUN/tar.log"; then
+            rec untar "$t" "$T"
+            n=$(count_tree "$d")
+            [ "$n" -eq "$EXPECT" ] || note "untar on $t (rep $rep) gave $n names, expected $EXPECT"
+            timed find_all "$d"
+            rec find "$t" "$T"
+        else
+            na untar "tar failed on $t: $(tail -1 "$RUN/tar.log")"
+        fi
+        if [ "$t" = galleryfs ]; then gfs_reset "untar.$rep"; else discard "$t" "untar.$rep"; fi
+    done
+    rep=$((rep + 1))
+done
+phase_end untar
+
+# ---------------------------------------------------------------- galleryfs: the trash at scale
+N_PREFILL=$((N_TRASH - N_SMALL))
+meta n_prefill "$N_PREFILL"
+phase "galleryfs: .trash with ${N_TRASH} entries: rm -rf of ${N_SMALL} files into it, ls -l .trash, stat idle, empty"
+# The first N_PREFILL entries go straight into STORAGE (fill_store.py, galleryfs unmounted):
+# creating and removing them through the mount would take minutes and measures nothing more
+# than the rm -rf row below, which adds the last N_SMALL through the mount.
+umount_gfs
+python3 "$HELPERS/fill_store.py" "$GSTORE" "$N_PREFILL" "$(($(date +%s) - 60))" t >>"$RUN/fill.log"
+mount_gfs
+python3 "$HELPERS/mkfiles.py" "$GMNT/gallery/many" "$N_SMALL" 4096
+sync
+timed rm -rf "$GMNT/gallery/many"
+rec rm_full - "$T"
+timed ls_l "$GMNT/.trash"
+rec ls_trash_first - "$T"
+n=$(ls -A "$GMNT/.trash" | wc -l)
+[ "$n" -eq "$N_TRASH" ] || note ".trash shows $n entries, expected $N_TRASH"
+REP_T0=$SECONDS
+rep=1
+while want_rep "$rep" "$HEAVY" 1 "$((QUICK ? 20 : 30))" "ls -l .trash warm"; do
+    timed ls_l "$GMNT/.trash"
+    rec ls_trash_warm - "$T"
+    rep=$((rep + 1))
+done
+rec rss_trash - "$(awk '/^VmRSS/ { print $2 / 1024 }' "/proc/$GFS_PID/status")"
+REP_T0=$SECONDS
+rep=1
+while want_rep "$rep" 2 1 "$((QUICK ? 20 : 30))" "ls -l .trash cold"; do
+    drop_caches
+    timed ls_l "$GMNT/.trash"
+    rec ls_trash_cold - "$T"
+    rep=$((rep + 1))
+done
+statlat_rec() {   # PREFIX JSON-FILE
+    read -r p50 p99 mx n < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["p50_ms"], d["p99_ms"], d["max_ms"], d["n"])' "$2")
+    rec "$1_p50" - "$p50"; rec "$1_p99" - "$p99"; rec "$1_max" - "$mx"; rec "$1_n" - "$n"
+}
+python3 "$HELPERS/statlat.py" "$GMNT/gallery/probe" --duration 3 >"$RUN/stat-idle.json"
+statlat_rec stat_idle "$RUN/stat-idle.json"
+timed "$GT" empty --yes "$GMNT" >>"$RUN/gallery-trash.log" 2>&1 || note "gallery-trash empty exited non-zero (log: $RUN/gallery-trash.log)"
+rec empty - "$T"
+n=$(ls -A "$GMNT/.trash" | wc -l)
+[ "$n" -eq 0 ] || { note "gallery-trash empty left $n entries"; gfs_reset; }
+phase_end trash_scale
+
+phase "galleryfs: restore ${N_RESTORE} entries (mv, gallery-trash restore)"
+restore_mv() { find "$GMNT/.trash" -mindepth 1 -maxdepth 1 -exec mv -t "$GMNT/gallery/r" {} +; }
+restore_gt() { find "$GMNT/.trash" -mindepth 1 -maxdepth 1 -print0 | xargs -0 "$GT" restore >>"$RUN/gallery-trash.log" 2>&1; }
+python3 "$HELPERS/mkfiles.py" "$GMNT/gallery/r" "$N_RESTORE" 4096
+rep=1
+while want_rep "$rep" "$HEAVY" 1 "$((QUICK ? 20 : 60))"; do
+    for how in mv gt; do
+        rm -rf "$GMNT/gallery/r"
+        [ "$how" = mv ] && mkdir "$GMNT/gallery/r"
+        if timed "restore_$how"; then rec "restore_$how" - "$T"; else na "restore_$how" "restore failed (log: $RUN/gallery-trash.log)"; fi
+        n=$(ls -A "$GMNT/gallery/r" | wc -l)
+        [ "$n" -eq "$N_RESTORE" ] || note "restore by $how put back $n of $N_RESTORE files (rep $rep)"
+    done
+    rep=$((rep + 1))
+done
+gfs_reset r
+phase_end restore
+
+# ---------------------------------------------------------------- the expiry sweep
+phase "galleryfs: expiry sweep of ${N_SWEEP} due entries, stat latency meanwhile"
+umount_gfs
+python3 "$HELPERS/fill_store.py" "$GSTORE" "$N_SWEEP" "$(($(date +%s) - 60))" s >>"$RUN/fill.log"
+sync
+t_launch=$EPOCHREALTIME
+mount_gfs "retention=1s,sweep=1h"
+t_ready=$EPOCHREALTIME
+python3 "$HELPERS/statlat.py" "$GMNT/gallery/probe" --until-empty "$GSTORE/trash" --timeout 600 >"$RUN/stat-sweep.json"
+statlat_rec stat_sweep "$RUN/stat-sweep.json"
+emptied=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["emptied_at"] or "")' "$RUN/stat-sweep.json")
+if [ -n "$emptied" ]; then
+    rec sweep - "$(awk -v a="$t_ready" -v b="$emptied" 'BEGIN { d = b - a; printf "%.6f", d < 0 ? 0 : d }')"
+    rec sweep_launch - "$(awk -v a="$t_launch" -v b="$emptied" 'BEGIN { printf "%.6f", b - a }')"
+else
+    na sweep "STORAGE/trash was not empty 600 s after the mount"
+fi
+umount_gfs
+left=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from entries").fetchone()[0])' "$GSTORE/galleryfs.db")
+[ "$left" -eq 0 ] || note "after the sweep, $left catalog rows remain"
+phase_end sweep
+
+# ---------------------------------------------------------------- mount time and RSS with N_ROWS rows
+phase "galleryfs: mount time and RSS with ${N_ROWS} trash rows"
+unmount "$BMNT"
+wait_exit "$BIND_PID" 30 || true
+SCHEMA=$(python3 -c 'import sqlite3,sys,hashlib; c=sqlite3.connect(sys.argv[1]); s=str(c.execute("pragma user_version").fetchone())+"".join(r[0] or "" for r in c.execute("select sql from sqlite_master order by name")); print(hashlib.sha1(s.encode()).hexdigest()[:12])' "$GSTORE/galleryfs.db")
+SCHEMA="$SCHEMA $(sha1sum "$HELPERS/fill_store.py" | cut -c1-8)"   # the generator is part of the cache key
+RSTORE=$CACHE/store-$N_ROWS
+if [ "$(cat "$RSTORE.ok" 2>/dev/null)" != "$N_ROWS $SCHEMA" ]; then
+    log "generating a STORAGE with ${N_ROWS} trash rows (cached as $RSTORE)"
+    t0=$SECONDS
+    rm -f "$RSTORE.ok"
+    # An outdated store is deleted with the rest of the run's files at the end, not here.
+    if [ -e "$RSTORE" ]; then mv "$RSTORE" "$RUN/outdated-store-$N_ROWS"; fi
+    "$GFS" "$RSTORE" "$RMNT" >>"$RUN/galleryfs.log" 2>&1 || die "galleryfs could not initialise $RSTORE"
+    pid=$(cat "$RSTORE/galleryfs.lock"); PIDS+=("$pid")
+    unmount "$RMNT"; wait_exit "$pid" 60 || die "galleryfs did not exit"
+    python3 "$HELPERS/fill_store.py" "$RSTORE" "$N_ROWS" "$(date +%s)" >>"$RUN/fill.log"
+    echo "$N_ROWS $SCHEMA" >"$RSTORE.ok"
+    note "this run generated the ${N_ROWS}-row STORAGE ($((SECONDS - t0)) s; cached in target/bench/cache until the catalog schema changes)"
+fi
+# retention=3650d: the cached rows stay live whatever their age; the sweep at mount finds nothing due.
+rows_mount() {
+    "$GFS" "$RSTORE" "$RMNT" -o retention=3650d 2>>"$RUN/galleryfs.log"
+}
+# The first mount is cold and is followed by the listing and the RSS reading; the others are warm.
+for rep in $(seq $((QUICK ? 2 : 3))); do
+    if [ "$rep" = 1 ]; then drop_caches; kind=mount_cold; else kind=mount_warm; fi
+    timed rows_mount || die "galleryfs could not mount $RSTORE (log: $RUN/galleryfs.log)"
+    rec "$kind" - "$T"
+    pid=$(cat "$RSTORE/galleryfs.lock"); PIDS+=("$pid")
+    if [ "$rep" = 1 ]; then
+        t0=$EPOCHREALTIME
+        n=$(ls "$RMNT/.trash" | wc -l)
+        rec ls_rows - "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", b - a }')"
+        meta rows_seen "$n"
+        [ "$n" -eq "$N_ROWS" ] || note "ls .trash | wc -l counted $n entries, expected $N_ROWS"
+        rec rss - "$(awk '/^VmRSS/ { print $2 / 1024 }' "/proc/$pid/status")"
+        rec hwm - "$(awk '/^VmHWM/ { print $2 / 1024 }' "/proc/$pid/status")"
+    fi
+    unmount "$RMNT"
+    wait_exit "$pid" 120 || die "galleryfs (pid $pid) did not exit after the unmount"
+done
+# After an unclean stop (galleryfs killed, power cut) the next mount compares the whole catalog
+# with STORAGE/trash. The catalog's clean-stop flag is set as a crash leaves it; the clean unmount
+# that follows clears it again.
+if python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+if not c.execute("select 1 from sqlite_master where name = ?", ("meta",)).fetchone(): sys.exit(1)
+c.execute("insert or replace into meta (key, value) values (?, 1)", ("in_use",)); c.commit()' "$RSTORE/galleryfs.db" 2>>"$RUN/fill.log"; then
+    timed rows_mount || die "galleryfs could not mount $RSTORE (log: $RUN/galleryfs.log)"
+    rec mount_unclean - "$T"
+    pid=$(cat "$RSTORE/galleryfs.lock"); PIDS+=("$pid")
+    n=$(ls "$RMNT/.trash" | wc -l)
+    [ "$n" -eq "$N_ROWS" ] || note "after the unclean-stop mount, .trash shows $n entries, expected $N_ROWS"
+    unmount "$RMNT"
+    wait_exit "$pid" 120 || die "galleryfs (pid $pid) did not exit after the unmount"
+else
+    na mount_unclean "the catalog has no meta table with a clean-stop flag (scripts/bench.sh knows no other way to simulate a crash)"
+fi
+phase_end rows
+
+# ---------------------------------------------------------------- report
+rows_doc() {
+    cat <<EOF
+## What each row measures
+
+All times are wall-clock (bash \$EPOCHREALTIME around the command). native is a
+directory under \`target/bench/run/\`; galleryfs is \`gfs-mnt/gallery\` of
+\`galleryfs gfs-store gfs-mnt -f\` (default options); bindfs is \`bindfs -f bind-src
+bind-mnt\` (default options: single-threaded); all on the same filesystem. Each
+side-by-side repetition runs native, galleryfs and bindfs in turn before the next.
+Repetitions: up to ${REPS} (at least ${MIN}) of the side-by-side rows, up to ${HEAVY} of the
+slow galleryfs-only rows; each phase has a time budget past its minimum, so that a
+slow galleryfs or a busy machine shortens the run instead of stretching it (the
+notes say where that happened; the reps column and the raw samples show the count).
+
+- **sequential read, warm**: \`dd if=big of=/dev/null bs=1M\` of a ${SEQ_MIB} MiB file
+  written before mounting and read once through each target first; MiB/s.
+- **4 KiB random read, warm, 1 job**: \`fio --rw=randread --bs=4k --ioengine=psync
+  --invalidate=0 --time_based --runtime=${RR_SECS}\` on that file (invalidate=0 keeps
+  the page cache; fio's default would drop it); IOPS.
+- **sequential write + fsync**: \`dd if=/dev/zero of=NEW bs=1M count=${SEQ_MIB}
+  conv=fsync\` to a new file after a \`sync\`; MiB/s including the final fsync. The
+  file is removed untimed afterwards (on galleryfs: moved into .trash and purged).
+- **create**: a python loop of open(O_CREAT|O_EXCL), write(4096), close for ${N_SMALL}
+  new files in a new directory (scripts/bench/mkfiles.py).
+- **ls -l cold**: \`sync; echo 3 > /proc/sys/vm/drop_caches\` right before
+  \`ls -l DIR > /dev/null\` of those files. The daemons keep running: their own
+  caches stay, the kernel's go.
+- **ls -l warm**: the same listing twice; the second is timed.
+- **rm -rf**: \`rm -rf DIR\` of those (synced, by the drop_caches) files. On
+  galleryfs every file becomes a .trash entry (checked: the trash then holds
+  exactly ${N_SMALL}); the trash is emptied untimed before the next repetition
+  (galleryfs unmounted, entries deleted in STORAGE, remounted).
+- **untar**: \`tar -xf\` (as root: owners, modes and times restored) of an
+  uncompressed archive built once from ~/.cargo/registry/src and /usr/share
+  (scripts/bench/mktree.py, cached in target/bench/cache), read from the page
+  cache, into a new directory, after a \`sync\`; no sync inside the timing. Each
+  target's tree is removed (galleryfs: unmounted and deleted in STORAGE) before
+  the next target's untar, while its data is still only in the page cache:
+  deleting ~20k files once written to this disk takes longer than the untar.
+- **find warm**: \`find TREE > /dev/null\` over the extracted tree after an
+  untimed \`find | wc -l\`, which also checks that every name arrived.
+- **gio trash / trash-put**: \`find DIR -type f -print0 | xargs -0 gio trash\`
+  (resp. trash-put of trash-cli, once: it is several times slower) of ${N_SMALL}
+  synced 4 KiB files on native, with XDG_DATA_HOME under target/bench/run so the
+  home trash is on the same disk: each file costs a rename plus a .trashinfo
+  file, as on a desktop.
+- **rm -rf into a .trash already holding ${N_PREFILL} entries**: with galleryfs
+  unmounted, ${N_PREFILL} entries are added straight to STORAGE (an empty file in
+  STORAGE/trash and its catalog row each, exactly what galleryfs records;
+  scripts/bench/fill_store.py); after the mount, ${N_SMALL} synced 4 KiB files in
+  gallery/many are \`rm -rf\`ed through it, making ${N_TRASH} entries.
+- **ls -l .trash**: \`ls -l MOUNT/.trash > /dev/null\` with those ${N_TRASH} entries:
+  the first listing after the rm, then warm repetitions, then the RSS of the
+  galleryfs process (every entry has been looked up), then cold listings
+  (drop_caches before each).
+- **stat latency**: a python loop timing \`os.stat(gallery/probe)\` once per ms
+  (scripts/bench/statlat.py). Idle: 3 s on the mount holding ${N_TRASH} entries.
+  During the sweep: from the moment the mount is live until STORAGE/trash is
+  empty. The kernel's attribute cache may answer some calls without galleryfs.
+- **gallery-trash empty --yes**: of the ${N_TRASH} entries, until it returns.
+- **restore**: ${N_RESTORE} 4 KiB files in gallery/r are \`rm -rf\`ed into the trash
+  (untimed), then restored by \`find .trash -mindepth 1 -maxdepth 1 -exec mv -t
+  gallery/r {} +\` (what a user's \`mv .trash/* gallery/r/\` does), and in the
+  next cycle by \`gallery-trash restore\` (xargs; back to the original paths).
+- **expiry sweep**: with galleryfs unmounted, ${N_SWEEP} entries deleted 60 s
+  earlier are added straight to STORAGE as above; then \`galleryfs -f -o
+  retention=1s,sweep=1h\`: time from the mount being live (and from the launch)
+  until STORAGE/trash is empty, polled every 20 ms. The catalog is checked empty
+  afterwards.
+- **mount time with ${N_ROWS} rows**: a STORAGE holding ${N_ROWS} empty files in
+  STORAGE/trash and their rows (generated once by fill_store.py, cached in
+  target/bench/cache until the catalog schema changes), mounted by \`galleryfs
+  STORAGE MOUNT -o retention=3650d\` in daemon mode (the retention keeps cached rows
+  live whatever their age), timed until the command returns, i.e. until the mount
+  is live. The first repetition follows a drop_caches (cold), the others are warm.
+  These follow clean unmounts. The unclean-stop row sets the catalog's clean-stop
+  flag (\`meta.in_use = 1\`) as a killed galleryfs leaves it, so the mount compares
+  every row with STORAGE/trash, and is warm.
+- **RSS**: VmRSS (and the peak, VmHWM) of the galleryfs daemon from
+  /proc/PID/status after \`ls .trash | wc -l\` has listed every entry.
+EOF
+}
+
+meta runtime_s "$SECONDS"
+log "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+TABLES=$(python3 "$HELPERS/stats.py" "$RES" "$META")
+echo "$TABLES"
+if [ ${#NOTES[@]} -gt 0 ]; then
+    echo
+    printf -- '- %s\n' "${NOTES[@]}"
+fi
+
+if [ -n "$OUT" ]; then
+    {
+        echo "# galleryfs benchmarks"
+        echo
+        echo "Written by \`scripts/bench.sh\` (issue 5): galleryfs, the disk under it (\"native\") and"
+        echo "bindfs side by side on one filesystem, in one run, interleaved, medians of the repetitions."
+        echo "Rerun \`scripts/bench.sh\` (12 to 15 minutes here; \`--quick\`, about 2, for a smoke run) to refresh this file."
+        echo "Ratios are time relative to native: above 1 is slower. The machine is noisy (2 shared"
+        echo "vCPUs, a virtio disk that swings 2× between runs): compare within a run, not across runs."
+        echo
+        echo "## Run"
+        echo
+        printf -- '- %s\n' "${MACHINE[@]}"
+        echo "- runtime: $((SECONDS / 60)) min $((SECONDS % 60)) s; at the end: load average $(load)"
+        echo
+        echo "## Results"
+        echo
+        echo "$TABLES"
+        echo
+        echo "## Notes from this run"
+        echo
+        if [ ${#NOTES[@]} -gt 0 ]; then printf -- '- %s\n' "${NOTES[@]}"; else echo "- none: every check passed (file counts after untar, rm -rf, restore, sweep)."; fi
+        grep '^na_' "$META" | sed 's/^na_\([^\t]*\)\t/- n\/a \1: /' || true
+        echo "- time per phase (s): $(grep '^phase_' "$META" | sed 's/^phase_//; s/\t/ /' | paste -sd, - | sed 's/,/, /g')"
+        echo
+        rows_doc
+        echo
+        echo "## Raw samples"
+        echo
+        echo "Every repetition, in the units of the tables (s, MiB/s, IOPS, ms, MiB)."
+        echo
+        python3 "$HELPERS/stats.py" "$RES" "$META" --samples | sed -n '/^| row | target/,$p'
+    } >"$OUT"
+    log "wrote $OUT"
+fi
