@@ -165,7 +165,43 @@ impl Passthrough {
 /// writer of STORAGE, so cached pages stay valid from one open to the next.
 const CACHED_FILE: FopenFlags = FopenFlags::FOPEN_KEEP_CACHE;
 
+/// How an opened file is served.
+enum OpenMode {
+    /// By galleryfs's read and write, with these open flags.
+    Served(FopenFlags),
+    /// By the kernel, straight from the backing file.
+    Passthrough(Arc<BackingId>),
+}
+
 impl FuseAdapter {
+    /// Decides how open handle `fh` of `node` is served; `open_backing`
+    /// registers a backing file with the kernel (the reply's own call).
+    fn open_mode(
+        &self,
+        node: u64,
+        fh: u64,
+        flags: i32,
+        open_backing: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> std::io::Result<BackingId>,
+    ) -> OpenMode {
+        // Synthesized files are read from galleryfs every time; writes that
+        // must reach galleryfs (space pressure, quota) are direct, so as not
+        // to clash with passthrough opens of the same file.
+        if self.fs.is_view_handle(fh) || self.passthrough.declines(&self.fs, fh, flags) {
+            return OpenMode::Served(FopenFlags::FOPEN_DIRECT_IO);
+        }
+        let backing = self.passthrough.attach(node, fh, || {
+            let file = self
+                .fs
+                .open_file(fh)
+                .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
+            open_backing(file.as_fd())
+        });
+        match backing {
+            Some(id) => OpenMode::Passthrough(id),
+            None => OpenMode::Served(CACHED_FILE),
+        }
+    }
+
     /// Feeds the names of a listing after `offset` to `add` until it says
     /// the reply is full or the listing ends.
     fn each_item(
@@ -190,16 +226,49 @@ impl FuseAdapter {
     }
 }
 
-fn errno(e: FsError) -> Errno {
-    Errno::from_i32(e.errno())
+/// The replies that can carry an errno.
+trait ErrorReply {
+    fn error(self, err: Errno);
 }
 
-fn log_error(op: &str, e: FsError) {
+macro_rules! error_reply {
+    ($($t:ty),*) => {$(
+        impl ErrorReply for $t {
+            fn error(self, err: Errno) {
+                <$t>::error(self, err)
+            }
+        }
+    )*};
+}
+
+error_reply!(
+    ReplyAttr,
+    ReplyCreate,
+    ReplyData,
+    ReplyDirectory,
+    ReplyDirectoryPlus,
+    ReplyEmpty,
+    ReplyEntry,
+    ReplyLseek,
+    ReplyOpen,
+    ReplyStatfs,
+    ReplyWrite,
+    ReplyXattr
+);
+
+/// Answers a failed `op` with its errno. Errors that are part of normal
+/// operation (a lookup of a missing name) are logged at debug only.
+fn fail(reply: impl ErrorReply, op: &str, e: FsError) {
     if e.is_routine() {
         log::debug!("{op}: {e}");
     } else {
         log::warn!("{op}: {e}");
     }
+    reply.error(errno(e));
+}
+
+fn errno(e: FsError) -> Errno {
+    Errno::from_i32(e.errno())
 }
 
 fn file_type(kind: u32) -> FileType {
@@ -246,20 +315,14 @@ fn caller(req: &Request) -> Caller {
 fn reply_entry(op: &str, reply: ReplyEntry, result: Result<Entry, FsError>) {
     match result {
         Ok(e) => reply.entry(&e.ttl, &e.attr.into(), Generation(e.generation)),
-        Err(e) => {
-            log_error(op, e);
-            reply.error(errno(e));
-        }
+        Err(e) => fail(reply, op, e),
     }
 }
 
 fn reply_empty(op: &str, reply: ReplyEmpty, result: Result<(), FsError>) {
     match result {
         Ok(()) => reply.ok(),
-        Err(e) => {
-            log_error(op, e);
-            reply.error(errno(e));
-        }
+        Err(e) => fail(reply, op, e),
     }
 }
 
@@ -290,10 +353,7 @@ fn reply_xattr(op: &str, reply: ReplyXattr, size: u32, value: Result<Vec<u8>, Fs
         Ok(v) if size == 0 => reply.size(v.len() as u32),
         Ok(v) if v.len() > size as usize => reply.error(Errno::ERANGE),
         Ok(v) => reply.data(&v),
-        Err(e) => {
-            log_error(op, e);
-            reply.error(errno(e));
-        }
+        Err(e) => fail(reply, op, e),
     }
 }
 
@@ -341,10 +401,7 @@ impl Filesystem for FuseAdapter {
     fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
         match self.fs.getattr(ino.0, fh.map(|f| f.0)) {
             Ok((attr, ttl)) => reply.attr(&ttl, &attr.into()),
-            Err(e) => {
-                log_error("getattr", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "getattr", e),
         }
     }
 
@@ -376,20 +433,14 @@ impl Filesystem for FuseAdapter {
         };
         match self.fs.setattr(ino.0, set, fh.map(|f| f.0)) {
             Ok(attr) => reply.attr(&crate::fs::TTL, &attr.into()),
-            Err(e) => {
-                log_error("setattr", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "setattr", e),
         }
     }
 
     fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
         match self.fs.readlink(ino.0) {
             Ok(target) => reply.data(&target),
-            Err(e) => {
-                log_error("readlink", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "readlink", e),
         }
     }
 
@@ -477,32 +528,13 @@ impl Filesystem for FuseAdapter {
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         match self.fs.open(ino.0, flags.0) {
-            // Synthesized files are read from galleryfs every time.
-            Ok(fh) if self.fs.is_view_handle(fh) => {
-                reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO)
-            }
-            // Writes that must reach galleryfs (space pressure, quota): not
-            // passthrough, and direct so as not to clash with passthrough opens.
-            Ok(fh) if self.passthrough.declines(&self.fs, fh, flags.0) => {
-                reply.opened(FileHandle(fh), FopenFlags::FOPEN_DIRECT_IO)
-            }
-            Ok(fh) => {
-                let backing = self.passthrough.attach(ino.0, fh, || {
-                    let file = self
-                        .fs
-                        .open_file(fh)
-                        .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                    reply.open_backing(file.as_fd())
-                });
-                match backing {
-                    Some(id) => reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), &id),
-                    None => reply.opened(FileHandle(fh), CACHED_FILE),
+            Ok(fh) => match self.open_mode(ino.0, fh, flags.0, |fd| reply.open_backing(fd)) {
+                OpenMode::Served(fopen) => reply.opened(FileHandle(fh), fopen),
+                OpenMode::Passthrough(id) => {
+                    reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), &id)
                 }
-            }
-            Err(e) => {
-                log_error("open", e);
-                reply.error(errno(e));
-            }
+            },
+            Err(e) => fail(reply, "open", e),
         }
     }
 
@@ -519,10 +551,7 @@ impl Filesystem for FuseAdapter {
     ) {
         match self.fs.read(fh.0, offset, size) {
             Ok(data) => reply.data(&data),
-            Err(e) => {
-                log_error("read", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "read", e),
         }
     }
 
@@ -540,10 +569,7 @@ impl Filesystem for FuseAdapter {
     ) {
         match self.fs.write(fh.0, offset, data) {
             Ok(n) => reply.written(n),
-            Err(e) => {
-                log_error("write", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "write", e),
         }
     }
 
@@ -596,10 +622,7 @@ impl Filesystem for FuseAdapter {
                 };
                 reply.opened(FileHandle(fh), flags)
             }
-            Err(e) => {
-                log_error("opendir", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "opendir", e),
         }
     }
 
@@ -621,10 +644,7 @@ impl Filesystem for FuseAdapter {
         });
         match listed {
             Ok(()) => reply.ok(),
-            Err(e) => {
-                log_error("readdir", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "readdir", e),
         }
     }
 
@@ -659,10 +679,7 @@ impl Filesystem for FuseAdapter {
         });
         match listed {
             Ok(()) => reply.ok(),
-            Err(e) => {
-                log_error("readdirplus", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "readdirplus", e),
         }
     }
 
@@ -701,10 +718,7 @@ impl Filesystem for FuseAdapter {
                 st.f_namemax as u32,
                 st.f_frsize as u32,
             ),
-            Err(e) => {
-                log_error("statfs", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "statfs", e),
         }
     }
 
@@ -753,51 +767,23 @@ impl Filesystem for FuseAdapter {
         reply: ReplyCreate,
     ) {
         match self.fs.create(parent.0, name, mode, flags, caller(req)) {
-            Ok((e, fh)) if self.fs.is_view_handle(fh) => reply.created(
-                &e.ttl,
-                &e.attr.into(),
-                Generation(e.generation),
-                FileHandle(fh),
-                FopenFlags::FOPEN_DIRECT_IO,
-            ),
-            Ok((e, fh)) if self.passthrough.declines(&self.fs, fh, flags) => reply.created(
-                &e.ttl,
-                &e.attr.into(),
-                Generation(e.generation),
-                FileHandle(fh),
-                FopenFlags::FOPEN_DIRECT_IO,
-            ),
             Ok((e, fh)) => {
-                let backing = self.passthrough.attach(e.node, fh, || {
-                    let file = self
-                        .fs
-                        .open_file(fh)
-                        .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-                    reply.open_backing(file.as_fd())
-                });
-                let attr = e.attr.into();
-                match backing {
-                    Some(id) => reply.created_passthrough(
+                let (attr, generation) = (e.attr.into(), Generation(e.generation));
+                match self.open_mode(e.node, fh, flags, |fd| reply.open_backing(fd)) {
+                    OpenMode::Served(fopen) => {
+                        reply.created(&e.ttl, &attr, generation, FileHandle(fh), fopen)
+                    }
+                    OpenMode::Passthrough(id) => reply.created_passthrough(
                         &e.ttl,
                         &attr,
-                        Generation(e.generation),
+                        generation,
                         FileHandle(fh),
                         FopenFlags::empty(),
                         &id,
                     ),
-                    None => reply.created(
-                        &e.ttl,
-                        &attr,
-                        Generation(e.generation),
-                        FileHandle(fh),
-                        CACHED_FILE,
-                    ),
                 }
             }
-            Err(e) => {
-                log_error("create", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "create", e),
         }
     }
 
@@ -844,10 +830,7 @@ impl Filesystem for FuseAdapter {
     ) {
         match self.fs.lseek(fh.0, offset, whence) {
             Ok(off) => reply.offset(off),
-            Err(e) => {
-                log_error("lseek", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "lseek", e),
         }
     }
 
@@ -869,10 +852,7 @@ impl Filesystem for FuseAdapter {
             .copy_file_range(fh_in.0, offset_in, fh_out.0, offset_out, len)
         {
             Ok(n) => reply.written(n),
-            Err(e) => {
-                log_error("copy_file_range", e);
-                reply.error(errno(e));
-            }
+            Err(e) => fail(reply, "copy_file_range", e),
         }
     }
 }

@@ -20,19 +20,6 @@ use crate::trash::Trash;
 /// directory moved to the trash) does not stall the others.
 const REQUEST_THREADS: usize = 4;
 
-/// Options the parser knows but this version does not implement yet are
-/// refused rather than silently ignored.
-fn refuse_unimplemented(args: &MountArgs) -> Result<(), String> {
-    let pending = [(
-        "passthrough=on",
-        args.passthrough == crate::cli::Passthrough::On,
-    )];
-    match pending.iter().find(|(_, given)| *given) {
-        Some((name, _)) => Err(format!("option '{name}' is not supported by this version")),
-        None => Ok(()),
-    }
-}
-
 /// Checks MOUNTPOINT before anything is touched.
 fn check_mountpoint(args: &MountArgs) -> Result<PathBuf, String> {
     let shown = args.mountpoint.display();
@@ -127,7 +114,6 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
 /// Mounts per `args` and serves until unmounted. `ready` runs once the mount
 /// is live; an error before that is returned as the message to show.
 pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
-    refuse_unimplemented(args)?;
     let mountpoint = check_mountpoint(args)?;
     let store = Store::open(&args.storage).map_err(|e| e.to_string())?;
     if mountpoint.starts_with(&store.path) || store.path.starts_with(&mountpoint) {

@@ -151,13 +151,15 @@ impl Trash {
     /// rows; also the last id read, to continue from.
     pub fn page(&self, after_id: i64, limit: usize) -> FsResult<(Vec<Entry>, Option<i64>)> {
         let rows = self.catalog().page(after_id, limit)?;
+        Ok(self.live_page(rows))
+    }
+
+    /// The live entries of a page of rows, and the last id it read.
+    fn live_page(&self, rows: Vec<EntryRow>) -> (Vec<Entry>, Option<i64>) {
         let last = rows.last().map(|r| r.id);
         let now = now_secs();
-        let live = rows
-            .into_iter()
-            .filter(|r| self.visible(r, now))
-            .map(|r| self.entry(r));
-        Ok((live.collect(), last))
+        let live = rows.into_iter().filter(|r| self.visible(r, now));
+        (live.map(|r| self.entry(r)).collect(), last)
     }
 
     /// Like `page`, for the entries owned by `uid`.
@@ -168,13 +170,7 @@ impl Trash {
         limit: usize,
     ) -> FsResult<(Vec<Entry>, Option<i64>)> {
         let rows = self.catalog().page_for_uid(uid, after_id, limit)?;
-        let last = rows.last().map(|r| r.id);
-        let now = now_secs();
-        let live = rows
-            .into_iter()
-            .filter(|r| self.visible(r, now))
-            .map(|r| self.entry(r));
-        Ok((live.collect(), last))
+        Ok(self.live_page(rows))
     }
 
     /// The live entry with catalog id `id`.

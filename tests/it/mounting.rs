@@ -387,3 +387,45 @@ fn a_low_open_file_limit_is_enough_for_a_large_tree() {
     assert!(out.status.success(), "daemon failed: {log}");
     assert!(!log.contains("Too many open files"), "{log}");
 }
+
+/// `passthrough=on` mounts where kernel passthrough works (root), and fails
+/// clearly, with nothing mounted, where it cannot (another uid).
+#[test]
+fn passthrough_on_mounts_as_root_and_is_refused_without_privileges() {
+    let (base, store, mnt) = scratch();
+    let _guard = Unmount(&mnt);
+    let out = galleryfs(&[
+        store.as_os_str(),
+        mnt.as_os_str(),
+        "-o".as_ref(),
+        "passthrough=on".as_ref(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    fs::write(mnt.join("gallery/f"), "via passthrough").unwrap();
+    assert_eq!(
+        fs::read_to_string(mnt.join("gallery/f")).unwrap(),
+        "via passthrough"
+    );
+    ok(Command::new("umount").arg(&mnt));
+    wait_until("unmount", || !is_mounted(&mnt));
+
+    let user_dir = base.path().join("user");
+    fs::create_dir(&user_dir).unwrap();
+    ok(Command::new("chown")
+        .arg("-R")
+        .arg("1000:1000")
+        .arg(base.path()));
+    let user_mnt = user_dir.join("m");
+    fs::create_dir(&user_mnt).unwrap();
+    ok(Command::new("chown").arg("1000:1000").arg(&user_mnt));
+    let out = run(Command::new("setpriv")
+        .args(["--reuid", "1000", "--regid", "1000", "--clear-groups"])
+        .arg(galleryfs_bin())
+        .arg(user_dir.join("s"))
+        .arg(&user_mnt)
+        .args(["-o", "passthrough=on"])
+        .stdin(Stdio::null()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("passthrough=on"), "{}", stderr(&out));
+    assert!(!is_mounted(&user_mnt));
+}
