@@ -4,11 +4,13 @@
 //! filesystem core (`fs`), which knows nothing about FUSE. The core reaches the
 //! backing store only through `backing` (the `*at` syscalls), `inodes` (node
 //! identity) and `trash` (crash-safe moves), which keeps its metadata in
-//! `catalog` (SQLite).
+//! `catalog` (SQLite). What other programs see of a mount (names, attributes,
+//! value formats) is defined once, in `contract`.
 
 pub mod backing;
 pub mod catalog;
 pub mod cli;
+pub mod contract;
 pub mod daemon;
 pub mod desktop;
 pub mod error;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use fuser::{Config, MountOption, Session, SessionACL};
 
 use crate::cli::{KernelFlag, MountArgs};
+use crate::contract;
 use crate::daemon;
 use crate::expirer::Expirer;
 use crate::fs::{GalleryFs, Options};
@@ -42,17 +43,10 @@ fn check_mountpoint(args: &MountArgs) -> Result<PathBuf, String> {
     Ok(mountpoint)
 }
 
-/// Whether `path` (canonical) is the mount point of some mount.
+/// Whether `path` (canonical) is the mount point of some mount. Unreadable
+/// mountinfo counts as no: mounting then fails or stacks as it would anyway.
 fn is_mount_point(path: &Path) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return false;
-    };
-    let want = path
-        .to_string_lossy()
-        .replace('\\', "\\134")
-        .replace(' ', "\\040");
-    info.lines()
-        .any(|line| line.split(' ').nth(4) == Some(want.as_str()))
+    contract::read_mountinfo().is_ok_and(|mounts| mounts.iter().any(|m| m.mount_point == path))
 }
 
 fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
@@ -63,7 +57,7 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
     let mut options = vec![
         MountOption::FSName(fsname),
         // Subtype is dropped on the direct-mount path; as a custom option it works on both.
-        MountOption::CUSTOM("subtype=galleryfs".into()),
+        MountOption::CUSTOM(format!("subtype={}", contract::SUBTYPE)),
         // Always: galleryfs acts as root on STORAGE, so the kernel must check permissions.
         MountOption::DefaultPermissions,
         if args.read_only {

@@ -4,6 +4,7 @@
 mod desktop;
 mod fixture;
 mod gallery_trash;
+mod mountinfo;
 mod mounting;
 mod semantics;
 mod space;
