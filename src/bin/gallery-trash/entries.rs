@@ -3,23 +3,18 @@
 //! entry's total size, walked with lstat. Never touches STORAGE.
 
 use std::collections::HashSet;
-use std::ffi::{CStr, OsStr, OsString};
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, FileType, Metadata};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use galleryfs::contract;
 
 use crate::mounts::Galleryfs;
 use crate::syscalls;
 
-const ORIGINAL_PATH: &CStr = c"user.trash.original_path";
-const DELETED_AT: &CStr = c"user.trash.deleted_at";
-const EXPIRES_AT: &CStr = c"user.trash.expires_at";
-const DAYS_LEFT: &CStr = c"user.trash.days_left";
-
-const SECONDS_PER_DAY: i64 = 86_400;
 const STICKY: u32 = 0o1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,18 +146,22 @@ pub(crate) fn read_one(fs: &Galleryfs, name: &OsStr) -> io::Result<Entry> {
 fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
     let path = dir.join(name);
     let stat = lstat(&path)?;
-    let original_path = match syscalls::lgetxattr(&path, ORIGINAL_PATH) {
+    let original_path = match syscalls::lgetxattr(&path, contract::XATTR_ORIGINAL_PATH) {
         Ok(value) => Ok(value),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
         Err(e) => Err(unknown(&e)),
     };
-    let text = |attr: &CStr| syscalls::lgetxattr(&path, attr).ok();
-    let deleted_at = text(DELETED_AT).as_deref().and_then(parse_time);
-    let expires_at = text(EXPIRES_AT).as_deref().and_then(parse_time);
-    let days_left = text(DAYS_LEFT)
+    let text = |attr: &str| syscalls::lgetxattr(&path, attr).ok();
+    let time = |attr: &str| text(attr).as_deref().and_then(contract::parse_time);
+    let deleted_at = time(contract::XATTR_DELETED_AT);
+    let expires_at = time(contract::XATTR_EXPIRES_AT);
+    // When the attribute itself cannot be read, galleryfs's rule on expires_at.
+    let days_left = text(contract::XATTR_DAYS_LEFT)
         .as_deref()
-        .and_then(parse_days)
-        .or_else(|| expires_at.map(|at| days_left(at, Utc::now())));
+        .and_then(contract::parse_days)
+        .or_else(|| {
+            expires_at.map(|at| contract::days_left(at.timestamp(), Utc::now().timestamp()))
+        });
     Ok(Entry {
         name: name.to_owned(),
         path,
@@ -180,32 +179,6 @@ fn unknown(e: &io::Error) -> Unknown {
         Some(libc::EACCES | libc::EPERM) => Unknown::PermissionDenied,
         _ => Unknown::Failed(crate::report::describe(e)),
     }
-}
-
-/// Parses `user.trash.deleted_at` / `expires_at` (RFC 3339).
-pub(crate) fn parse_time(value: &[u8]) -> Option<DateTime<Utc>> {
-    let text = std::str::from_utf8(value).ok()?;
-    DateTime::parse_from_rfc3339(text.trim())
-        .ok()
-        .map(|t| t.to_utc())
-}
-
-/// Parses `user.trash.days_left`: `27d`.
-pub(crate) fn parse_days(value: &[u8]) -> Option<i64> {
-    std::str::from_utf8(value)
-        .ok()?
-        .trim()
-        .strip_suffix('d')?
-        .parse()
-        .ok()
-}
-
-/// galleryfs's rule, for when the attribute itself cannot be read:
-/// whole days left, rounded up, at least 1.
-pub(crate) fn days_left(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
-    let seconds = (expires_at - now).num_seconds();
-    (seconds.div_euclid(SECONDS_PER_DAY) + i64::from(seconds.rem_euclid(SECONDS_PER_DAY) != 0))
-        .max(1)
 }
 
 /// The bytes an entry holds: a file's size, or the total of the files in a
@@ -260,6 +233,7 @@ pub(crate) mod tests {
     pub(crate) fn fake(name: &[u8], original: Option<&str>, deleted_at: Option<&str>) -> Entry {
         use std::os::unix::ffi::OsStrExt;
         let name = OsStr::from_bytes(name).to_owned();
+        let deleted_at = deleted_at.and_then(|d| contract::parse_time(d.as_bytes()));
         Entry {
             path: Path::new("/mnt/g/.trash").join(&name),
             name,
@@ -274,44 +248,10 @@ pub(crate) mod tests {
             original_path: original
                 .map(|o| o.as_bytes().to_vec())
                 .ok_or(Unknown::NoAttributes),
-            deleted_at: deleted_at.and_then(|d| parse_time(d.as_bytes())),
-            expires_at: deleted_at
-                .and_then(|d| parse_time(d.as_bytes()))
-                .map(|d| d + chrono::Days::new(30)),
+            deleted_at,
+            expires_at: deleted_at.map(|d| d + chrono::Days::new(30)),
             days_left: deleted_at.map(|_| 30),
         }
-    }
-
-    fn at(text: &str) -> DateTime<Utc> {
-        parse_time(text.as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn parses_attribute_values() {
-        assert_eq!(
-            parse_time(b"2026-11-26T21:03:46Z"),
-            Some(at("2026-11-26T21:03:46Z"))
-        );
-        assert_eq!(
-            parse_time(b"2026-11-26T22:03:46+01:00"),
-            Some(at("2026-11-26T21:03:46Z"))
-        );
-        assert_eq!(parse_time(b"yesterday"), None);
-        assert_eq!(parse_time(b"\xff"), None);
-        assert_eq!(parse_days(b"27d"), Some(27));
-        assert_eq!(parse_days(b"1d"), Some(1));
-        assert_eq!(parse_days(b"27"), None);
-        assert_eq!(parse_days(b"d"), None);
-    }
-
-    #[test]
-    fn days_left_rounds_up_and_never_shows_zero() {
-        let now = at("2026-11-26T21:03:46Z");
-        assert_eq!(days_left(at("2026-12-26T21:03:46Z"), now), 30);
-        assert_eq!(days_left(at("2026-12-26T21:03:45Z"), now), 30);
-        assert_eq!(days_left(at("2026-12-26T21:03:47Z"), now), 31);
-        assert_eq!(days_left(at("2026-11-26T21:03:50Z"), now), 1);
-        assert_eq!(days_left(now, now), 1);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
+use galleryfs::contract::{self, human_size};
 use serde_json::Value;
 
 use crate::cli::InfoArgs;
@@ -25,7 +26,8 @@ pub(crate) fn run(args: &InfoArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             report.error(format!(
-                "cannot read /proc/self/mountinfo: {}",
+                "cannot read {}: {}",
+                contract::MOUNTINFO,
                 describe(&e)
             ));
             return report.exit_code();
@@ -102,7 +104,7 @@ fn render(
     let when = |at: Option<DateTime<Utc>>| {
         at.map_or_else(
             || UNKNOWN.to_string(),
-            |at| format!("{} ({})", time(at), human::rfc3339(at)),
+            |at| format!("{} ({})", time(at), contract::format_time(at)),
         )
     };
     let who = |name: Option<&str>, id: u32| {
@@ -118,12 +120,9 @@ fn render(
         (
             "days left",
             e.days_left
-                .map_or_else(|| UNKNOWN.to_string(), |d| format!("{d}d")),
+                .map_or_else(|| UNKNOWN.to_string(), contract::format_days),
         ),
-        (
-            "size",
-            format!("{} ({} bytes)", human::size(m.size), m.size),
-        ),
+        ("size", format!("{} ({} bytes)", human_size(m.size), m.size)),
         ("owner", who(owner, s.uid)),
         ("group", who(group, s.gid)),
         (

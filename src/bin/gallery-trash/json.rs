@@ -4,10 +4,10 @@
 
 use std::os::unix::ffi::OsStrExt;
 
+use galleryfs::contract;
 use serde_json::{Map, Value, json};
 
 use crate::entries::Measured;
-use crate::human;
 
 /// The fields of `list --json`.
 pub(crate) fn entry(m: &Measured) -> Value {
@@ -28,8 +28,14 @@ pub(crate) fn entry(m: &Measured) -> Value {
                 .map(|p| String::from_utf8_lossy(p))
         ),
     );
-    obj.insert("deleted_at".into(), json!(e.deleted_at.map(human::rfc3339)));
-    obj.insert("expires_at".into(), json!(e.expires_at.map(human::rfc3339)));
+    obj.insert(
+        "deleted_at".into(),
+        json!(e.deleted_at.map(contract::format_time)),
+    );
+    obj.insert(
+        "expires_at".into(),
+        json!(e.expires_at.map(contract::format_time)),
+    );
     obj.insert("days_left".into(), json!(e.days_left));
     obj.insert("size".into(), json!(m.size));
     obj.insert("kind".into(), json!(e.stat.kind.as_str()));

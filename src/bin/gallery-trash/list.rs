@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use galleryfs::contract;
 use serde_json::Value;
 
 use crate::cli::ListArgs;
@@ -25,7 +26,8 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
         },
         Err(e) => {
             report.error(format!(
-                "cannot read /proc/self/mountinfo: {}",
+                "cannot read {}: {}",
+                contract::MOUNTINFO,
                 describe(&e)
             ));
             return report.exit_code();

@@ -1,27 +1,12 @@
-//! Which galleryfs a path belongs to, from `/proc/self/mountinfo`.
-//!
-//! Parsing is pure (bytes in, records out) so it is tested without mounts;
-//! only `read_mountinfo` touches the system.
+//! Which galleryfs a path belongs to, from the mounts `/proc/self/mountinfo`
+//! lists (parsed by `galleryfs::contract`). Locating is pure (records in,
+//! a mount out) so it is tested without mounts.
 
-use std::ffi::OsString;
 use std::fmt;
-use std::io;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-/// The filesystem type galleryfs mounts show in mountinfo.
-pub(crate) const GALLERYFS_TYPE: &[u8] = b"fuse.galleryfs";
-
-/// One line of mountinfo, with the fields gallery-trash needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MountRecord {
-    /// `major:minor`: equal for every mount of the same filesystem.
-    pub dev: Vec<u8>,
-    /// The directory of the filesystem that is mounted (`/` unless a bind mount of a subtree).
-    pub root: PathBuf,
-    pub mount_point: PathBuf,
-    pub fstype: Vec<u8>,
-}
+use galleryfs::contract::{self, MountInfo};
 
 /// A galleryfs filesystem, reached through a mount of its root directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +18,7 @@ pub(crate) struct Galleryfs {
 
 impl Galleryfs {
     pub fn trash_dir(&self) -> PathBuf {
-        self.root.join(".trash")
+        self.root.join(contract::TRASH)
     }
 }
 
@@ -66,63 +51,11 @@ impl fmt::Display for LocateError {
     }
 }
 
-pub(crate) fn read_mountinfo() -> io::Result<Vec<MountRecord>> {
-    Ok(parse_mountinfo(&std::fs::read("/proc/self/mountinfo")?))
-}
-
-/// Parses mountinfo (see proc(5)); malformed lines are skipped.
-pub(crate) fn parse_mountinfo(text: &[u8]) -> Vec<MountRecord> {
-    text.split(|&b| b == b'\n').filter_map(parse_line).collect()
-}
-
-fn parse_line(line: &[u8]) -> Option<MountRecord> {
-    // id parent major:minor root mount_point options [optional...] - fstype source super_options
-    let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
-    let sep = fields.iter().position(|f| *f == b"-")?;
-    if sep < 6 || fields.len() < sep + 2 {
-        return None;
-    }
-    Some(MountRecord {
-        dev: fields[2].to_vec(),
-        root: PathBuf::from(OsString::from_vec(unescape(fields[3]))),
-        mount_point: PathBuf::from(OsString::from_vec(unescape(fields[4]))),
-        fstype: unescape(fields[sep + 1]),
-    })
-}
-
-/// Undoes mountinfo's escaping of space, tab, newline and backslash as `\ooo`.
-pub(crate) fn unescape(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        if field[i] == b'\\'
-            && let Some(value) = field.get(i + 1..i + 4).and_then(octal_byte)
-        {
-            out.push(value);
-            i += 4;
-            continue;
-        }
-        out.push(field[i]);
-        i += 1;
-    }
-    out
-}
-
-fn octal_byte(digits: &[u8]) -> Option<u8> {
-    if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
-        return None;
-    }
-    let value = digits
-        .iter()
-        .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
-    u8::try_from(value).ok()
-}
-
 /// Finds the galleryfs that holds `canonical` (an absolute path without
 /// symlinks or `..`): the mount with the longest mount point containing it,
 /// the last one listed when mounts are stacked.
-pub(crate) fn locate(mounts: &[MountRecord], canonical: &Path) -> Result<Located, LocateError> {
-    let mut best: Option<&MountRecord> = None;
+pub(crate) fn locate(mounts: &[MountInfo], canonical: &Path) -> Result<Located, LocateError> {
+    let mut best: Option<&MountInfo> = None;
     for m in mounts {
         if canonical.starts_with(&m.mount_point)
             && best.is_none_or(|b| depth(&m.mount_point) >= depth(&b.mount_point))
@@ -131,7 +64,7 @@ pub(crate) fn locate(mounts: &[MountRecord], canonical: &Path) -> Result<Located
         }
     }
     let mount = best
-        .filter(|m| m.fstype == GALLERYFS_TYPE)
+        .filter(|m| m.is_galleryfs())
         .ok_or(LocateError::NotGalleryfs)?;
     let below = canonical
         .strip_prefix(&mount.mount_point)
@@ -151,9 +84,7 @@ pub(crate) fn locate(mounts: &[MountRecord], canonical: &Path) -> Result<Located
         .iter()
         .rev()
         .find(|m| {
-            m.dev == mount.dev
-                && m.fstype == GALLERYFS_TYPE
-                && relative(&m.root).as_os_str().is_empty()
+            m.dev == mount.dev && m.is_galleryfs() && relative(&m.root).as_os_str().is_empty()
         })
         .ok_or_else(|| LocateError::NoRootMount {
             mount_point: mount.mount_point.clone(),
@@ -192,48 +123,8 @@ mod tests {
 44 25 0:44 /gallery /home/bob/Pics rw - fuse.galleryfs /srv/other rw
 ";
 
-    fn mounts() -> Vec<MountRecord> {
-        parse_mountinfo(SAMPLE)
-    }
-
-    #[test]
-    fn parses_fields_with_optional_fields_present_or_not() {
-        let m = mounts();
-        assert_eq!(m.len(), 7);
-        assert_eq!(m[2].dev, b"0:40");
-        assert_eq!(m[2].mount_point, Path::new("/home/ann/Gallery"));
-        assert_eq!(m[2].fstype, b"fuse.galleryfs");
-        assert_eq!(m[3].fstype, b"vfat");
-        assert_eq!(m[5].root, Path::new("/gallery/albums"));
-    }
-
-    #[test]
-    fn unescapes_octal_sequences() {
-        assert_eq!(unescape(b"/mnt/a\\040b"), b"/mnt/a b");
-        assert_eq!(unescape(b"\\011\\012\\134"), b"\t\n\\");
-        assert_eq!(
-            mounts()[4].mount_point,
-            Path::new("/mnt/with space\ttab\\back")
-        );
-    }
-
-    #[test]
-    fn leaves_malformed_escapes_alone() {
-        assert_eq!(unescape(b"a\\09"), b"a\\09");
-        assert_eq!(unescape(b"end\\"), b"end\\");
-        assert_eq!(unescape(b"\\777"), b"\\777");
-        assert_eq!(unescape(b"\\12"), b"\\12");
-    }
-
-    #[test]
-    fn skips_malformed_lines() {
-        assert!(parse_mountinfo(b"garbage\n\n1 2 3\n").is_empty());
-    }
-
-    #[test]
-    fn non_utf8_mount_points_survive() {
-        let m = parse_mountinfo(b"50 25 0:50 / /mnt/\xff rw - fuse.galleryfs s rw\n");
-        assert_eq!(m[0].mount_point.as_os_str().as_bytes(), b"/mnt/\xff");
+    fn mounts() -> Vec<MountInfo> {
+        contract::parse_mountinfo(SAMPLE)
     }
 
     #[test]
@@ -302,7 +193,7 @@ mod tests {
 60 25 0:60 / /g rw - ext4 /dev/sdc rw
 61 60 0:61 / /g rw - fuse.galleryfs s rw
 ";
-        let loc = locate(&parse_mountinfo(text), Path::new("/g/gallery")).unwrap();
+        let loc = locate(&contract::parse_mountinfo(text), Path::new("/g/gallery")).unwrap();
         assert_eq!(loc.fs.dev, b"0:61");
     }
 }

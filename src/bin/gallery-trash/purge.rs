@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use galleryfs::contract;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{EmptyArgs, PurgeArgs};
@@ -33,7 +34,8 @@ pub(crate) fn purge(args: &PurgeArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             report.error(format!(
-                "Purge failed: cannot read /proc/self/mountinfo: {}",
+                "Purge failed: cannot read {}: {}",
+                contract::MOUNTINFO,
                 describe(&e)
             ));
             return report.exit_code();
@@ -115,7 +117,8 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             report.error(format!(
-                "cannot read /proc/self/mountinfo: {}",
+                "cannot read {}: {}",
+                contract::MOUNTINFO,
                 describe(&e)
             ));
             return report.exit_code();
@@ -221,7 +224,7 @@ fn remove(entry: &Entry) -> io::Result<()> {
 }
 
 fn shown(entry: &Entry) -> String {
-    format!(".trash/{}", escape(entry.name.as_bytes()))
+    format!("{}/{}", contract::TRASH, escape(entry.name.as_bytes()))
 }
 
 fn progress(total: usize, message: &'static str) -> ProgressBar {

@@ -12,13 +12,12 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
+use galleryfs::contract::{self, GALLERY, MountInfo, TRASH};
+
 use crate::entries::{self, Entry};
 use crate::escape::escape;
-use crate::mounts::{self, Galleryfs, LocateError, Located, MountRecord};
+use crate::mounts::{self, Galleryfs, LocateError, Located};
 use crate::report::describe;
-
-const TRASH_DIR: &str = ".trash";
-const GALLERY_DIR: &str = "gallery";
 
 /// What a path inside a galleryfs refers to.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,9 +40,9 @@ pub(crate) fn classify(inner: &Path) -> Option<Reference> {
         })
         .collect::<Option<_>>()?;
     match parts.as_slice() {
-        [trash, name] if *trash == TRASH_DIR => Some(Reference::Entry((*name).to_owned())),
-        [gallery, _, ..] if *gallery == GALLERY_DIR => {
-            let rest = inner.strip_prefix(GALLERY_DIR).ok()?;
+        [trash, name] if *trash == TRASH => Some(Reference::Entry((*name).to_owned())),
+        [gallery, _, ..] if *gallery == GALLERY => {
+            let rest = inner.strip_prefix(GALLERY).ok()?;
             Some(Reference::Original(rest.as_os_str().as_bytes().to_vec()))
         }
         _ => None,
@@ -144,14 +143,14 @@ impl fmt::Display for ResolveError {
 /// Resolves arguments against the mounts of this process, reading each
 /// trash at most once.
 pub(crate) struct Resolver {
-    mounts: Vec<MountRecord>,
+    mounts: Vec<MountInfo>,
     trashes: HashMap<PathBuf, Vec<Entry>>,
 }
 
 impl Resolver {
     pub fn new() -> io::Result<Resolver> {
         Ok(Resolver {
-            mounts: mounts::read_mountinfo()?,
+            mounts: contract::read_mountinfo()?,
             trashes: HashMap::new(),
         })
     }

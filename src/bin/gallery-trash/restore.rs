@@ -10,6 +10,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
+use galleryfs::contract;
+
 use crate::cli::RestoreArgs;
 use crate::entries::{self, Entry, Kind, Unknown};
 use crate::escape::escape;
@@ -45,7 +47,8 @@ pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             report.error(format!(
-                "Restore failed: cannot read /proc/self/mountinfo: {}",
+                "Restore failed: cannot read {}: {}",
+                contract::MOUNTINFO,
                 describe(&e)
             ));
             return report.exit_code();
@@ -86,8 +89,10 @@ fn destination(resolver: &Resolver, to: &Path) -> Result<Destination, String> {
     };
     let inner = &destination.located().inner;
     let in_gallery = match &destination {
-        Destination::Exactly(_) => inner.starts_with("gallery") && inner != Path::new("gallery"),
-        Destination::Into(_) => inner.starts_with("gallery"),
+        Destination::Exactly(_) => {
+            inner.starts_with(contract::GALLERY) && inner != Path::new(contract::GALLERY)
+        }
+        Destination::Into(_) => inner.starts_with(contract::GALLERY),
     };
     if in_gallery {
         Ok(destination)
@@ -106,7 +111,7 @@ fn restore_one(
     euid: u32,
 ) -> Result<String, String> {
     let (fs, entry) = resolver.resolve(arg).map_err(|e| e.to_string())?;
-    let shown = format!(".trash/{}", escape(entry.name.as_bytes()));
+    let shown = format!("{}/{}", contract::TRASH, escape(entry.name.as_bytes()));
     let trash = entries::lstat(&fs.trash_dir()).map_err(|e| {
         format!(
             "{} ({})",
@@ -183,7 +188,7 @@ fn original_target(entry: &Entry) -> Result<PathBuf, String> {
 fn safe_original(original: &[u8]) -> Option<PathBuf> {
     let path = Path::new(OsStr::from_bytes(original));
     let plain = path.components().all(|c| matches!(c, Component::Normal(_)));
-    (plain && path.components().next().is_some()).then(|| Path::new("gallery").join(path))
+    (plain && path.components().next().is_some()).then(|| Path::new(contract::GALLERY).join(path))
 }
 
 /// The name an entry takes in a `--to` directory: its original file name, or the entry's.

@@ -1,15 +1,11 @@
 //! The trash as galleryfs counts it — its size on disk, its cap, whether space
 //! pressure is purging it — read from the attributes of `.trash` itself.
 
-use std::ffi::CStr;
 use std::path::Path;
 
-use crate::human;
-use crate::syscalls;
+use galleryfs::contract::{self, human_size};
 
-const TOTAL_SIZE: &CStr = c"user.trash.total_size";
-const MAX_SIZE: &CStr = c"user.trash.max_size";
-const PURGING: &CStr = c"user.trash.purging_for_space";
+use crate::syscalls;
 
 /// Width of `info`'s labels (as in `info`).
 const LABEL_WIDTH: usize = 14;
@@ -27,14 +23,16 @@ pub(crate) struct TrashSpace {
 /// What galleryfs says about the trash at `trash_dir`; None from a galleryfs
 /// too old to say.
 pub(crate) fn read(trash_dir: &Path) -> Option<TrashSpace> {
-    let number = |name: &CStr| -> Option<u64> {
-        let value = syscalls::lgetxattr(trash_dir, name).ok()?;
-        std::str::from_utf8(&value).ok()?.trim().parse().ok()
-    };
+    let value = |name: &str| syscalls::lgetxattr(trash_dir, name).ok();
+    let number = |name: &str| value(name).as_deref().and_then(contract::parse_bytes);
     Some(TrashSpace {
-        total: number(TOTAL_SIZE)?,
-        cap: number(MAX_SIZE),
-        purging: syscalls::lgetxattr(trash_dir, PURGING).is_ok_and(|v| v == b"yes"),
+        total: number(contract::XATTR_TOTAL_SIZE)?,
+        cap: number(contract::XATTR_MAX_SIZE),
+        // Unreadable or unknown values mean not purging.
+        purging: value(contract::XATTR_PURGING_FOR_SPACE)
+            .as_deref()
+            .and_then(contract::parse_flag)
+            .unwrap_or(false),
     })
 }
 
@@ -45,8 +43,8 @@ pub(crate) fn footer_clause(space: &TrashSpace) -> String {
     if let Some(cap) = space.cap {
         out.push_str(&format!(
             "; {} on disk of a {} cap",
-            human::size(space.total),
-            human::size(cap)
+            human_size(space.total),
+            human_size(cap)
         ));
     }
     if space.purging {
@@ -62,7 +60,7 @@ pub(crate) fn info_lines(space: &TrashSpace) -> String {
             "trash size",
             format!(
                 "{} ({} bytes on disk)",
-                human::size(space.total),
+                human_size(space.total),
                 space.total
             ),
         ),
@@ -70,7 +68,7 @@ pub(crate) fn info_lines(space: &TrashSpace) -> String {
             "trash cap",
             space.cap.map_or_else(
                 || "none".to_string(),
-                |cap| format!("{} ({cap} bytes)", human::size(cap)),
+                |cap| format!("{} ({cap} bytes)", human_size(cap)),
             ),
         ),
         (

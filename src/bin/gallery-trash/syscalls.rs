@@ -17,8 +17,9 @@ fn c_path(path: &Path) -> io::Result<CString> {
 }
 
 /// `lgetxattr(2)`: the value of attribute `name` of `path` itself (a symlink is not followed).
-pub(crate) fn lgetxattr(path: &Path, name: &CStr) -> io::Result<Vec<u8>> {
+pub(crate) fn lgetxattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     let path = c_path(path)?;
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let mut buf = vec![0u8; XATTR_FIRST_TRY];
     loop {
         // SAFETY: `path` and `name` are NUL-terminated; `buf` is valid for
@@ -156,7 +157,7 @@ mod tests {
     #[test]
     fn missing_xattr_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = lgetxattr(dir.path(), c"user.trash.original_path").unwrap_err();
+        let err = lgetxattr(dir.path(), galleryfs::contract::XATTR_ORIGINAL_PATH).unwrap_err();
         // ENODATA where user xattrs are supported, EOPNOTSUPP where they are not.
         assert!(
             matches!(err.raw_os_error(), Some(libc::ENODATA | libc::EOPNOTSUPP)),
@@ -184,7 +185,7 @@ mod tests {
         if rc != 0 {
             return; // this filesystem has no user xattrs; nothing to check
         }
-        assert_eq!(lgetxattr(&file, c"user.test").unwrap(), value);
+        assert_eq!(lgetxattr(&file, "user.test").unwrap(), value);
     }
 
     #[test]

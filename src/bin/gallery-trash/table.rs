@@ -3,6 +3,7 @@
 use std::os::unix::ffi::OsStrExt;
 
 use chrono::{DateTime, Utc};
+use galleryfs::contract::{self, human_size};
 
 use crate::entries::{Entry, Kind, Measured};
 use crate::escape::escape;
@@ -45,7 +46,7 @@ pub(crate) fn footer(summary: &Summary) -> String {
     format!(
         "{}, {}{}",
         human::items(summary.count),
-        human::size(summary.total_size),
+        human_size(summary.total_size),
         summary
             .space
             .as_ref()
@@ -95,9 +96,9 @@ fn row(r: &Measured, time: &impl Fn(DateTime<Utc>) -> String) -> [String; 5] {
         original_display(e),
         e.deleted_at.map(time).unwrap_or_else(|| UNKNOWN.into()),
         e.days_left
-            .map(|d| format!("{d}d"))
+            .map(contract::format_days)
             .unwrap_or_else(|| UNKNOWN.into()),
-        human::size(r.size),
+        human_size(r.size),
     ]
 }
 
@@ -113,7 +114,7 @@ pub(crate) fn display_name(e: &Entry) -> String {
 /// `gallery/albums/cat.jpg`, escaped, or `?`.
 pub(crate) fn original_display(e: &Entry) -> String {
     match &e.original_path {
-        Ok(p) => format!("gallery/{}", escape(p)),
+        Ok(p) => format!("{}/{}", contract::GALLERY, escape(p)),
         Err(_) => UNKNOWN.into(),
     }
 }
