@@ -67,15 +67,6 @@ pub fn open_dir_path(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<OwnedFd> {
     openat(dir, name, libc::O_PATH | libc::O_DIRECTORY, 0)
 }
 
-/// Reopens what an `O_PATH` fd refers to with real access flags.
-pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> FsResult<OwnedFd> {
-    let path = proc_path(fd);
-    // SAFETY: valid NUL-terminated path; the result is checked. The magic link
-    // resolves to the inode itself, so no symlink in the store is followed.
-    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC, 0) };
-    check_fd(fd)
-}
-
 pub fn fstatat(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<Stat> {
     let name = cname(name)?;
     let mut st = MaybeUninit::<Stat>::uninit();
@@ -301,11 +292,6 @@ pub fn pread_full(file: &File, buf: &mut [u8], offset: u64) -> FsResult<usize> {
         done += n;
     }
     Ok(done)
-}
-
-pub fn pwrite_all(file: &File, buf: &[u8], offset: u64) -> FsResult<()> {
-    use std::os::unix::fs::FileExt;
-    file.write_all_at(buf, offset).map_err(FsError::from)
 }
 
 pub fn copy_file_range(

@@ -1,21 +1,19 @@
 //! The `galleryfs` command line: argv (including the `SRC MNT -o opts` shape that
-//! mount.fuse3 uses for fstab entries) into a validated [`MountArgs`]. Nothing here
+//! mount.fuse3 uses for fstab entries) into a validated [`MountArgs`] (see `config`). Nothing here
 //! touches the filesystem: paths are kept as given and checked by the caller.
 
 use std::ffi::OsString;
 use std::fmt;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::config::{
+    DEFAULT_RETENTION, DEFAULT_SWEEP, KernelFlag, MountArgs, Passthrough, TrashCap,
+};
 
 const MINUTE_SECS: u64 = 60;
 const HOUR_SECS: u64 = 60 * MINUTE_SECS;
 const DAY_SECS: u64 = 24 * HOUR_SECS;
-
-/// How long a deleted file stays in `.trash/` unless `retention=` says otherwise.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * DAY_SECS);
-/// How often expired trash is purged unless `sweep=` says otherwise.
-pub const DEFAULT_SWEEP: Duration = Duration::from_secs(HOUR_SECS);
 
 /// Upper bound on any duration (10,000 years of 365 days). Larger values are
 /// rejected as overflow: callers add durations to "now" as i64 seconds (SystemTime,
@@ -37,105 +35,6 @@ pub enum Command {
     Mount(MountArgs),
     Help,
     Version,
-}
-
-/// `passthrough=`: whether file I/O goes through FUSE passthrough to the backing file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Passthrough {
-    /// Use it when the kernel and our privileges allow it, else fall back.
-    Auto,
-    /// Require it.
-    On,
-    /// Never use it.
-    Off,
-}
-
-/// `max_trash=`: a cap on the size of `.trash/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrashCap {
-    /// An absolute number of bytes.
-    Bytes(u64),
-    /// A percentage (1–100) of the storage filesystem.
-    Percent(u8),
-}
-
-/// Generic mount flags that mean something on a FUSE mount and are applied to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KernelFlag {
-    Dev,
-    NoDev,
-    Suid,
-    NoSuid,
-    Exec,
-    NoExec,
-    Atime,
-    NoAtime,
-    Sync,
-    Async,
-    DirSync,
-}
-
-/// A validated `galleryfs STORAGE MOUNTPOINT [-o ...]` invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MountArgs {
-    /// The backing directory, exactly as given (not canonicalised).
-    pub storage: PathBuf,
-    /// Where to mount, exactly as given (not canonicalised).
-    pub mountpoint: PathBuf,
-    /// `-f` or `-d`: do not daemonize.
-    pub foreground: bool,
-    /// `-d`: debug logging (implies `foreground`).
-    pub debug: bool,
-    /// `-s`: single-threaded request loop.
-    pub single_threaded: bool,
-    pub retention: Duration,
-    pub sweep: Duration,
-    /// May be zero (the default).
-    pub min_retention: Duration,
-    pub passthrough: Passthrough,
-    pub max_trash: Option<TrashCap>,
-    /// Bytes.
-    pub quota: Option<u64>,
-    pub allow_other: bool,
-    pub allow_root: bool,
-    /// Always true when `allow_other` is.
-    pub default_permissions: bool,
-    /// `ro` (true) or `rw` (false), whichever came last.
-    pub read_only: bool,
-    /// `fsname=`, never empty when set.
-    pub fsname: Option<String>,
-    pub auto_unmount: bool,
-    /// Deduplicated (the last of each pair wins), in [`KernelFlag`] declaration order.
-    pub kernel_flags: Vec<KernelFlag>,
-    /// Options accepted but ignored, as given, in order (for a debug log line).
-    pub ignored: Vec<String>,
-}
-
-impl MountArgs {
-    /// The configuration with every option at its default.
-    pub fn new(storage: impl Into<PathBuf>, mountpoint: impl Into<PathBuf>) -> Self {
-        MountArgs {
-            storage: storage.into(),
-            mountpoint: mountpoint.into(),
-            foreground: false,
-            debug: false,
-            single_threaded: false,
-            retention: DEFAULT_RETENTION,
-            sweep: DEFAULT_SWEEP,
-            min_retention: Duration::ZERO,
-            passthrough: Passthrough::Auto,
-            max_trash: None,
-            quota: None,
-            allow_other: false,
-            allow_root: false,
-            default_permissions: false,
-            read_only: false,
-            fsname: None,
-            auto_unmount: false,
-            kernel_flags: Vec::new(),
-            ignored: Vec::new(),
-        }
-    }
 }
 
 /// A command-line error; the message is complete, including the `galleryfs: ` prefix.
@@ -666,6 +565,7 @@ pub fn version() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn os(s: &str) -> OsString {
         OsString::from(s)

@@ -17,20 +17,16 @@ impl FsError {
     pub const EBADF: FsError = FsError(libc::EBADF);
     pub const EACCES: FsError = FsError(libc::EACCES);
     pub const EEXIST: FsError = FsError(libc::EEXIST);
-    pub const EXDEV: FsError = FsError(libc::EXDEV);
     pub const ENOTDIR: FsError = FsError(libc::ENOTDIR);
     pub const EISDIR: FsError = FsError(libc::EISDIR);
     pub const EINVAL: FsError = FsError(libc::EINVAL);
     pub const ENOSPC: FsError = FsError(libc::ENOSPC);
     pub const EROFS: FsError = FsError(libc::EROFS);
     pub const ERANGE: FsError = FsError(libc::ERANGE);
-    pub const ENOSYS: FsError = FsError(libc::ENOSYS);
-    pub const ENOTEMPTY: FsError = FsError(libc::ENOTEMPTY);
     pub const ENODATA: FsError = FsError(libc::ENODATA);
     pub const ENOTSUP: FsError = FsError(libc::ENOTSUP);
     pub const ESTALE: FsError = FsError(libc::ESTALE);
     pub const EDQUOT: FsError = FsError(libc::EDQUOT);
-    pub const ENAMETOOLONG: FsError = FsError(libc::ENAMETOOLONG);
     pub const EMLINK: FsError = FsError(libc::EMLINK);
     pub const EFBIG: FsError = FsError(libc::EFBIG);
 

@@ -1,26 +1,37 @@
 //! galleryfs: a FUSE filesystem whose `gallery/` sends deleted files to `.trash/`.
 //!
-//! The crate is split along one seam: `fuse` adapts kernel requests to the
-//! filesystem core (`fs`), which knows nothing about FUSE. The core reaches the
-//! backing store only through `backing` (the `*at` syscalls), `inodes` (node
-//! identity) and `trash` (crash-safe moves), which keeps its metadata in
-//! `catalog` (SQLite). What other programs see of a mount (names, attributes,
-//! value formats) is defined once, in `contract`.
+//! The data path, top to bottom (see `doc/ARCHITECTURE.md`):
+//!
+//! - `fuse`: the adapter; decodes kernel requests, calls the core, replies.
+//! - `fs`: the core. `GalleryFs` decides once per operation which part of
+//!   the mount a node is in and hands it to that part's module (root,
+//!   gallery, trash, desktop view); `fs::events` tells the kernel what
+//!   changed behind its back.
+//! - `node`: what node numbers denote and where they are (`node::Place`).
+//! - `store`: STORAGE on disk and the trash store, with every crash-ordered
+//!   composition and reconcile; its catalog is SQLite (`store::catalog`).
+//! - `space`: what the trash may cost in storage, and its watcher thread.
+//! - `backing`: the `*at` syscalls, the one place for libc and `unsafe`
+//!   besides the adapter's passthrough ioctl.
+//!
+//! Around them: `cli` parses argv into `config`'s settings, `mount` wires a
+//! mount together, `daemon` forks, logs and handles signals, `expirer` runs
+//! the sweep. What other programs see of a mount (names, attributes, value
+//! formats) is defined once, in `contract`, which `gallery-trash` uses too.
 
-pub mod backing;
-pub mod catalog;
+mod backing;
 pub mod cli;
+mod clock;
+pub mod config;
 pub mod contract;
 pub mod daemon;
-pub mod desktop;
-pub mod error;
-pub mod expirer;
-pub mod fault;
-pub mod fs;
-pub mod fuse;
-pub mod inodes;
+mod error;
+mod expirer;
+mod fault;
+mod fs;
+mod fuse;
 pub mod mount;
-pub mod naming;
-pub mod space;
-pub mod store;
-pub mod trash;
+mod node;
+mod space;
+mod store;
+mod sync;

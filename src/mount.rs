@@ -6,16 +6,16 @@ use std::sync::{Arc, Mutex};
 
 use fuser::{Config, MountOption, Session, SessionACL};
 
-use crate::cli::{KernelFlag, MountArgs};
+use crate::config::{KernelFlag, MountArgs, Passthrough as PassthroughMode};
 use crate::contract;
 use crate::daemon;
 use crate::expirer::Expirer;
-use crate::fs::{GalleryFs, Options};
+use crate::fs::GalleryFs;
 use crate::fuse::{FuseAdapter, Passthrough, QueuedInvalidator};
-use crate::inodes::NodeTable;
-use crate::space::{self, Watcher};
+use crate::node::NodeTable;
+use crate::space::Watcher;
 use crate::store::Store;
-use crate::trash::Trash;
+use crate::store::TrashStore;
 
 /// Request threads when not `-s`: enough that one slow request (a large
 /// directory moved to the trash) does not stall the others.
@@ -130,7 +130,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     // The lock lives as long as `_lock_guard`, i.e. until we return.
     let nodes =
         NodeTable::new(gallery_fd, trash_fd).map_err(|e| format!("{}: {e}", path.display()))?;
-    let trash = Trash::new(
+    let trash = TrashStore::new(
         catalog,
         nodes.gallery_fd().clone(),
         nodes.trash_fd().clone(),
@@ -146,25 +146,13 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     if !args.ignored.is_empty() {
         log::debug!("ignored mount options: {}", args.ignored.join(","));
     }
-    let fs = Arc::new(GalleryFs::new(
-        nodes,
-        trash,
-        storage_fd,
-        Options {
-            read_only: args.read_only,
-        },
-    ));
-    let policy = space::Policy {
-        max_trash: args.max_trash,
-        min_retention: args.min_retention,
-        quota: args.quota,
-    };
-    fs.set_space_policy(&policy)
+    let fs = Arc::new(GalleryFs::new(nodes, trash, storage_fd));
+    fs.set_space_policy(&args.policy())
         .map_err(|e| format!("cannot measure the gallery in {}: {e}", path.display()))?;
     let config = fuse_config(args, &path);
     // With a quota every write must reach galleryfs to be counted (see `space`).
     let passthrough = Passthrough::new(if args.quota.is_some() {
-        crate::cli::Passthrough::Off
+        PassthroughMode::Off
     } else {
         args.passthrough
     });
@@ -197,7 +185,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         None
     } else {
         Some(
-            Watcher::start(fs.clone())
+            Watcher::start(fs.space_host())
                 .map_err(|e| format!("cannot start the space thread: {e}"))?,
         )
     };

@@ -1675,7 +1675,91 @@ fn scenarios() -> Vec<Scenario> {
                 assert_eq!(orig(m, "y.txt"), "d/x.txt");
             },
         },
+        Scenario {
+            point: "displace:after-insert",
+            what: "mv new old, on a STORAGE without hard links",
+            options: &[],
+            setup: |m| {
+                put(m, "d/old", "old");
+                put(m, "d/new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("d/new"), m.gallery().join("d/old")),
+                )
+            },
+            check: |m| {
+                assert_eq!(read(m.gallery().join("d/old")).as_deref(), Some("old"));
+                assert_eq!(read(m.gallery().join("d/new")).as_deref(), Some("new"));
+                assert_eq!(trash_names(m), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "displace:after-move",
+            what: "mv new old, on a STORAGE without hard links",
+            options: &[],
+            setup: |m| {
+                put(m, "d/old", "old");
+                put(m, "d/new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("d/new"), m.gallery().join("d/old")),
+                )
+            },
+            check: |m| {
+                // The rename never happened: the displaced file is back.
+                assert_eq!(read(m.gallery().join("d/old")).as_deref(), Some("old"));
+                assert_eq!(read(m.gallery().join("d/new")).as_deref(), Some("new"));
+                assert_eq!(trash_names(m), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "resize:after-change",
+            what: "mv .trash/album/big.jpg gallery/ (a partial restore)",
+            options: &[],
+            setup: |m| {
+                put(m, "album/big.jpg", &"b".repeat(64 * 1024));
+                put(m, "album/small.jpg", "s");
+                fs::rename(m.gallery().join("album"), m.trash().join("album")).unwrap();
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.trash().join("album/big.jpg"), m.gallery().join("big.jpg")),
+                )
+            },
+            check: |m| {
+                assert_eq!(
+                    read(m.gallery().join("big.jpg")).map(|d| d.len()),
+                    Some(64 * 1024)
+                );
+                assert_eq!(trash_names(m), ["album"]);
+                assert_eq!(
+                    read(m.trash().join("album/small.jpg")).as_deref(),
+                    Some("s")
+                );
+                // The entry's size was measured again: it no longer counts big.jpg.
+                let total = xattr(&m.trash(), "user.trash.total_size").unwrap();
+                let total: u64 = String::from_utf8(total).unwrap().parse().unwrap();
+                assert_eq!(total, tree_bytes(&m.storage.join("trash/album")));
+            },
+        },
     ]
+}
+
+/// Bytes allocated to a tree, as the trash counts an entry's size.
+fn tree_bytes(path: &Path) -> u64 {
+    let md = fs::symlink_metadata(path).unwrap();
+    let mut total = md.blocks() * 512;
+    if md.is_dir() {
+        for e in fs::read_dir(path).unwrap() {
+            total += tree_bytes(&e.unwrap().path());
+        }
+    }
+    total
 }
 
 /// Runs every fault-point scenario; returns how many distinct points and
@@ -1718,6 +1802,10 @@ fn run_scenario(s: &Scenario) {
     let before = m.log().matches(&marker).count();
     m.options = s.options.iter().map(|o| o.to_string()).collect();
     m.env = vec![("GALLERYFS_CRASH_AT".into(), s.point.into())];
+    if s.point.starts_with("displace:") {
+        // Displacing is the fallback for a STORAGE without hard links.
+        m.env.push(("GALLERYFS_FAIL".into(), "link".into()));
+    }
     m.mount();
     (s.op)(&m);
     let start = Instant::now();

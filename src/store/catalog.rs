@@ -34,6 +34,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
     // 3: name checks look at names mid-rename without a scan.
     "CREATE INDEX entries_by_prev_name ON entries(prev_name) WHERE prev_name IS NOT NULL;",
+    // 4: changes in flight inside a trashed directory (a partial restore or a
+    // delete inside it), so the next mount recomputes sizes a crash left stale.
+    "ALTER TABLE entries ADD COLUMN resizing INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX entries_resizing ON entries(id) WHERE resizing != 0;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -50,6 +54,9 @@ pub enum EntryState {
     Linking = 1,
     /// The entry is being renamed from `prev_name` to `name`.
     Renaming = 2,
+    /// `trash/NAME` was moved out of the gallery (no hard links there) for a
+    /// rename that is about to take its place.
+    Replacing = 3,
 }
 
 impl EntryState {
@@ -57,6 +64,7 @@ impl EntryState {
         match v {
             1 => EntryState::Linking,
             2 => EntryState::Renaming,
+            3 => EntryState::Replacing,
             _ => EntryState::Settled,
         }
     }
@@ -380,9 +388,38 @@ impl Catalog {
 
     /// Part of entry `id`'s tree left the trash: `bytes` less in its size.
     pub fn shrink(&self, id: i64, bytes: u64) -> rusqlite::Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE entries SET size = max(size - ?2, 0), resizing = max(resizing - 1, 0)
+             WHERE id = ?1",
+        )?;
+        stmt.execute(params![id, bytes as i64])?;
+        Ok(())
+    }
+
+    /// A change inside entry `id`'s tree is about to alter its size; `shrink`
+    /// records it. A crash between them leaves the mark for reconcile.
+    pub fn begin_resize(&self, id: i64) -> rusqlite::Result<()> {
         let mut stmt = self
             .conn
-            .prepare_cached("UPDATE entries SET size = max(size - ?2, 0) WHERE id = ?1")?;
+            .prepare_cached("UPDATE entries SET resizing = resizing + 1 WHERE id = ?1")?;
+        stmt.execute([id])?;
+        Ok(())
+    }
+
+    /// Rows whose size a crash may have left stale: `(id, name)`.
+    pub fn resizing(&self) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name FROM entries WHERE resizing != 0")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    }
+
+    /// Sets entry `id`'s size as measured, clearing its resize marks.
+    pub fn set_size(&self, id: i64, bytes: u64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE entries SET size = ?2, resizing = 0 WHERE id = ?1")?;
         stmt.execute(params![id, bytes as i64])?;
         Ok(())
     }
@@ -445,6 +482,7 @@ impl Catalog {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
     }
 
+    #[cfg(test)]
     pub fn integrity_check(&self) -> rusqlite::Result<String> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))

@@ -1,26 +1,33 @@
 //! The FUSE adapter: decodes each kernel request, calls the filesystem core,
-//! and sends the reply. No filesystem logic lives here.
+//! and sends the reply. No filesystem logic lives here: `reply` converts
+//! types and errors, `passthrough` registers backing files with the kernel,
+//! `notify` delivers invalidations.
 
-use std::collections::HashMap;
+mod notify;
+mod passthrough;
+mod reply;
+
+pub use notify::QueuedInvalidator;
+pub use passthrough::Passthrough;
+
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use fuser::{
-    AccessFlags, BackingId, BsdFileFlags, CopyFileRangeFlags, Errno, FileAttr, FileHandle,
-    FileType, Filesystem, FopenFlags, Generation, INodeNo, InitFlags, KernelConfig, LockOwner,
-    Notifier, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
-    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite,
-    ReplyXattr, Request, TimeOrNow, WriteFlags,
+    AccessFlags, BackingId, BsdFileFlags, CopyFileRangeFlags, Errno, FileHandle, Filesystem,
+    FopenFlags, Generation, INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags, RenameFlags,
+    ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry,
+    ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
-use crate::cli::Passthrough as PassthroughMode;
+use self::reply::{caller, fail, file_type, reply_empty, reply_entry, reply_xattr, time_spec};
+use crate::backing::as_fd;
+use crate::config::Passthrough as PassthroughMode;
 use crate::error::FsError;
-use crate::fs::{Attr, Caller, Entry, GalleryFs, Invalidation, Invalidator, SetAttr, TimeSpec};
+use crate::fs::{GalleryFs, SetAttr};
 
 /// Largest write the kernel may send in one request.
 const MAX_WRITE: u32 = 1024 * 1024;
@@ -33,131 +40,6 @@ pub struct FuseAdapter {
 impl FuseAdapter {
     pub fn new(fs: Arc<GalleryFs>, passthrough: Arc<Passthrough>) -> FuseAdapter {
         FuseAdapter { fs, passthrough }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Kernel FUSE passthrough: the kernel reads and writes the backing file
-/// itself. It needs kernel support (negotiated at init) and CAP_SYS_ADMIN
-/// (probed after mounting); without either, files are served by read/write
-/// with the page cache kept across opens.
-pub struct Passthrough {
-    mode: PassthroughMode,
-    negotiated: AtomicBool,
-    enabled: AtomicBool,
-    /// The kernel wants one backing id per inode: shared until the last release.
-    by_node: Mutex<HashMap<u64, (Arc<BackingId>, usize)>>,
-    node_of_handle: Mutex<HashMap<u64, u64>>,
-}
-
-/// `FUSE_DEV_IOC_BACKING_CLOSE`: `_IOW(229, 2, uint32_t)`.
-const FUSE_DEV_IOC_BACKING_CLOSE: libc::c_ulong = 0x4004_e502;
-
-impl Passthrough {
-    pub fn new(mode: PassthroughMode) -> Arc<Passthrough> {
-        Arc::new(Passthrough {
-            mode,
-            negotiated: AtomicBool::new(false),
-            enabled: AtomicBool::new(false),
-            by_node: Mutex::new(HashMap::new()),
-            node_of_handle: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// After mounting: checks that a backing file can be registered on
-    /// `session_fd`, using `probe_file` (any regular file). Errors only when
-    /// `passthrough=on` cannot be honoured.
-    pub fn probe(&self, session_fd: impl AsFd, probe_file: impl AsFd) -> Result<(), String> {
-        if self.mode == PassthroughMode::Off {
-            return Ok(());
-        }
-        if !self.negotiated.load(Ordering::Relaxed) {
-            return match self.mode {
-                PassthroughMode::On => {
-                    Err("passthrough=on: this kernel does not offer FUSE passthrough".into())
-                }
-                _ => Ok(()),
-            };
-        }
-        match BackingId::create_raw(session_fd.as_fd(), probe_file) {
-            Ok(id) => {
-                // SAFETY: closing the id just opened on this session's fd.
-                unsafe {
-                    libc::ioctl(
-                        session_fd.as_fd().as_raw_fd(),
-                        FUSE_DEV_IOC_BACKING_CLOSE,
-                        &id,
-                    )
-                };
-                self.enabled.store(true, Ordering::Relaxed);
-                log::info!("kernel passthrough enabled for file I/O");
-                Ok(())
-            }
-            Err(e) if self.mode == PassthroughMode::On => Err(format!(
-                "passthrough=on: the kernel refused a backing file ({e}); it needs root (CAP_SYS_ADMIN)"
-            )),
-            Err(e) => {
-                log::info!("kernel passthrough unavailable ({e}): serving reads and writes");
-                Ok(())
-            }
-        }
-    }
-
-    /// Whether open file `fh` (flags `flags`) must not use passthrough
-    /// although it is enabled: its writes must reach galleryfs (see `space`).
-    fn declines(&self, fs: &GalleryFs, fh: u64, flags: i32) -> bool {
-        self.enabled.load(Ordering::Relaxed) && !fs.may_pass_through(fh, flags)
-    }
-
-    /// The backing id for `node`, registering `file` if it has none yet;
-    /// None when passthrough is off or the kernel refuses.
-    fn attach(
-        &self,
-        node: u64,
-        fh: u64,
-        register: impl FnOnce() -> std::io::Result<BackingId>,
-    ) -> Option<Arc<BackingId>> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        let mut by_node = lock(&self.by_node);
-        let id = match by_node.get_mut(&node) {
-            Some((id, users)) => {
-                *users += 1;
-                id.clone()
-            }
-            None => match register() {
-                Ok(id) => {
-                    let id = Arc::new(id);
-                    by_node.insert(node, (id.clone(), 1));
-                    id
-                }
-                Err(e) => {
-                    log::warn!(
-                        "passthrough of node {node} failed ({e}); falling back to read/write"
-                    );
-                    return None;
-                }
-            },
-        };
-        lock(&self.node_of_handle).insert(fh, node);
-        Some(id)
-    }
-
-    fn release(&self, fh: u64) {
-        let Some(node) = lock(&self.node_of_handle).remove(&fh) else {
-            return;
-        };
-        let mut by_node = lock(&self.by_node);
-        if let Some((_, users)) = by_node.get_mut(&node) {
-            *users -= 1;
-            if *users == 0 {
-                by_node.remove(&node);
-            }
-        }
     }
 }
 
@@ -194,7 +76,7 @@ impl FuseAdapter {
                 .fs
                 .open_file(fh)
                 .map_err(|e| std::io::Error::from_raw_os_error(e.errno()))?;
-            open_backing(file.as_fd())
+            open_backing(as_fd(&file))
         });
         match backing {
             Some(id) => OpenMode::Passthrough(id),
@@ -223,137 +105,6 @@ impl FuseAdapter {
                 }
             }
         }
-    }
-}
-
-/// The replies that can carry an errno.
-trait ErrorReply {
-    fn error(self, err: Errno);
-}
-
-macro_rules! error_reply {
-    ($($t:ty),*) => {$(
-        impl ErrorReply for $t {
-            fn error(self, err: Errno) {
-                <$t>::error(self, err)
-            }
-        }
-    )*};
-}
-
-error_reply!(
-    ReplyAttr,
-    ReplyCreate,
-    ReplyData,
-    ReplyDirectory,
-    ReplyDirectoryPlus,
-    ReplyEmpty,
-    ReplyEntry,
-    ReplyLseek,
-    ReplyOpen,
-    ReplyStatfs,
-    ReplyWrite,
-    ReplyXattr
-);
-
-/// Answers a failed `op` with its errno. Errors that are part of normal
-/// operation (a lookup of a missing name) are logged at debug only.
-fn fail(reply: impl ErrorReply, op: &str, e: FsError) {
-    if e.is_routine() {
-        log::debug!("{op}: {e}");
-    } else {
-        log::warn!("{op}: {e}");
-    }
-    reply.error(errno(e));
-}
-
-fn errno(e: FsError) -> Errno {
-    Errno::from_i32(e.errno())
-}
-
-fn file_type(kind: u32) -> FileType {
-    match kind {
-        libc::S_IFDIR => FileType::Directory,
-        libc::S_IFLNK => FileType::Symlink,
-        libc::S_IFIFO => FileType::NamedPipe,
-        libc::S_IFSOCK => FileType::Socket,
-        libc::S_IFCHR => FileType::CharDevice,
-        libc::S_IFBLK => FileType::BlockDevice,
-        _ => FileType::RegularFile,
-    }
-}
-
-impl From<Attr> for FileAttr {
-    fn from(a: Attr) -> FileAttr {
-        FileAttr {
-            ino: INodeNo(a.ino),
-            size: a.size,
-            blocks: a.blocks,
-            atime: a.atime,
-            mtime: a.mtime,
-            ctime: a.ctime,
-            crtime: a.ctime,
-            kind: file_type(a.kind),
-            perm: a.perm,
-            nlink: a.nlink,
-            uid: a.uid,
-            gid: a.gid,
-            rdev: a.rdev,
-            blksize: a.blksize,
-            flags: 0,
-        }
-    }
-}
-
-fn caller(req: &Request) -> Caller {
-    Caller {
-        uid: req.uid(),
-        gid: req.gid(),
-    }
-}
-
-fn reply_entry(op: &str, reply: ReplyEntry, result: Result<Entry, FsError>) {
-    match result {
-        Ok(e) => reply.entry(&e.ttl, &e.attr.into(), Generation(e.generation)),
-        Err(e) => fail(reply, op, e),
-    }
-}
-
-fn reply_empty(op: &str, reply: ReplyEmpty, result: Result<(), FsError>) {
-    match result {
-        Ok(()) => reply.ok(),
-        Err(e) => fail(reply, op, e),
-    }
-}
-
-fn time_spec(t: Option<TimeOrNow>) -> Option<TimeSpec> {
-    t.map(|t| match t {
-        TimeOrNow::Now => TimeSpec::Now,
-        TimeOrNow::SpecificTime(t) => TimeSpec::At(kernel_time(t)),
-    })
-}
-
-/// fuser 0.18 decodes a kernel time before 1970 with nanoseconds, `(secs <
-/// 0, nsecs > 0)`, as `EPOCH - (|secs| s + nsecs ns)` instead of `EPOCH -
-/// |secs| s + nsecs ns` (its `system_time_from_time`, "TODO: 1_000_000_000 -
-/// nsec"): `touch -d '1969-12-31 23:59:59.5'` would store 23:59:58.5. Undo it.
-fn kernel_time(t: SystemTime) -> SystemTime {
-    match std::time::UNIX_EPOCH.duration_since(t) {
-        Ok(d) if d.subsec_nanos() != 0 => {
-            std::time::UNIX_EPOCH - std::time::Duration::from_secs(d.as_secs())
-                + std::time::Duration::from_nanos(d.subsec_nanos() as u64)
-        }
-        _ => t,
-    }
-}
-
-/// Answers an xattr request of `size` bytes with `value` (size 0 asks the length).
-fn reply_xattr(op: &str, reply: ReplyXattr, size: u32, value: Result<Vec<u8>, FsError>) {
-    match value {
-        Ok(v) if size == 0 => reply.size(v.len() as u32),
-        Ok(v) if v.len() > size as usize => reply.error(Errno::ERANGE),
-        Ok(v) => reply.data(&v),
-        Err(e) => fail(reply, op, e),
     }
 }
 
@@ -854,50 +605,5 @@ impl Filesystem for FuseAdapter {
             Ok(n) => reply.written(n),
             Err(e) => fail(reply, "copy_file_range", e),
         }
-    }
-}
-
-/// Delivers invalidations from a thread of its own: a notification written
-/// while a request handler holds a lock the kernel's invalidation needs
-/// could deadlock, so handlers only queue them.
-pub struct QueuedInvalidator {
-    tx: std::sync::Mutex<mpsc::Sender<Invalidation>>,
-}
-
-impl QueuedInvalidator {
-    pub fn start(notifier: Notifier) -> QueuedInvalidator {
-        let (tx, rx) = mpsc::channel::<Invalidation>();
-        let spawned = std::thread::Builder::new()
-            .name("invalidator".into())
-            .spawn(move || {
-                for what in rx {
-                    let result = match &what {
-                        Invalidation::Inode(node) => notifier.inval_inode(INodeNo(*node), 0, 0),
-                        Invalidation::Entry(parent, name) => {
-                            notifier.inval_entry(INodeNo(*parent), name)
-                        }
-                        Invalidation::Delete(parent, child, name) => {
-                            notifier.delete(INodeNo(*parent), INodeNo(*child), name)
-                        }
-                    };
-                    match result {
-                        Ok(()) => log::trace!("invalidation {what:?} delivered"),
-                        Err(e) => log::debug!("invalidation {what:?}: {e}"),
-                    }
-                }
-            });
-        if let Err(e) = spawned {
-            log::error!("cannot start the invalidation thread: {e}");
-        }
-        QueuedInvalidator {
-            tx: std::sync::Mutex::new(tx),
-        }
-    }
-}
-
-impl Invalidator for QueuedInvalidator {
-    fn invalidate(&self, what: Invalidation) {
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = tx.send(what);
     }
 }

@@ -14,19 +14,12 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
+use super::ids::{GALLERY, NodeId, Place, ROOT, TRASH, View, is_trash_dir};
 use crate::backing::{self, Stat};
 use crate::error::{FsError, FsResult};
-
-pub type NodeId = u64;
-
-/// The mount root: synthetic, shows `gallery` and `.trash`.
-pub const ROOT: NodeId = 1;
-/// `gallery/`, backed by `STORAGE/gallery`.
-pub const GALLERY: NodeId = 2;
-/// `.trash/`, backed by `STORAGE/trash`.
-pub const TRASH: NodeId = 3;
+use crate::sync::lock;
 
 /// Node numbers up to this are reserved for the fixed nodes.
 const RESERVED: u64 = 15;
@@ -47,12 +40,6 @@ fn dir_fd_cache_size() -> usize {
     (limit / DIR_FD_SHARE).clamp(8, DIR_FD_CACHE)
 }
 
-/// Whether `id` is a directory whose children are trash entries: `.trash`
-/// itself, or a `.Trash-UID/files` view of it.
-pub fn is_trash_dir(id: NodeId) -> bool {
-    id == TRASH || crate::desktop::files_dir_owner(id).is_some()
-}
-
 /// The identity of a backing inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BackingKey {
@@ -66,40 +53,6 @@ impl BackingKey {
             dev: st.st_dev,
             ino: st.st_ino,
         }
-    }
-}
-
-/// Where a node lives, which decides what operations on it mean.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Place {
-    Root,
-    GalleryRoot,
-    TrashRoot,
-    /// Anywhere below `gallery/`.
-    Gallery,
-    /// A direct child of `.trash/`.
-    TrashEntry,
-    /// Below a trashed directory.
-    InTrash,
-    /// The synthesized freedesktop.org trash (`.Trash-UID` and what is in
-    /// it), except `files/`, which is the trash itself and so a `TrashRoot`.
-    Desktop,
-}
-
-impl Place {
-    /// The place of the children of a directory at this place.
-    pub fn of_children(self) -> Place {
-        match self {
-            Place::Root => Place::Root,
-            Place::GalleryRoot | Place::Gallery => Place::Gallery,
-            Place::TrashRoot => Place::TrashEntry,
-            Place::TrashEntry | Place::InTrash => Place::InTrash,
-            Place::Desktop => Place::Desktop,
-        }
-    }
-
-    pub fn in_trash(self) -> bool {
-        matches!(self, Place::TrashRoot | Place::TrashEntry | Place::InTrash)
     }
 }
 
@@ -195,11 +148,6 @@ impl Drop for Pin {
     fn drop(&mut self) {
         self.count.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must not take the whole mount down with poisoned locks.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl NodeTable {
@@ -376,14 +324,6 @@ impl NodeTable {
         }
     }
 
-    /// The node known as `parent/name`, if any.
-    pub fn find(&self, parent: NodeId, name: &OsStr) -> Option<NodeId> {
-        lock(&self.inner)
-            .by_link
-            .get(&(parent, name.to_os_string()))
-            .copied()
-    }
-
     /// A rename moved `old_parent/old_name` to `new_parent/new_name`.
     pub fn moved(
         &self,
@@ -535,10 +475,12 @@ impl NodeTable {
         match id {
             ROOT => return Ok(Place::Root),
             GALLERY => return Ok(Place::GalleryRoot),
-            TRASH => return Ok(Place::TrashRoot),
-            _ if is_trash_dir(id) => return Ok(Place::TrashRoot),
-            _ if crate::desktop::View::decode(id).is_some() => return Ok(Place::Desktop),
-            _ => {}
+            TRASH => return Ok(Place::TrashDir(None)),
+            _ => match View::decode(id) {
+                Some(View::Files(uid)) => return Ok(Place::TrashDir(Some(uid))),
+                Some(view) => return Ok(Place::Desktop(view)),
+                None => {}
+            },
         }
         let inner = lock(&self.inner);
         // A file with names both in the gallery and in the trash (a hard link
@@ -611,7 +553,7 @@ impl NodeTable {
             GALLERY => return Ok(self.gallery_fd.clone()),
             _ if is_trash_dir(id) => return Ok(self.trash_fd.clone()),
             ROOT => return Err(FsError::EPERM),
-            _ if crate::desktop::View::decode(id).is_some() => return Err(FsError::EPERM),
+            _ if View::decode(id).is_some() => return Err(FsError::EPERM),
             _ => {}
         }
         if let Some(fd) = lock(&self.fds).fds.get(&id) {
@@ -716,17 +658,9 @@ impl NodeTable {
     }
 
     /// Number of nodes the kernel holds, for tests of boundedness.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         lock(&self.inner).nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Number of cached directory fds.
-    pub fn cached_fds(&self) -> usize {
-        lock(&self.fds).fds.len()
     }
 }
 

@@ -17,8 +17,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::catalog::{Catalog, CatalogError};
 use crate::backing;
-use crate::catalog::{Catalog, CatalogError};
 
 pub const GALLERY_DIR: &str = "gallery";
 pub const TRASH_DIR: &str = "trash";

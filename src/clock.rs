@@ -1,0 +1,35 @@
+//! Time as the catalog keeps it: whole seconds since the epoch.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub const SECS_PER_DAY: i64 = 86_400;
+
+/// Now, in catalog seconds.
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A `stat` time (`secs` may be before the epoch) as a `SystemTime`.
+pub fn system_time(secs: i64, nsecs: i64) -> SystemTime {
+    if secs >= 0 {
+        UNIX_EPOCH + Duration::new(secs as u64, nsecs as u32)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()) + Duration::from_nanos(nsecs as u64)
+    }
+}
+
+/// Catalog seconds as a `SystemTime` (before the epoch clamps to it).
+pub fn at(secs: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64)
+}
+
+/// Time until `expires_at` (catalog seconds), to the nanosecond: a cache
+/// timeout counted in whole seconds from a truncated "now" would let the
+/// kernel show an entry for up to a second past its expiry.
+pub fn time_left(expires_at: i64) -> Duration {
+    at(expires_at)
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+}

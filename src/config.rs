@@ -1,0 +1,131 @@
+//! The validated settings of one mount, as the command line (`cli`) leaves
+//! them: what the mount and its space policy run on. Nothing here parses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+const HOUR_SECS: u64 = 3600;
+const DAY_SECS: u64 = 24 * HOUR_SECS;
+
+/// How long a deleted file stays in `.trash/` unless `retention=` says otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * DAY_SECS);
+/// How often expired trash is purged unless `sweep=` says otherwise.
+pub const DEFAULT_SWEEP: Duration = Duration::from_secs(HOUR_SECS);
+
+/// `passthrough=`: whether file I/O goes through FUSE passthrough to the backing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passthrough {
+    /// Use it when the kernel and our privileges allow it, else fall back.
+    Auto,
+    /// Require it.
+    On,
+    /// Never use it.
+    Off,
+}
+
+/// `max_trash=`: a cap on the size of `.trash/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrashCap {
+    /// An absolute number of bytes.
+    Bytes(u64),
+    /// A percentage (1–100) of the storage filesystem.
+    Percent(u8),
+}
+
+/// Generic mount flags that mean something on a FUSE mount and are applied to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelFlag {
+    Dev,
+    NoDev,
+    Suid,
+    NoSuid,
+    Exec,
+    NoExec,
+    Atime,
+    NoAtime,
+    Sync,
+    Async,
+    DirSync,
+}
+
+/// A validated `galleryfs STORAGE MOUNTPOINT [-o ...]` invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountArgs {
+    /// The backing directory, exactly as given (not canonicalised).
+    pub storage: PathBuf,
+    /// Where to mount, exactly as given (not canonicalised).
+    pub mountpoint: PathBuf,
+    /// `-f` or `-d`: do not daemonize.
+    pub foreground: bool,
+    /// `-d`: debug logging (implies `foreground`).
+    pub debug: bool,
+    /// `-s`: single-threaded request loop.
+    pub single_threaded: bool,
+    pub retention: Duration,
+    pub sweep: Duration,
+    /// May be zero (the default).
+    pub min_retention: Duration,
+    pub passthrough: Passthrough,
+    pub max_trash: Option<TrashCap>,
+    /// Bytes.
+    pub quota: Option<u64>,
+    pub allow_other: bool,
+    pub allow_root: bool,
+    /// Always true when `allow_other` is.
+    pub default_permissions: bool,
+    /// `ro` (true) or `rw` (false), whichever came last.
+    pub read_only: bool,
+    /// `fsname=`, never empty when set.
+    pub fsname: Option<String>,
+    pub auto_unmount: bool,
+    /// Deduplicated (the last of each pair wins), in [`KernelFlag`] declaration order.
+    pub kernel_flags: Vec<KernelFlag>,
+    /// Options accepted but ignored, as given, in order (for a debug log line).
+    pub ignored: Vec<String>,
+}
+
+impl MountArgs {
+    /// The configuration with every option at its default.
+    pub fn new(storage: impl Into<PathBuf>, mountpoint: impl Into<PathBuf>) -> Self {
+        MountArgs {
+            storage: storage.into(),
+            mountpoint: mountpoint.into(),
+            foreground: false,
+            debug: false,
+            single_threaded: false,
+            retention: DEFAULT_RETENTION,
+            sweep: DEFAULT_SWEEP,
+            min_retention: Duration::ZERO,
+            passthrough: Passthrough::Auto,
+            max_trash: None,
+            quota: None,
+            allow_other: false,
+            allow_root: false,
+            default_permissions: false,
+            read_only: false,
+            fsname: None,
+            auto_unmount: false,
+            kernel_flags: Vec::new(),
+            ignored: Vec::new(),
+        }
+    }
+}
+
+/// The space options, as given (see `space`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub max_trash: Option<TrashCap>,
+    pub min_retention: Duration,
+    pub quota: Option<u64>,
+}
+
+impl MountArgs {
+    /// The space policy these settings ask for.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            max_trash: self.max_trash,
+            min_retention: self.min_retention,
+            quota: self.quota,
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! What every part of the mount shares: the node table, the store, the space
+//! policy, open handles, the desktop view's state and the kernel's
+//! invalidations, plus the few steps all parts take the same way (an entry
+//! for a name, attributes, cache timeouts).
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use super::desktop::state::Desktop;
+use super::events::{self, Change};
+use super::handles::Handles;
+use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
+use crate::backing::{self, Stat};
+use crate::clock::time_left;
+use crate::error::{FsError, FsResult};
+use crate::node::{GALLERY, NodeId, NodeTable, Pin, Place, ROOT, TRASH, is_trash_dir};
+use crate::space::{self, Space};
+use crate::store::catalog::EntryRow;
+use crate::store::{self as trash_store, TrashStore};
+
+/// How long the kernel may cache names and attributes in the gallery. Only
+/// galleryfs changes STORAGE, and it tells the kernel when it does so behind
+/// the kernel's back, so this can be long.
+pub const TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The state of one mount that every part works on.
+pub(crate) struct Core {
+    pub(super) nodes: NodeTable,
+    pub(super) store: TrashStore,
+    storage_fd: OwnedFd,
+    pub(super) handles: Handles,
+    /// What the trash costs in storage: df, purging for space, caps, quota.
+    pub(super) space: Space,
+    pub(super) desktop: Desktop,
+    invalidator: OnceLock<Box<dyn Invalidator>>,
+    /// Whether galleryfs may give new files to their creator (it runs as root).
+    pub(super) can_chown: bool,
+    mounted_at: SystemTime,
+}
+
+impl Core {
+    pub(super) fn new(nodes: NodeTable, store: TrashStore, storage_fd: OwnedFd) -> Core {
+        Core {
+            nodes,
+            space: Space::new(store.usage().clone()),
+            store,
+            storage_fd,
+            handles: Handles::new(),
+            desktop: Desktop::default(),
+            invalidator: OnceLock::new(),
+            can_chown: backing::geteuid() == 0,
+            mounted_at: SystemTime::now(),
+        }
+    }
+
+    pub(super) fn set_invalidator(&self, invalidator: Box<dyn Invalidator>) {
+        if self.invalidator.set(invalidator).is_err() {
+            log::warn!("invalidator set twice");
+        }
+    }
+
+    /// Queues one invalidation; only `events` decides which to send.
+    pub(super) fn invalidate(&self, what: Invalidation) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.invalidate(what);
+        }
+    }
+
+    pub(super) fn statvfs(&self) -> FsResult<libc::statvfs> {
+        backing::fstatvfs(self.storage_fd.as_fd())
+    }
+
+    pub(super) fn root_attr(&self) -> Attr {
+        Attr {
+            ino: ROOT,
+            size: 4096,
+            blocks: 8,
+            atime: self.mounted_at,
+            mtime: self.mounted_at,
+            ctime: self.mounted_at,
+            kind: libc::S_IFDIR,
+            perm: 0o755,
+            nlink: 4,
+            uid: backing::geteuid(),
+            gid: backing::getegid(),
+            rdev: 0,
+            blksize: 4096,
+        }
+    }
+
+    pub(super) fn attr_of(&self, node: NodeId, st: &Stat) -> Attr {
+        let mut attr = Attr::from_stat(st);
+        // fuser sends the node number as st_ino; see `node`.
+        attr.ino = node;
+        if node == TRASH {
+            // Sticky and world-writable like /tmp: everyone may trash and
+            // restore, but only their own entries.
+            attr.perm = 0o1777;
+            attr.uid = 0;
+            attr.gid = 0;
+        }
+        attr
+    }
+
+    /// The entry the node belongs to if it is in the trash, with its expiry.
+    pub(super) fn owning_entry(&self, node: NodeId) -> FsResult<Option<trash_store::Entry>> {
+        let path = self.nodes.relative_path(node)?;
+        let top = path.split(|&b| b == b'/').next().unwrap_or_default();
+        self.store.lookup(top)
+    }
+
+    /// How long the kernel may cache a node at `place`: never past its entry's expiry.
+    pub(super) fn ttl_for(&self, place: Place, node: NodeId) -> FsResult<Duration> {
+        match place {
+            Place::TrashEntry | Place::InTrash => {
+                let entry = self.owning_entry(node)?.ok_or(FsError::ENOENT)?;
+                Ok(TTL.min(time_left(entry.expires_at)))
+            }
+            Place::Root | Place::TrashDir(_) => Ok(Duration::from_secs(1)),
+            // A gallery name moved into .trash keeps this timeout: shorter
+            // than the retention (less the second `deleted_at` rounds off),
+            // so it lapses before the entry expires.
+            _ => Ok(TTL.min(Duration::from_secs(
+                self.store.retention_secs().saturating_sub(1) as u64,
+            ))),
+        }
+    }
+
+    /// Gives the kernel `parent/name` (last stat `st`): one lookup reference.
+    pub(super) fn entry_for(&self, parent: NodeId, name: &OsStr, st: &Stat) -> FsResult<Entry> {
+        let node = self.nodes.remember(parent, name, st);
+        let place = self.nodes.place(node)?;
+        let ttl = match self.ttl_for(place, node) {
+            Ok(ttl) => ttl,
+            Err(e) => {
+                self.nodes.forget(node, 1);
+                return Err(e);
+            }
+        };
+        Ok(Entry {
+            node,
+            attr: self.attr_of(node, st),
+            ttl,
+            generation: self.nodes.generation(node),
+        })
+    }
+
+    /// The entry of `gallery` or `.trash` in the root.
+    pub(super) fn fixed_entry(&self, node: NodeId) -> FsResult<Entry> {
+        let st = backing::fstat(self.nodes.dir_fd(node)?.as_fd())?;
+        Ok(Entry {
+            node,
+            attr: self.attr_of(node, &st),
+            ttl: Duration::from_secs(1),
+            generation: 0,
+        })
+    }
+
+    /// Looks `name` up in backed directory `parent`.
+    pub(super) fn lookup_backed(&self, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+        let dir = self.nodes.dir_fd(parent)?;
+        let st = backing::fstatat(dir.as_fd(), name)?;
+        self.entry_for(parent, name, &st)
+    }
+
+    /// Attributes of backed node `node`, through open file `fh` if given.
+    pub(super) fn getattr_backed(
+        &self,
+        node: NodeId,
+        fh: Option<u64>,
+    ) -> FsResult<(Attr, Duration)> {
+        let st = match self.handles.file_of(fh) {
+            Some(file) => backing::fstat(file.as_fd())?,
+            None => self.nodes.stat(node)?,
+        };
+        let place = self.nodes.place(node)?;
+        let ttl = self.ttl_for(place, node).unwrap_or(Duration::ZERO);
+        Ok((self.attr_of(node, &st), ttl))
+    }
+
+    /// Opens backed node `node` for I/O; returns the handle.
+    pub(super) fn open_backed(&self, node: NodeId, flags: i32) -> FsResult<u64> {
+        let (fd, _) = self.nodes.open_file(node, backing_open_flags(flags))?;
+        Ok(self.handles.add_file(std::fs::File::from(fd)))
+    }
+
+    /// `gallery/`-relative path of `parent/name`: what an entry records.
+    pub(super) fn original_path(&self, parent: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
+        let dir = if parent == GALLERY {
+            Vec::new()
+        } else {
+            self.nodes.relative_path(parent)?
+        };
+        Ok(join_path(&dir, name))
+    }
+
+    /// Checks that a name in `.trash/` or below is a live entry's.
+    pub(super) fn live_in_trash(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        let live = if is_trash_dir(parent) {
+            // In a `.Trash-UID/files` view, only that uid's entries exist.
+            let owner = crate::node::files_dir_owner(parent);
+            self.store
+                .lookup(name.as_bytes())?
+                .is_some_and(|e| owner.is_none_or(|uid| uid == e.row.uid))
+        } else {
+            self.owning_entry(parent)?.is_some()
+        };
+        if live { Ok(()) } else { Err(FsError::ENOENT) }
+    }
+
+    /// `parent/name` (last stat `st`, `pin` from `NodeTable::pin` taken
+    /// before) was removed for real.
+    pub(super) fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat, pin: Option<Pin>) {
+        if st.st_nlink <= 1 || backing::is_dir(st) {
+            self.nodes.destroyed_pinned(parent, name, pin);
+        } else {
+            self.nodes.unlinked(parent, name);
+        }
+    }
+
+    /// Truncates an open file under the space policy.
+    pub(super) fn truncate(&self, fd: BorrowedFd<'_>, size: u64) -> FsResult<()> {
+        self.space
+            .write_op(self, fd, size, 0, false, || backing::ftruncate(fd, size))
+    }
+
+    /// The names of gallery or trashed directory `node`, with `.` and `..`.
+    pub(super) fn list_dir(&self, node: NodeId) -> FsResult<Vec<DirItem>> {
+        let fd = self.nodes.dir_fd(node)?;
+        let mut items = vec![
+            DirItem::new(".", 1, node, libc::S_IFDIR),
+            DirItem::new("..", 2, 0, libc::S_IFDIR),
+        ];
+        for (i, e) in backing::read_dir(fd.as_fd())?.into_iter().enumerate() {
+            let kind = match e.dtype {
+                libc::DT_UNKNOWN => backing::fstatat(fd.as_fd(), &e.name)
+                    .map_or(libc::S_IFREG, |st| backing::file_type(&st)),
+                dtype => dtype_to_kind(dtype),
+            };
+            let ino = self.nodes.id_of_ino(e.ino);
+            items.push(DirItem::new(e.name, i as u64 + 3, ino, kind));
+        }
+        Ok(items)
+    }
+}
+
+/// The policy's view of the mount: it purges through the store and tells
+/// the kernel through `events`, never through the dispatcher.
+impl space::Host for Core {
+    fn space(&self) -> &Space {
+        &self.space
+    }
+
+    fn backing(&self) -> FsResult<space::Figures> {
+        Ok(space::Figures::of(&self.statvfs()?))
+    }
+
+    fn oldest(&self, cutoff: i64, limit: usize) -> FsResult<Vec<EntryRow>> {
+        self.store.oldest(cutoff, limit)
+    }
+
+    fn newest(&self) -> FsResult<Option<i64>> {
+        self.store.newest_id()
+    }
+
+    fn purge(&self, row: &EntryRow) -> FsResult<()> {
+        // Only that very row: a newer entry may have taken its name. No pin
+        // here (see `NodeTable::pin`): a pinned inode keeps its blocks, and
+        // this purge exists to free them now.
+        self.store.purge_row(row)?;
+        events::announce(self, Change::Vanished { row, pin: None });
+        Ok(())
+    }
+}
+
+/// Flags for opening the backing file of a kernel open: the kernel already
+/// created and checked the name and handles O_DIRECT itself.
+pub(super) fn backing_open_flags(flags: i32) -> i32 {
+    flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_DIRECT)
+}
+
+fn join_path(dir: &[u8], name: &OsStr) -> Vec<u8> {
+    if dir.is_empty() {
+        name.as_bytes().to_vec()
+    } else {
+        [dir, b"/", name.as_bytes()].concat()
+    }
+}
+
+fn dtype_to_kind(dtype: u8) -> u32 {
+    match dtype {
+        libc::DT_DIR => libc::S_IFDIR,
+        libc::DT_LNK => libc::S_IFLNK,
+        libc::DT_FIFO => libc::S_IFIFO,
+        libc::DT_SOCK => libc::S_IFSOCK,
+        libc::DT_CHR => libc::S_IFCHR,
+        libc::DT_BLK => libc::S_IFBLK,
+        _ => libc::S_IFREG,
+    }
+}

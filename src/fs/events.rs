@@ -1,0 +1,116 @@
+//! The one place that turns a change of the trash into what the kernel and
+//! the desktop view must be told: the trash is shown in two directories
+//! (`.trash/` and its owner's `.Trash-U/files/`, with `info/` beside it),
+//! and the kernel sees at most the one a request went through.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStringExt;
+
+use super::core::Core;
+use super::desktop::state::{info_name, trashinfo};
+use super::types::Invalidation;
+use crate::node::{NodeId, Pin, TRASH, View, files_dir_owner};
+use crate::store::catalog::EntryRow;
+
+/// What happened to the trash.
+pub(super) enum Change<'a> {
+    /// Something entered or left `.trash/` without the kernel seeing it
+    /// there (an unlink or a replacement in the gallery, a rename inside the
+    /// trash); `uid`, if known, owns the entry.
+    Changed { uid: Option<u32> },
+    /// The kernel itself moved a name into `.trash/` (a rename into it):
+    /// entry `name`, owned by `uid`.
+    MovedIn { name: &'a OsStr, uid: u32 },
+    /// Entry `row` left the trash (restored or purged) through directory
+    /// `via`, which the kernel saw; the other directory showing it did not.
+    Left { via: NodeId, row: &'a EntryRow },
+    /// Entry `row` left behind every client's back (expired, purged for
+    /// space); `pin` keeps its inode number until the kernel forgets it.
+    Vanished { row: &'a EntryRow, pin: Option<Pin> },
+}
+
+/// Tells the kernel and the desktop view about `change`. After anything but
+/// a `Vanished` (which the sweep and the space policy cause themselves), the
+/// space policy looks at the trash again.
+pub(super) fn announce(core: &Core, change: Change<'_>) {
+    match change {
+        Change::Changed { uid } => touched(core, uid),
+        Change::MovedIn { name, uid } => {
+            arrived(core, name);
+            touched(core, Some(uid));
+        }
+        Change::Left { via, row } => {
+            if let Some(uid) = files_dir_owner(via) {
+                // Restored or purged through files/: clients unlink the info
+                // file right after, which must still be there.
+                let content = trashinfo(&row.original_path, row.deleted_at);
+                core.desktop.bury(uid, &row.name, content);
+            }
+            touched(core, Some(row.uid));
+            // The kernel may still hold the name in the other directory.
+            let name = OsString::from_vec(row.name.clone());
+            for dir in [TRASH, View::Files(row.uid).id()] {
+                if dir != via {
+                    core.invalidate(Invalidation::Entry(dir, name.clone()));
+                }
+            }
+        }
+        Change::Vanished { row, pin } => {
+            vanished(core, row, pin);
+            return;
+        }
+    }
+    core.space.after_change(core);
+}
+
+/// `.trash/` and `uid`'s view changed: listings and mtimes.
+fn touched(core: &Core, uid: Option<u32>) {
+    core.invalidate(Invalidation::Inode(TRASH));
+    core.desktop.touch();
+    if let Some(uid) = uid {
+        core.invalidate(Invalidation::Inode(View::Files(uid).id()));
+        core.invalidate(Invalidation::Inode(View::Info(uid).id()));
+    }
+}
+
+/// Entry `name` arrived: an info file a client wrote to announce it gives
+/// way to the one galleryfs synthesizes from the catalog.
+///
+/// The kernel may still hold the client file's node (a cached dentry of
+/// `info/NAME.trashinfo`, valid for the view's timeout): it keeps answering
+/// with the entry's info file until the kernel has dropped the name, so a
+/// client listing the trash right after `gio trash` or `trash-put` never
+/// sees the info file vanish.
+fn arrived(core: &Core, name: &OsStr) {
+    use std::os::unix::ffi::OsStrExt;
+    let gone = core.desktop.take_announcements(name.as_bytes());
+    if gone.is_empty() {
+        return;
+    }
+    if let Ok(Some(entry)) = core.store.lookup(name.as_bytes()) {
+        core.desktop
+            .stand_for(gone.iter().map(|&(id, _)| id), entry.row.id);
+    }
+    let info = info_name(name.as_bytes());
+    for (_, uid) in gone {
+        core.invalidate(Invalidation::Entry(View::Info(uid).id(), info.clone()));
+    }
+}
+
+/// `row` is gone from `.trash/`, its owner's `files/` and `info/`.
+fn vanished(core: &Core, row: &EntryRow, pin: Option<Pin>) {
+    let name = OsString::from_vec(row.name.clone());
+    let files = View::Files(row.uid).id();
+    let in_view = core.nodes.destroyed(files, &name);
+    let child = core.nodes.destroyed_pinned(TRASH, &name, pin).or(in_view);
+    for dir in [TRASH, files] {
+        match child {
+            Some(child) => core.invalidate(Invalidation::Delete(dir, child, name.clone())),
+            None => core.invalidate(Invalidation::Entry(dir, name.clone())),
+        }
+    }
+    let info = View::Info(row.uid).id();
+    let info_file = View::InfoFile(row.id).id();
+    core.invalidate(Invalidation::Delete(info, info_file, info_name(&row.name)));
+    touched(core, Some(row.uid));
+}

@@ -1,0 +1,109 @@
+//! Open handles: backing files, directory listings and the desktop view's
+//! synthesized files, under one numbering so a handle says what it is.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::types::DirItem;
+use crate::error::{FsError, FsResult};
+use crate::node::NodeId;
+use crate::sync::lock;
+
+/// An open directory. Gallery and trashed directories are listed once, at
+/// the first readdir, and served by offset; `.trash` may hold a million
+/// entries, so it is read from the catalog a page at a time.
+pub(super) enum Listing {
+    /// Listed at the first readdir, not at opendir: with the kernel's
+    /// directory cache, most opens of a directory never read it.
+    Snapshot(NodeId, Mutex<Option<Arc<Vec<DirItem>>>>),
+    /// The page last read, and the offset it was read from; `Some(uid)`
+    /// lists only that uid's entries (a `.Trash-UID/files` view).
+    Trash(Option<u32>, Mutex<(u64, Vec<DirItem>)>),
+}
+
+/// What an open file of the desktop view reads.
+#[derive(Clone)]
+pub(super) enum ViewFile {
+    /// A synthesized `.trashinfo`, as it was at open.
+    Snapshot(Arc<Vec<u8>>),
+    /// A file a client wrote (its id in the view's state).
+    Client(u64),
+}
+
+/// Every open handle of the mount.
+pub(super) struct Handles {
+    next: AtomicU64,
+    files: Mutex<HashMap<u64, Arc<File>>>,
+    dirs: Mutex<HashMap<u64, Arc<Listing>>>,
+    views: Mutex<HashMap<u64, ViewFile>>,
+}
+
+impl Handles {
+    pub(super) fn new() -> Handles {
+        Handles {
+            next: AtomicU64::new(1),
+            files: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::new()),
+            views: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn next(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(super) fn add_file(&self, file: File) -> u64 {
+        let fh = self.next();
+        lock(&self.files).insert(fh, Arc::new(file));
+        fh
+    }
+
+    pub(super) fn file(&self, fh: u64) -> FsResult<Arc<File>> {
+        lock(&self.files).get(&fh).cloned().ok_or(FsError::EBADF)
+    }
+
+    /// The backing file of `fh`, if it is an open backing file.
+    pub(super) fn file_of(&self, fh: Option<u64>) -> Option<Arc<File>> {
+        fh.and_then(|fh| lock(&self.files).get(&fh).cloned())
+    }
+
+    pub(super) fn close_file(&self, fh: u64) {
+        lock(&self.files).remove(&fh);
+    }
+
+    pub(super) fn add_listing(&self, listing: Listing) -> u64 {
+        let fh = self.next();
+        lock(&self.dirs).insert(fh, Arc::new(listing));
+        fh
+    }
+
+    pub(super) fn listing(&self, fh: u64) -> FsResult<Arc<Listing>> {
+        lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)
+    }
+
+    pub(super) fn close_listing(&self, fh: u64) {
+        lock(&self.dirs).remove(&fh);
+    }
+
+    pub(super) fn add_view(&self, file: ViewFile) -> u64 {
+        let fh = self.next();
+        lock(&self.views).insert(fh, file);
+        fh
+    }
+
+    pub(super) fn view(&self, fh: u64) -> Option<ViewFile> {
+        lock(&self.views).get(&fh).cloned()
+    }
+
+    /// Closes `fh` if it is a view file; false if it is not one.
+    pub(super) fn close_view(&self, fh: u64) -> bool {
+        lock(&self.views).remove(&fh).is_some()
+    }
+
+    /// Drops every backing file (at unmount).
+    pub(super) fn clear(&self) {
+        lock(&self.files).clear();
+    }
+}

@@ -1,0 +1,277 @@
+//! `.trash/` (and each uid's `.Trash-U/files/`, the same entries filtered by
+//! owner): read-only except restore, rename and purge. This module decides
+//! what every operation means on an entry and inside a trashed directory,
+//! lists the trash from the catalog, serves the `user.trash.*` attributes
+//! and runs the expiry sweep.
+
+use std::ffi::{OsStr, OsString};
+use std::os::fd::AsFd;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::core::{Core, TTL};
+use super::events::{self, Change};
+use super::gallery;
+use super::types::{DirItem, Entry};
+use crate::backing::{self, Stat};
+use crate::clock::{now_secs, time_left};
+use crate::error::{FsError, FsResult};
+use crate::node::{NodeId, ROOT, TRASH};
+
+/// Extended attributes synthesized on trash entries.
+pub const XATTR_PREFIX: &str = "user.trash.";
+pub const XATTR_ORIGINAL_PATH: &str = "user.trash.original_path";
+pub const XATTR_DELETED_AT: &str = "user.trash.deleted_at";
+pub const XATTR_EXPIRES_AT: &str = "user.trash.expires_at";
+pub const XATTR_DAYS_LEFT: &str = "user.trash.days_left";
+const TRASH_XATTRS: [&str; 4] = [
+    XATTR_ORIGINAL_PATH,
+    XATTR_DELETED_AT,
+    XATTR_EXPIRES_AT,
+    XATTR_DAYS_LEFT,
+];
+
+/// Rows of `.trash` read per catalog query when listing it.
+const TRASH_PAGE: usize = 1024;
+
+fn rfc3339(secs: i64) -> String {
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Looks up entry `name` of trash directory `parent`.
+pub(super) fn lookup_entry(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+    core.live_in_trash(parent, name)?;
+    let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    core.entry_for(parent, name, &st)
+}
+
+/// Looks up `name` in directory `parent`, which is inside a trashed directory.
+pub(super) fn lookup_inside(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+    if core.owning_entry(parent)?.is_none() {
+        return Err(FsError::ENOENT);
+    }
+    core.lookup_backed(parent, name)
+}
+
+/// Unlink or rmdir (`dir`) of an entry: deletes it for good.
+pub(super) fn remove_entry(core: &Core, parent: NodeId, name: &OsStr, dir: bool) -> FsResult<()> {
+    let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    match (backing::is_dir(&st), dir) {
+        (true, false) => Err(FsError::EISDIR),
+        (false, true) => Err(FsError::ENOTDIR),
+        _ => purge_entry(core, parent, name, false),
+    }
+}
+
+/// Unlink or rmdir (`dir`) inside a trashed directory: deletes that piece
+/// for good, and the entry's size shrinks by it.
+pub(super) fn remove_inside(core: &Core, parent: NodeId, name: &OsStr, dir: bool) -> FsResult<()> {
+    core.live_in_trash(parent, name)?;
+    let fd = core.nodes.dir_fd(parent)?;
+    let owner = core.owning_entry(parent)?.ok_or(FsError::ENOENT)?;
+    let st = backing::fstatat(fd.as_fd(), name);
+    let pin = core.nodes.pin(parent, name);
+    core.store.change_inside(owner.row.id, false, || {
+        backing::unlinkat(fd.as_fd(), name, dir)?;
+        Ok(st.as_ref().map_or(0, gallery::bytes_freed))
+    })?;
+    match &st {
+        Ok(st) => core.forget_name(parent, name, st, pin),
+        Err(_) => drop(core.nodes.destroyed_pinned(parent, name, pin)),
+    }
+    Ok(())
+}
+
+/// Deletes entry `name` of trash directory `parent` permanently: a file,
+/// an empty directory, or with `tree` a whole directory.
+pub(super) fn purge_entry(core: &Core, parent: NodeId, name: &OsStr, tree: bool) -> FsResult<()> {
+    core.live_in_trash(parent, name)?;
+    let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    let pin = core.nodes.pin(parent, name);
+    let row = core.store.purge(name.as_bytes(), tree)?;
+    core.forget_name(parent, name, &st, pin);
+    match &row {
+        Some(row) => events::announce(core, Change::Left { via: parent, row }),
+        None => events::announce(
+            core,
+            Change::Changed {
+                uid: Some(st.st_uid),
+            },
+        ),
+    }
+    Ok(())
+}
+
+/// A gallery file or tree moved into the trash by rename, as entry `new_name`.
+pub(super) fn receive(
+    core: &Core,
+    parent: NodeId,
+    name: &OsStr,
+    new_parent: NodeId,
+    new_name: &OsStr,
+) -> FsResult<()> {
+    let src = core.nodes.dir_fd(parent)?;
+    let st = backing::fstatat(src.as_fd(), name)?;
+    let original = core.original_path(parent, name)?;
+    core.space.retry(core, 0, || {
+        core.store
+            .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)
+    })?;
+    // The kernel keeps the moved dentry with its gallery timeout, which
+    // `ttl_for` caps at the retention, so it lapses by the entry's expiry.
+    // (No entry invalidation: it waits for the directory's lock, and if
+    // galleryfs is killed while a request holds that lock, the blocked
+    // thread keeps the dead daemon and its mount hung.)
+    core.nodes.moved(parent, name, new_parent, new_name);
+    events::announce(
+        core,
+        Change::MovedIn {
+            name: new_name,
+            uid: st.st_uid,
+        },
+    );
+    Ok(())
+}
+
+/// Renames an entry within the trash.
+pub(super) fn rename_entry(
+    core: &Core,
+    parent: NodeId,
+    name: &OsStr,
+    new_parent: NodeId,
+    new_name: &OsStr,
+) -> FsResult<()> {
+    core.live_in_trash(parent, name)?;
+    if name == new_name {
+        return Ok(());
+    }
+    core.store.rename(name.as_bytes(), new_name.as_bytes())?;
+    core.nodes.moved(parent, name, new_parent, new_name);
+    events::announce(core, Change::Changed { uid: None });
+    Ok(())
+}
+
+/// Live entries of a trash directory after `offset`: offsets are row ids + 2
+/// (after `.` and `..`); `uid` filters a `.Trash-UID/files` view.
+pub(super) fn read_trash(
+    core: &Core,
+    dir: NodeId,
+    uid: Option<u32>,
+    offset: u64,
+) -> FsResult<Vec<DirItem>> {
+    let mut items = Vec::new();
+    if offset < 1 {
+        items.push(DirItem::new(".", 1, dir, libc::S_IFDIR));
+    }
+    if offset < 2 {
+        items.push(DirItem::new("..", 2, ROOT, libc::S_IFDIR));
+    }
+    let mut after = offset.saturating_sub(2) as i64;
+    loop {
+        let (entries, last) = match uid {
+            None => core.store.page(after, TRASH_PAGE)?,
+            Some(uid) => core.store.page_for_uid(uid, after, TRASH_PAGE)?,
+        };
+        for e in entries {
+            let name = OsString::from_vec(e.row.name);
+            let ino = match e.row.ino {
+                0 => match backing::fstatat(core.nodes.trash_fd().as_fd(), &name) {
+                    Ok(st) => core.nodes.id_of(&st),
+                    Err(_) => continue,
+                },
+                ino => core.nodes.id_of_ino(ino),
+            };
+            let mut item = DirItem::new(name, e.row.id as u64 + 2, ino, e.row.kind);
+            item.expires_at = Some(e.expires_at);
+            items.push(item);
+        }
+        match last {
+            // A page of only expired rows: read on rather than end the listing.
+            Some(last) if items.is_empty() => after = last,
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// The entry for a name of a trash listing, which already knows the entry
+/// is live and when it expires: no catalog query.
+pub(super) fn listed_entry(
+    core: &Core,
+    parent: NodeId,
+    name: &OsStr,
+    expires_at: i64,
+) -> FsResult<Entry> {
+    if expires_at <= now_secs() {
+        return Err(FsError::ENOENT);
+    }
+    let st: Stat = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    let node = core.nodes.remember(parent, name, &st);
+    Ok(Entry {
+        node,
+        attr: core.attr_of(node, &st),
+        ttl: TTL.min(time_left(expires_at)),
+        generation: core.nodes.generation(node),
+    })
+}
+
+/// The value of trash attribute `name` of entry node `node`.
+pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec<u8>> {
+    let (_, entry_name) = core.nodes.link(node)?;
+    let entry = core
+        .store
+        .lookup(entry_name.as_bytes())?
+        .ok_or(FsError::ENOENT)?;
+    // The name the node was last known by may belong to another entry by
+    // now: never describe an entry that is not this very inode.
+    if entry.row.ino != 0 && entry.row.ino != core.nodes.key(node)?.ino {
+        return Err(FsError::ENOENT);
+    }
+    Ok(match name {
+        XATTR_ORIGINAL_PATH => entry.row.original_path.clone(),
+        XATTR_DELETED_AT => rfc3339(entry.row.deleted_at).into_bytes(),
+        XATTR_EXPIRES_AT => rfc3339(entry.expires_at).into_bytes(),
+        XATTR_DAYS_LEFT => format!("{}d", entry.days_left(now_secs())).into_bytes(),
+        _ => return Err(FsError::ENODATA),
+    })
+}
+
+/// Adds the trash attributes to entry `st`'s listxattr names. Linux lets
+/// nobody read `user.*` attributes of symlinks, fifos and devices (the kernel
+/// answers ENODATA without asking us): listing them there would name
+/// attributes no one can get.
+pub(super) fn list_entry_xattrs(st: &Stat, names: &mut Vec<u8>) {
+    let kind = backing::file_type(st);
+    if kind == libc::S_IFREG || kind == libc::S_IFDIR {
+        for name in TRASH_XATTRS {
+            names.extend_from_slice(name.as_bytes());
+            names.push(0);
+        }
+    }
+}
+
+/// Deletes expired entries, a batch at a time, telling the kernel.
+/// Returns how many went.
+pub(super) fn expire(core: &Core) -> FsResult<usize> {
+    let mut total = 0;
+    loop {
+        let purged = core
+            .store
+            .expire_batch_with(|row| core.nodes.pin(TRASH, OsStr::from_bytes(&row.name)))?;
+        if purged.is_empty() {
+            return Ok(total);
+        }
+        total += purged.len();
+        for (row, pin) in purged {
+            log::info!(
+                "expired: {:?} (from gallery/{})",
+                String::from_utf8_lossy(&row.name),
+                String::from_utf8_lossy(&row.original_path)
+            );
+            events::announce(core, Change::Vanished { row: &row, pin });
+        }
+        core.space.after_change(core);
+    }
+}

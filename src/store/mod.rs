@@ -1,0 +1,49 @@
+//! The store: STORAGE on disk and everything that changes it as a unit of
+//! the trash. `layout` recognises, initialises and locks STORAGE; `catalog`
+//! is the SQLite catalog (SQLite only); `naming` chooses entry names;
+//! `usage` counts bytes; `TrashStore` (`trash`) owns every crash-ordered
+//! composition and `reconcile` repairs what a crash interrupted.
+//!
+//! # Crash order
+//!
+//! Every operation that moves data between the gallery and the trash is one
+//! of these compositions. Each names its steps, the fault point between them
+//! (`fault::point`, where the crash suite kills the daemon with
+//! `GALLERYFS_CRASH_AT`), and what the next mount's `reconcile` makes of a
+//! crash there. A crash leaves the old state or the new one, never neither
+//! and never both.
+//!
+//! | composition | steps | fault point | a crash there, then a remount |
+//! |---|---|---|---|
+//! | put (unlink in `gallery/`, rename into `.trash/`) | insert a settled row; rename the file into `trash/` | `put:after-insert` | a row without its file is dropped: the file never left the gallery |
+//! | | | `put:after-rename` | the entry is complete |
+//! | stash (rename over a file: the replaced file) | insert a `Linking` row; hard-link the file into `trash/`; the caller renames over it; settle the row | `stash:after-insert` | no link: the row is dropped |
+//! | | | `stash:after-link` | the gallery name still shows the linked inode: the rename never happened, the link is removed and the row dropped |
+//! | | | `stash:before-settle` | the gallery name shows another inode: the rename happened, the row settles |
+//! | displace (the same where STORAGE has no hard links) | insert a `Replacing` row; move the file into `trash/`; the caller renames into its place; settle | `displace:after-insert` | no file in `trash/`: the row is dropped |
+//! | | | `displace:after-move` | nothing at the original path: the rename never happened, the file moves back and the row is dropped; something there: the row settles |
+//! | take out (restore) | rename the entry out of `trash/`; delete its row | `take-out:after-rename` | a row without its file is dropped: the restore is complete |
+//! | change inside a trashed directory (partial restore, delete inside) | mark the row `resizing`; change STORAGE; record the new size and clear the mark | `resize:after-change` | the marked row's size is measured again |
+//! | purge (a file, an empty directory) | unlink; delete the row | `purge:after-unlink` | a row without its file is dropped |
+//! | purge (a tree) | rename into `purging/`; delete the row; delete the tree | `purge:after-park` | the row is dropped, `purging/` is emptied |
+//! | rename an entry | record both names in the row (`Renaming`); rename in `trash/`; settle | `rename:after-begin` | only the old name exists: the rename is undone |
+//! | | | `rename:after-rename` | the new name exists: the row settles |
+//!
+//! The clean-stop flag: the catalog's `in_use` is set at mount and cleared
+//! last at a clean unmount (after a WAL checkpoint). A mount that finds it
+//! set knows the last one was killed and compares every row with `trash/`
+//! (rows without files are dropped, files without rows adopted); after a
+//! clean stop only the unsettled and `resizing` rows above are looked at.
+
+pub mod catalog;
+mod layout;
+pub mod naming;
+mod reconcile;
+mod trash;
+pub mod usage;
+
+#[cfg(test)]
+mod tests;
+
+pub use layout::{DATABASE, Store};
+pub use trash::{Entry, TrashStore};

@@ -1,0 +1,206 @@
+//! Reconciliation at mount: finishes or rolls back every composition a crash
+//! interrupted (see the crash order in `store`), and, after an unclean stop,
+//! makes the catalog and `trash/` agree entry by entry.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use super::catalog::{Catalog, EntryRow, EntryState};
+use super::trash::{TrashStore, exists};
+use crate::backing::{self, Stat};
+use crate::error::FsResult;
+
+/// What reconciliation found and repaired at mount.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub finished: usize,
+    pub rolled_back: usize,
+    pub rows_dropped: usize,
+    pub rows_added: usize,
+    /// Sizes recomputed after an interrupted change inside an entry.
+    pub remeasured: usize,
+}
+
+impl TrashStore {
+    /// Finishes or rolls back moves a crash interrupted, and makes the catalog
+    /// and `trash/` agree: a row without a file is dropped, a file without a
+    /// row gets one (original path unknown: its own name). Both are logged.
+    pub fn reconcile(&self) -> FsResult<ReconcileReport> {
+        let mut report = ReconcileReport::default();
+        let trash = self.trash_fd.as_fd();
+        // Directories whose deletion was interrupted.
+        for parked in backing::read_dir(self.purging_fd.as_fd())? {
+            log::info!("finishing the deletion of {:?}", parked.name);
+            backing::remove_tree(self.purging_fd.as_fd(), &parked.name)?;
+        }
+        let mut catalog = self.catalog();
+        for row in catalog.unsettled()? {
+            let label = String::from_utf8_lossy(&row.name).into_owned();
+            match row.state {
+                EntryState::Linking => {
+                    let in_trash = exists(trash, &row.name)?;
+                    let in_gallery = self.resolve_in_gallery(&row.original_path);
+                    match (in_trash, in_gallery) {
+                        (Some(t), Some(g)) if (t.st_dev, t.st_ino) == (g.st_dev, g.st_ino) => {
+                            log::warn!("rolling back interrupted replacement of {label:?}");
+                            backing::unlinkat(trash, OsStr::from_bytes(&row.name), false)?;
+                            catalog.delete(row.id)?;
+                            report.rolled_back += 1;
+                        }
+                        (Some(_), _) => {
+                            log::warn!(
+                                "finishing interrupted replacement: {label:?} is in the trash"
+                            );
+                            catalog.settle(row.id)?;
+                            report.finished += 1;
+                        }
+                        (None, _) => {
+                            catalog.delete(row.id)?;
+                            report.rolled_back += 1;
+                        }
+                    }
+                }
+                EntryState::Replacing => self.finish_replacing(&catalog, &row, &mut report)?,
+                EntryState::Renaming => {
+                    if exists(trash, &row.name)?.is_some() {
+                        catalog.settle(row.id)?;
+                        report.finished += 1;
+                    } else {
+                        catalog.revert_rename(row.id)?;
+                        report.rolled_back += 1;
+                    }
+                    log::warn!("settled interrupted rename of trash entry {label:?}");
+                }
+                EntryState::Settled => {}
+            }
+        }
+        self.remeasure(&catalog, &mut report)?;
+        if catalog.was_in_use()? {
+            // The last mount did not end cleanly (or this catalog is new):
+            // make the catalog and trash/ agree entry by entry.
+            self.reconcile_all(&mut catalog, &mut report)?;
+        }
+        catalog.set_in_use(true)?;
+        self.usage.set_trash(catalog.total_size()?);
+        Ok(report)
+    }
+
+    /// The full comparison of catalog rows and files in trash/, streamed so
+    /// memory stays bounded however many entries there are.
+    fn reconcile_all(&self, catalog: &mut Catalog, report: &mut ReconcileReport) -> FsResult<()> {
+        let trash = self.trash_fd.as_fd();
+        let mut missing = Vec::new();
+        catalog.for_each(|row| {
+            if exists(trash, &row.name).ok().flatten().is_none() {
+                missing.push(row);
+            }
+        })?;
+        catalog.in_transaction(|catalog| {
+            for row in &missing {
+                log::warn!(
+                    "trash entry {:?} has no file in STORAGE/trash: dropping its row",
+                    String::from_utf8_lossy(&row.name)
+                );
+                catalog.delete(row.id)?;
+            }
+            Ok(())
+        })?;
+        report.rows_dropped += missing.len();
+        for file in backing::read_dir(trash)? {
+            let name = file.name.as_bytes();
+            if catalog.by_name(name)?.is_some() {
+                continue;
+            }
+            let Ok(st) = backing::fstatat(trash, &file.name) else {
+                continue;
+            };
+            log::warn!(
+                "STORAGE/trash/{:?} has no catalog row: adding it (original path unknown)",
+                String::from_utf8_lossy(name)
+            );
+            let size = Self::size_of(trash, &file.name, &st);
+            Self::new_row(catalog, name, name, &st, size, EntryState::Settled)?;
+            report.rows_added += 1;
+        }
+        Ok(())
+    }
+
+    /// `displace` was interrupted: if the rename never put anything at the
+    /// original path, the file goes back there (the old state); otherwise
+    /// the rename happened and the entry stays (the new state).
+    fn finish_replacing(
+        &self,
+        catalog: &Catalog,
+        row: &EntryRow,
+        report: &mut ReconcileReport,
+    ) -> FsResult<()> {
+        let label = String::from_utf8_lossy(&row.name);
+        let trash = self.trash_fd.as_fd();
+        if exists(trash, &row.name)?.is_none() {
+            catalog.delete(row.id)?;
+            report.rolled_back += 1;
+            return Ok(());
+        }
+        if self.resolve_in_gallery(&row.original_path).is_none()
+            && let Some((dir, last)) = self.gallery_parent(&row.original_path)
+        {
+            let base = dir.as_ref().map_or(self.gallery_fd.as_fd(), |d| d.as_fd());
+            let back = backing::renameat2(
+                trash,
+                OsStr::from_bytes(&row.name),
+                base,
+                OsStr::from_bytes(last),
+                libc::RENAME_NOREPLACE,
+            );
+            if back.is_ok() {
+                log::warn!("rolling back interrupted replacement of {label:?}");
+                catalog.delete(row.id)?;
+                report.rolled_back += 1;
+                return Ok(());
+            }
+        }
+        log::warn!("finishing interrupted replacement: {label:?} is in the trash");
+        catalog.settle(row.id)?;
+        report.finished += 1;
+        Ok(())
+    }
+
+    /// Recomputes the sizes that changes inside trashed directories left
+    /// marked (`change_inside`): a crash came between change and record.
+    fn remeasure(&self, catalog: &Catalog, report: &mut ReconcileReport) -> FsResult<()> {
+        let trash = self.trash_fd.as_fd();
+        for (id, name) in catalog.resizing()? {
+            let size = match exists(trash, &name)? {
+                Some(st) => Self::size_of(trash, OsStr::from_bytes(&name), &st),
+                None => 0,
+            };
+            catalog.set_size(id, size)?;
+            report.remeasured += 1;
+        }
+        Ok(())
+    }
+
+    /// The directory holding `gallery/PATH` (None for `gallery/` itself) and
+    /// PATH's last component; None if a parent is missing.
+    fn gallery_parent<'p>(&self, path: &'p [u8]) -> Option<(Option<OwnedFd>, &'p [u8])> {
+        let parts: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        let (last, parents) = parts.split_last()?;
+        let mut dir: Option<OwnedFd> = None;
+        for part in parents {
+            let base = dir.as_ref().map_or(self.gallery_fd.as_fd(), |d| d.as_fd());
+            dir = Some(backing::open_dir_path(base, OsStr::from_bytes(part)).ok()?);
+        }
+        Some((dir, last))
+    }
+
+    /// Stats `gallery/PATH` without following symlinks; None if any part is missing.
+    fn resolve_in_gallery(&self, path: &[u8]) -> Option<Stat> {
+        let (dir, last) = self.gallery_parent(path)?;
+        let base = dir.as_ref().map_or(self.gallery_fd.as_fd(), |d| d.as_fd());
+        backing::fstatat(base, OsStr::from_bytes(last)).ok()
+    }
+}

@@ -1,0 +1,627 @@
+//! `TrashStore`: every move between the gallery and the trash, purge and
+//! expiry, each a rename (or unlink) in STORAGE paired with a catalog change
+//! in the order the `store` module's crash-order list gives.
+
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::catalog::{Catalog, EntryRow, EntryState, NewEntry};
+use super::naming;
+use super::usage::Usage;
+use crate::backing::{self, Stat};
+use crate::clock::{SECS_PER_DAY, now_secs};
+use crate::error::{FsError, FsResult};
+use crate::fault;
+use crate::sync::lock;
+
+/// Rows read per catalog query when listing or expiring.
+pub const BATCH: usize = 512;
+
+/// A trash entry as seen through the mount.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub row: EntryRow,
+    pub expires_at: i64,
+}
+
+impl Entry {
+    /// Whole days left, rounded up: 30 on the day of deletion, 1 in the last day.
+    pub fn days_left(&self, now: i64) -> i64 {
+        let left = self.expires_at - now;
+        ((left + SECS_PER_DAY - 1) / SECS_PER_DAY).max(1)
+    }
+}
+
+/// A gallery file put aside in the trash while a rename replaces it: hard
+/// linked (`stash`), or moved where hard links are impossible (`displace`).
+#[must_use]
+pub struct Stash {
+    id: i64,
+    name: Vec<u8>,
+    size: u64,
+    /// Moved, not linked: undoing it moves the file back.
+    displaced: Option<Vec<u8>>,
+}
+
+/// The trash: catalog rows and the files of `trash/`, changed together only
+/// in the crash order of `store`.
+pub struct TrashStore {
+    pub(super) catalog: Mutex<Catalog>,
+    pub(super) trash_fd: Arc<OwnedFd>,
+    pub(super) gallery_fd: Arc<OwnedFd>,
+    pub(super) purging_fd: OwnedFd,
+    retention: i64,
+    /// Serialises name choice with the catalog/rename pairs that use the name.
+    moves: Mutex<()>,
+    /// Names claimed by desktop clients before their file arrives.
+    reserved: Mutex<std::collections::HashSet<Vec<u8>>>,
+    /// The trash's bytes (sum of the rows' sizes), kept on every change (see `space`).
+    pub(super) usage: Arc<Usage>,
+}
+
+pub(super) fn exists(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Stat>> {
+    match backing::fstatat(dir, OsStr::from_bytes(name)) {
+        Ok(st) => Ok(Some(st)),
+        Err(FsError::ENOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl TrashStore {
+    pub fn new(
+        catalog: Catalog,
+        gallery_fd: Arc<OwnedFd>,
+        trash_fd: Arc<OwnedFd>,
+        purging_fd: OwnedFd,
+        retention: Duration,
+    ) -> TrashStore {
+        let usage = Arc::new(Usage::new(catalog.total_size().unwrap_or_else(|e| {
+            log::warn!("cannot total the trash's size: {e}");
+            0
+        })));
+        TrashStore {
+            usage,
+            catalog: Mutex::new(catalog),
+            trash_fd,
+            gallery_fd,
+            purging_fd,
+            retention: retention.as_secs().min(i64::MAX as u64 / 4) as i64,
+            moves: Mutex::new(()),
+            reserved: Mutex::new(std::collections::HashSet::new()),
+        }
+    }
+
+    pub fn retention_secs(&self) -> i64 {
+        self.retention
+    }
+
+    pub(super) fn catalog(&self) -> MutexGuard<'_, Catalog> {
+        lock(&self.catalog)
+    }
+
+    fn entry(&self, row: EntryRow) -> Entry {
+        let expires_at = row.deleted_at.saturating_add(self.retention);
+        Entry { row, expires_at }
+    }
+
+    fn visible(&self, row: &EntryRow, now: i64) -> bool {
+        row.state == EntryState::Settled && row.deleted_at.saturating_add(self.retention) > now
+    }
+
+    /// The live (settled, unexpired) entry called `name`.
+    pub fn lookup(&self, name: &[u8]) -> FsResult<Option<Entry>> {
+        let row = self.catalog().by_name(name)?;
+        Ok(row
+            .filter(|r| self.visible(r, now_secs()))
+            .map(|r| self.entry(r)))
+    }
+
+    /// Live entries with id > `after_id`, in id order, from the next `limit`
+    /// rows; also the last id read, to continue from.
+    pub fn page(&self, after_id: i64, limit: usize) -> FsResult<(Vec<Entry>, Option<i64>)> {
+        let rows = self.catalog().page(after_id, limit)?;
+        Ok(self.live_page(rows))
+    }
+
+    /// The live entries of a page of rows, and the last id it read.
+    fn live_page(&self, rows: Vec<EntryRow>) -> (Vec<Entry>, Option<i64>) {
+        let last = rows.last().map(|r| r.id);
+        let now = now_secs();
+        let live = rows.into_iter().filter(|r| self.visible(r, now));
+        (live.map(|r| self.entry(r)).collect(), last)
+    }
+
+    /// Like `page`, for the entries owned by `uid`.
+    pub fn page_for_uid(
+        &self,
+        uid: u32,
+        after_id: i64,
+        limit: usize,
+    ) -> FsResult<(Vec<Entry>, Option<i64>)> {
+        let rows = self.catalog().page_for_uid(uid, after_id, limit)?;
+        Ok(self.live_page(rows))
+    }
+
+    /// The live entry with catalog id `id`.
+    pub fn lookup_id(&self, id: i64) -> FsResult<Option<Entry>> {
+        let row = self.catalog().by_id(id)?;
+        Ok(row
+            .filter(|r| self.visible(r, now_secs()))
+            .map(|r| self.entry(r)))
+    }
+
+    /// Keeps `name` from being chosen for a new entry (a desktop client has
+    /// claimed it by creating `info/NAME.trashinfo`); false if it is taken.
+    pub fn reserve(&self, name: &[u8]) -> FsResult<bool> {
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        if self.name_taken(&catalog, name)? {
+            return Ok(false);
+        }
+        Ok(lock(&self.reserved).insert(name.to_vec()))
+    }
+
+    pub fn unreserve(&self, name: &[u8]) {
+        lock(&self.reserved).remove(name);
+    }
+
+    pub fn has_live_entries(&self) -> FsResult<bool> {
+        Ok(self.catalog().count_live(now_secs() - self.retention, 1)? > 0)
+    }
+
+    /// Whether a new entry may not be called `name`: an entry has it, a
+    /// file in trash/ has it, or a desktop client claimed it.
+    fn name_taken(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
+        Ok(self.name_used(catalog, name)? || lock(&self.reserved).contains(name))
+    }
+
+    /// The first free entry name for a file called `name`. Galleries repeat
+    /// names (every camera folder has its IMG_0001.jpg), so the names already
+    /// used are read in one range query rather than probed one by one.
+    fn free_name(&self, catalog: &Catalog, name: &[u8]) -> FsResult<Vec<u8>> {
+        let Some(prefix) = naming::collision_prefix(name) else {
+            return naming::first_free(name, |c| self.name_taken(catalog, c));
+        };
+        let used: std::collections::HashSet<Vec<u8>> =
+            catalog.names_with_prefix(&prefix)?.into_iter().collect();
+        naming::first_free(name, |c| {
+            Ok(used.contains(c) || self.name_taken(catalog, c)?)
+        })
+    }
+
+    fn name_used(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
+        Ok(catalog.name_taken(name)? || exists(self.trash_fd.as_fd(), name)?.is_some())
+    }
+
+    pub(super) fn new_row(
+        catalog: &Catalog,
+        name: &[u8],
+        original_path: &[u8],
+        st: &Stat,
+        size: u64,
+        state: EntryState,
+    ) -> FsResult<i64> {
+        catalog
+            .insert(&NewEntry {
+                name,
+                original_path,
+                deleted_at: now_secs(),
+                kind: backing::file_type(st),
+                uid: st.st_uid,
+                size,
+                state,
+                ino: st.st_ino,
+            })?
+            .ok_or(FsError::EEXIST)
+    }
+
+    pub(super) fn size_of(dir: BorrowedFd<'_>, name: &OsStr, st: &Stat) -> u64 {
+        if backing::is_dir(st) {
+            backing::tree_size(dir, name).unwrap_or(0)
+        } else {
+            st.st_blocks as u64 * 512
+        }
+    }
+
+    /// Moves `dir/name` (whose stat is `st`) into the trash as a new entry named
+    /// after it; returns the entry's name.
+    pub fn put(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<Vec<u8>> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        let entry = self.free_name(&catalog, name.as_bytes())?;
+        self.put_locked(&catalog, dir, name, &entry, original_path, st, size)?;
+        Ok(entry)
+    }
+
+    /// Moves `dir/name` into the trash as entry `entry`; EEXIST if that name is taken.
+    pub fn put_as(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        entry: &[u8],
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<()> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        // A name claimed by a desktop client is taken by the rename it announced.
+        if self.name_used(&catalog, entry)? {
+            return Err(FsError::EEXIST);
+        }
+        self.put_locked(&catalog, dir, name, entry, original_path, st, size)?;
+        lock(&self.reserved).remove(entry);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn put_locked(
+        &self,
+        catalog: &Catalog,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        entry: &[u8],
+        original_path: &[u8],
+        st: &Stat,
+        size: u64,
+    ) -> FsResult<()> {
+        let id = Self::new_row(catalog, entry, original_path, st, size, EntryState::Settled)?;
+        fault::point("put:after-insert");
+        let moved = backing::renameat2(
+            dir,
+            name,
+            self.trash_fd.as_fd(),
+            OsStr::from_bytes(entry),
+            libc::RENAME_NOREPLACE,
+        );
+        if let Err(e) = moved {
+            catalog.delete(id)?;
+            return Err(e);
+        }
+        fault::point("put:after-rename");
+        self.usage.trashed(size);
+        Ok(())
+    }
+
+    /// Hard-links `dir/name`, a file a rename is about to replace, into the
+    /// trash. The caller then renames and calls `settle` or `unstash`.
+    pub fn stash(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<Stash> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        let entry = self.free_name(&catalog, name.as_bytes())?;
+        let id = Self::new_row(
+            &catalog,
+            &entry,
+            original_path,
+            st,
+            size,
+            EntryState::Linking,
+        )?;
+        fault::point("stash:after-insert");
+        let linked = if fault::refused("link") {
+            Err(FsError::EPERM)
+        } else {
+            backing::linkat(dir, name, self.trash_fd.as_fd(), OsStr::from_bytes(&entry))
+        };
+        if let Err(e) = linked {
+            catalog.delete(id)?;
+            return Err(e);
+        }
+        fault::point("stash:after-link");
+        Ok(Stash {
+            id,
+            name: entry,
+            size,
+            displaced: None,
+        })
+    }
+
+    /// `stash` for a filesystem without hard links: moves `dir/name` into
+    /// the trash under a `Replacing` row. Between this and the caller's
+    /// rename, the gallery shows no file at the name.
+    pub fn displace(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        original_path: &[u8],
+        st: &Stat,
+    ) -> FsResult<Stash> {
+        let size = Self::size_of(dir, name, st);
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        let entry = self.free_name(&catalog, name.as_bytes())?;
+        let id = Self::new_row(
+            &catalog,
+            &entry,
+            original_path,
+            st,
+            size,
+            EntryState::Replacing,
+        )?;
+        fault::point("displace:after-insert");
+        let moved = backing::renameat2(
+            dir,
+            name,
+            self.trash_fd.as_fd(),
+            OsStr::from_bytes(&entry),
+            libc::RENAME_NOREPLACE,
+        );
+        if let Err(e) = moved {
+            catalog.delete(id)?;
+            return Err(e);
+        }
+        fault::point("displace:after-move");
+        Ok(Stash {
+            id,
+            name: entry,
+            size,
+            displaced: Some(name.as_bytes().to_vec()),
+        })
+    }
+
+    /// The rename replaced the stashed file: it is now a trash entry.
+    pub fn settle(&self, stash: Stash) -> FsResult<Vec<u8>> {
+        fault::point("stash:before-settle");
+        self.catalog().settle(stash.id)?;
+        self.usage.trashed(stash.size);
+        Ok(stash.name)
+    }
+
+    /// The rename failed: the stashed file stays (or goes back) where it
+    /// was, in `dir`, only in the gallery.
+    pub fn unstash(&self, stash: Stash, dir: BorrowedFd<'_>) -> FsResult<()> {
+        let _moves = lock(&self.moves);
+        let entry = OsStr::from_bytes(&stash.name);
+        match &stash.displaced {
+            None => backing::unlinkat(self.trash_fd.as_fd(), entry, false)?,
+            Some(name) => backing::renameat2(
+                self.trash_fd.as_fd(),
+                entry,
+                dir,
+                OsStr::from_bytes(name),
+                libc::RENAME_NOREPLACE,
+            )?,
+        }
+        self.catalog().delete(stash.id)?;
+        Ok(())
+    }
+
+    /// Runs `change`, which alters the tree of entry `id` (moves a piece of
+    /// it out, or deletes one) and returns the bytes that left it. The row
+    /// is marked first, so a crash between the change and the new size
+    /// leaves a mark from which reconcile recomputes the size.
+    pub fn change_inside(
+        &self,
+        id: i64,
+        restored: bool,
+        change: impl FnOnce() -> FsResult<u64>,
+    ) -> FsResult<()> {
+        self.catalog().begin_resize(id)?;
+        let bytes = match change() {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                // Nothing changed; the size is still right.
+                self.catalog().shrink(id, 0)?;
+                return Err(e);
+            }
+        };
+        fault::point("resize:after-change");
+        if let Err(e) = self.catalog().shrink(id, bytes) {
+            // The change is made; the mark stays and the next mount measures.
+            log::warn!("could not record the trash's new size: {e}");
+        }
+        if restored {
+            self.usage.restored(bytes);
+        } else {
+            self.usage.purged(bytes);
+        }
+        Ok(())
+    }
+
+    /// Restores entry `entry` to `dir/name` with renameat2 `flags`.
+    pub fn take_out(
+        &self,
+        entry: &[u8],
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        flags: u32,
+    ) -> FsResult<()> {
+        let _moves = lock(&self.moves);
+        let row = self.catalog().by_name(entry)?;
+        backing::renameat2(
+            self.trash_fd.as_fd(),
+            OsStr::from_bytes(entry),
+            dir,
+            name,
+            flags,
+        )?;
+        fault::point("take-out:after-rename");
+        if let Some(row) = row {
+            self.catalog().delete(row.id)?;
+            self.usage.restored(row.size);
+        }
+        Ok(())
+    }
+
+    /// Deletes entry `entry` permanently (a directory must be empty unless `tree`).
+    pub fn purge(&self, entry: &[u8], tree: bool) -> FsResult<Option<EntryRow>> {
+        self.purge_checked(entry, tree, None)
+    }
+
+    /// Purges entry `row` (a whole tree), read earlier by the expiry sweep or
+    /// a purge for space, if it is still the entry under its name: it may
+    /// have been restored, renamed or replaced meanwhile by a newer entry of
+    /// the same name, which must not go in its place. ENOENT if not. (Row
+    /// ids alone do not tell: SQLite hands a deleted last id out again.)
+    pub fn purge_row(&self, row: &EntryRow) -> FsResult<Option<EntryRow>> {
+        self.purge_checked(&row.name, true, Some((row.id, row.deleted_at)))
+    }
+
+    fn purge_checked(
+        &self,
+        entry: &[u8],
+        tree: bool,
+        expect: Option<(i64, i64)>,
+    ) -> FsResult<Option<EntryRow>> {
+        let _moves = lock(&self.moves);
+        let row = self.catalog().by_name(entry)?;
+        if expect.is_some() && row.as_ref().map(|r| (r.id, r.deleted_at)) != expect {
+            return Err(FsError::ENOENT);
+        }
+        let name = OsStr::from_bytes(entry);
+        let st = exists(self.trash_fd.as_fd(), entry)?.ok_or(FsError::ENOENT)?;
+        if backing::is_dir(&st) && tree {
+            let parking = OsString::from(format!(
+                "{}-{}",
+                row.as_ref().map_or(0, |r| r.id),
+                now_secs()
+            ));
+            backing::renameat2(
+                self.trash_fd.as_fd(),
+                name,
+                self.purging_fd.as_fd(),
+                &parking,
+                0,
+            )?;
+            fault::point("purge:after-park");
+            if let Some(row) = &row {
+                self.catalog().delete(row.id)?;
+            }
+            if let Err(e) = backing::remove_tree(self.purging_fd.as_fd(), &parking) {
+                log::warn!(
+                    "could not finish deleting {parking:?} in purging/: {e}; retried at next mount"
+                );
+            }
+        } else {
+            backing::unlinkat(self.trash_fd.as_fd(), name, backing::is_dir(&st))?;
+            fault::point("purge:after-unlink");
+            if let Some(row) = &row {
+                self.catalog().delete(row.id)?;
+            }
+        }
+        if let Some(row) = &row {
+            self.usage.purged(row.size);
+        }
+        Ok(row)
+    }
+
+    /// Renames entry `from` to `to`; EEXIST if `to` is taken.
+    pub fn rename(&self, from: &[u8], to: &[u8]) -> FsResult<()> {
+        let _moves = lock(&self.moves);
+        let catalog = self.catalog();
+        if self.name_taken(&catalog, to)? {
+            return Err(FsError::EEXIST);
+        }
+        let row = catalog.by_name(from)?;
+        if let Some(row) = &row
+            && !catalog.begin_rename(row.id, to)?
+        {
+            return Err(FsError::EEXIST);
+        }
+        fault::point("rename:after-begin");
+        let trash = self.trash_fd.as_fd();
+        let renamed = backing::renameat2(
+            trash,
+            OsStr::from_bytes(from),
+            trash,
+            OsStr::from_bytes(to),
+            libc::RENAME_NOREPLACE,
+        );
+        if renamed.is_ok() {
+            fault::point("rename:after-rename");
+        }
+        if let Some(row) = &row {
+            match renamed {
+                Ok(()) => catalog.settle(row.id)?,
+                Err(_) => catalog.revert_rename(row.id)?,
+            }
+        }
+        renamed
+    }
+
+    /// Purges up to `BATCH` expired entries; returns them. Call until empty.
+    #[cfg(test)]
+    pub fn expire_batch(&self) -> FsResult<Vec<EntryRow>> {
+        let purged = self.expire_batch_with(|_| ())?;
+        Ok(purged.into_iter().map(|(row, ())| row).collect())
+    }
+
+    /// `expire_batch`, calling `before` on each entry just before it goes
+    /// (the filesystem pins the inode the kernel may still hold); returns
+    /// what it gave for each entry purged.
+    pub fn expire_batch_with<T>(
+        &self,
+        mut before: impl FnMut(&EntryRow) -> T,
+    ) -> FsResult<Vec<(EntryRow, T)>> {
+        let cutoff = now_secs() - self.retention;
+        let rows = self.catalog().expired(cutoff, BATCH)?;
+        let mut purged = Vec::with_capacity(rows.len());
+        for row in rows {
+            let given = before(&row);
+            match self.purge_row(&row) {
+                Ok(_) => purged.push((row, given)),
+                Err(FsError::ENOENT) => {
+                    // Restored, renamed or purged meanwhile; or the file
+                    // vanished behind our back: only then is the row dropped.
+                    let catalog = self.catalog();
+                    if let Some(gone) = catalog.by_id(row.id)?
+                        && (gone.name.as_slice(), gone.deleted_at)
+                            == (&row.name[..], row.deleted_at)
+                        && exists(self.trash_fd.as_fd(), &row.name)?.is_none()
+                    {
+                        self.usage.purged(gone.size);
+                        catalog.delete(row.id)?;
+                    }
+                }
+                Err(e) => log::warn!(
+                    "could not delete expired entry {:?}: {e}",
+                    String::from_utf8_lossy(&row.name)
+                ),
+            }
+        }
+        Ok(purged)
+    }
+
+    /// The trash's byte counters, shared with the space policy (`space`).
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.usage
+    }
+
+    /// Up to `limit` settled entries deleted at or before `cutoff`, oldest first.
+    pub fn oldest(&self, cutoff: i64, limit: usize) -> FsResult<Vec<EntryRow>> {
+        Ok(self.catalog().expired(cutoff, limit)?)
+    }
+
+    /// The id of the most recently deleted entry.
+    pub fn newest_id(&self) -> FsResult<Option<i64>> {
+        Ok(self.catalog().newest_id()?)
+    }
+
+    /// Flushes the catalog and records a clean unmount; called last.
+    pub fn close(&self) {
+        let catalog = self.catalog();
+        if let Err(e) = catalog.checkpoint() {
+            log::warn!("could not checkpoint the trash database: {e}");
+        }
+        if let Err(e) = catalog.set_in_use(false) {
+            log::warn!("could not record the clean unmount: {e}");
+        }
+    }
+}
