@@ -2,8 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub const SECS_PER_DAY: i64 = 86_400;
-
 /// Now, in catalog seconds.
 pub fn now_secs() -> i64 {
     SystemTime::now()

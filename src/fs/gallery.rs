@@ -296,7 +296,7 @@ pub(super) fn setattr(core: &Core, node: NodeId, set: SetAttr, fh: Option<u64>) 
 /// Whether xattr `name` may be set or removed on a gallery node.
 pub(super) fn xattr_settable(name: &OsStr) -> FsResult<()> {
     let name = name.as_bytes();
-    if name.starts_with(super::trash::XATTR_PREFIX.as_bytes()) {
+    if name.starts_with(crate::contract::XATTR_PREFIX.as_bytes()) {
         // Reserved for the trash's own attributes.
         return Err(FsError::ENOTSUP);
     }

@@ -517,7 +517,9 @@ impl GalleryFs {
         {
             return Err(FsError::ENOTSUP);
         }
-        let trash_attr = name.to_str().filter(|n| n.starts_with(trash::XATTR_PREFIX));
+        let trash_attr = name
+            .to_str()
+            .filter(|n| n.starts_with(crate::contract::XATTR_PREFIX));
         match (self.place(node)?, trash_attr) {
             (Place::Root | Place::Desktop(_) | Place::TrashDir(Some(_)), _) => {
                 Err(FsError::ENODATA)

@@ -6,14 +6,15 @@ use std::ffi::OsStr;
 
 use super::core::Core;
 use super::types::DirItem;
+use crate::contract;
 use crate::error::FsResult;
 use crate::node::{GALLERY, NodeId, ROOT, TRASH};
 
 /// The fixed child of the root called `name`, if it is one.
 pub(super) fn child(name: &OsStr) -> Option<NodeId> {
-    match name.as_encoded_bytes() {
-        b"gallery" => Some(GALLERY),
-        b".trash" => Some(TRASH),
+    match name.to_str()? {
+        contract::GALLERY => Some(GALLERY),
+        contract::TRASH => Some(TRASH),
         _ => None,
     }
 }
@@ -24,10 +25,10 @@ pub(super) fn readdir(core: &Core, offset: u64) -> FsResult<Vec<DirItem>> {
     let mut items = vec![
         DirItem::new(".", 1, ROOT, libc::S_IFDIR),
         DirItem::new("..", 2, ROOT, libc::S_IFDIR),
-        DirItem::new("gallery", 3, GALLERY, libc::S_IFDIR),
+        DirItem::new(contract::GALLERY, 3, GALLERY, libc::S_IFDIR),
     ];
     if core.store.has_live_entries()? {
-        items.push(DirItem::new(".trash", 4, TRASH, libc::S_IFDIR));
+        items.push(DirItem::new(contract::TRASH, 4, TRASH, libc::S_IFDIR));
     }
     Ok(items.into_iter().skip(offset as usize).collect())
 }

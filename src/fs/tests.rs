@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::*;
 use crate::contract::{XATTR_DAYS_LEFT, XATTR_DELETED_AT, XATTR_ORIGINAL_PATH};
 use crate::node::{GALLERY, ROOT};
+
 use crate::store::Store;
 
 struct Core {
@@ -167,4 +168,221 @@ fn hard_linked_files_are_unlinked_for_real() {
     assert_eq!(c.fs.getattr(node, None).unwrap().0.nlink, 1);
     c.fs.unlink(GALLERY, os("b")).unwrap();
     assert!(c.fs.lookup(TRASH, os("b")).is_ok());
+}
+
+fn names(c: &Core, dir: NodeId) -> Vec<String> {
+    let fh = c.fs.opendir(dir).unwrap();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let items = c.fs.readdir(dir, fh, offset).unwrap();
+        let Some(last) = items.last() else { break };
+        offset = last.offset;
+        out.extend(
+            items
+                .iter()
+                .map(|i| i.name.to_string_lossy().into_owned())
+                .filter(|n| n != "." && n != ".."),
+        );
+    }
+    c.fs.releasedir(fh);
+    out
+}
+
+fn total_size(c: &Core) -> u64 {
+    let value = c.fs.getxattr(TRASH, os("user.trash.total_size")).unwrap();
+    String::from_utf8(value).unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_root_shows_the_trash_only_when_it_holds_something() {
+    let c = core();
+    assert_eq!(names(&c, ROOT), ["gallery"]);
+    write_file(&c, GALLERY, "f", b"x");
+    c.fs.unlink(GALLERY, os("f")).unwrap();
+    assert_eq!(names(&c, ROOT), ["gallery", ".trash"]);
+    let (attr, _) = c.fs.getattr(TRASH, None).unwrap();
+    assert_eq!(attr.perm, 0o1777, "sticky and world-writable, like /tmp");
+    assert_eq!(names(&c, TRASH), ["f"]);
+}
+
+#[test]
+fn removing_an_entry_inside_the_trash_deletes_it_for_good() {
+    let c = core();
+    write_file(&c, GALLERY, "f", b"data");
+    c.fs.unlink(GALLERY, os("f")).unwrap();
+    c.fs.lookup(TRASH, os("f")).unwrap();
+    c.fs.unlink(TRASH, os("f")).unwrap();
+    assert!(names(&c, TRASH).is_empty());
+    assert!(!c.root.join("trash/f").exists());
+    assert_eq!(
+        c.fs.unlink(TRASH, os("f")).unwrap_err(),
+        FsError::ENOENT,
+        "never ESTALE"
+    );
+}
+
+#[test]
+fn moving_a_folder_into_the_trash_and_back_restores_it_whole() {
+    let c = core();
+    let album = c.fs.mkdir(GALLERY, os("album"), 0o750, ME).unwrap().node;
+    write_file(&c, album, "a.jpg", b"a");
+    write_file(&c, album, "b.jpg", b"b");
+    c.fs.rename(GALLERY, os("album"), TRASH, os("album"), 0)
+        .unwrap();
+    assert_eq!(names(&c, TRASH), ["album"]);
+    let entry = c.fs.lookup(TRASH, os("album")).unwrap().node;
+    assert_eq!(
+        c.fs.getxattr(entry, os(XATTR_ORIGINAL_PATH)).unwrap(),
+        b"album"
+    );
+    assert_eq!(
+        c.fs.open(c.fs.lookup(entry, os("a.jpg")).unwrap().node, libc::O_RDWR)
+            .unwrap_err(),
+        FsError::EROFS,
+        "nothing in the trash opens for writing"
+    );
+    c.fs.rename(TRASH, os("album"), GALLERY, os("back"), 0)
+        .unwrap();
+    assert_eq!(fs::read(c.root.join("gallery/back/b.jpg")).unwrap(), b"b");
+    assert!(names(&c, TRASH).is_empty());
+    assert_eq!(total_size(&c), 0);
+}
+
+#[test]
+fn a_partial_restore_and_a_delete_inside_shrink_the_entry() {
+    let c = core();
+    let album = c.fs.mkdir(GALLERY, os("album"), 0o755, ME).unwrap().node;
+    write_file(&c, album, "big", &[7u8; 64 * 1024]);
+    write_file(&c, album, "small", b"s");
+    write_file(&c, album, "gone", &[1u8; 16 * 1024]);
+    c.fs.rename(GALLERY, os("album"), TRASH, os("album"), 0)
+        .unwrap();
+    let before = total_size(&c);
+    let entry = c.fs.lookup(TRASH, os("album")).unwrap().node;
+    c.fs.lookup(entry, os("big")).unwrap();
+    c.fs.rename(entry, os("big"), GALLERY, os("big"), 0)
+        .unwrap();
+    assert_eq!(
+        fs::read(c.root.join("gallery/big")).unwrap().len(),
+        64 * 1024
+    );
+    let after_restore = total_size(&c);
+    assert!(
+        after_restore + 64 * 1024 <= before,
+        "{after_restore} vs {before}"
+    );
+    c.fs.lookup(entry, os("gone")).unwrap();
+    c.fs.unlink(entry, os("gone")).unwrap();
+    assert!(total_size(&c) + 16 * 1024 <= after_restore);
+    assert_eq!(names(&c, entry), ["small"]);
+    // Nothing moves into a trashed directory.
+    write_file(&c, GALLERY, "new", b"n");
+    assert_eq!(
+        c.fs.rename(GALLERY, os("new"), entry, os("new"), 0)
+            .unwrap_err(),
+        FsError::EROFS
+    );
+}
+
+#[test]
+fn the_desktop_view_shows_each_uid_its_own_entries() {
+    let c = core();
+    write_file(&c, GALLERY, "mine.jpg", b"m");
+    c.fs.unlink(GALLERY, os("mine.jpg")).unwrap();
+    let top = c.fs.lookup(ROOT, os(".Trash-0")).unwrap().node;
+    let files = c.fs.lookup(top, os("files")).unwrap().node;
+    assert_eq!(files, View::Files(0).id());
+    assert_eq!(names(&c, files), ["mine.jpg"]);
+    let info = c.fs.lookup(top, os("info")).unwrap().node;
+    assert_eq!(names(&c, info), ["mine.jpg.trashinfo"]);
+    let info_file = c.fs.lookup(info, os("mine.jpg.trashinfo")).unwrap().node;
+    let fh = c.fs.open(info_file, libc::O_RDONLY).unwrap();
+    let text = String::from_utf8(c.fs.read(fh, 0, 4096).unwrap()).unwrap();
+    c.fs.release(fh);
+    assert!(
+        text.starts_with("[Trash Info]\nPath=gallery/mine.jpg\n"),
+        "{text}"
+    );
+    // Another uid may not look into uid 0's view, nor see its entries in its own.
+    let other = Caller {
+        uid: 1000,
+        gid: 1000,
+    };
+    assert_eq!(
+        c.fs.lookup_as(other, ROOT, os(".Trash-0")).unwrap_err(),
+        FsError::EACCES
+    );
+    let theirs = View::Files(1000).id();
+    assert!(names(&c, theirs).is_empty());
+    assert_eq!(
+        c.fs.lookup(theirs, os("mine.jpg")).unwrap_err(),
+        FsError::ENOENT
+    );
+}
+
+#[test]
+fn moving_an_entry_into_expunged_purges_it() {
+    let c = core();
+    write_file(&c, GALLERY, "x", b"x");
+    c.fs.unlink(GALLERY, os("x")).unwrap();
+    let top = c.fs.lookup(ROOT, os(".Trash-0")).unwrap().node;
+    let expunged = c.fs.mkdir(top, os("expunged"), 0o700, ME).unwrap().node;
+    let files = View::Files(0).id();
+    c.fs.lookup(files, os("x")).unwrap();
+    c.fs.rename(files, os("x"), expunged, os("K1"), 0).unwrap();
+    assert!(names(&c, TRASH).is_empty());
+    assert!(names(&c, expunged).is_empty());
+    assert!(!c.root.join("trash/x").exists());
+}
+
+#[test]
+fn renaming_an_entry_keeps_its_metadata_and_refuses_taken_names() {
+    let c = core();
+    let d = c.fs.mkdir(GALLERY, os("d"), 0o755, ME).unwrap().node;
+    write_file(&c, d, "a", b"a");
+    write_file(&c, d, "b", b"b");
+    c.fs.unlink(d, os("a")).unwrap();
+    c.fs.unlink(d, os("b")).unwrap();
+    assert_eq!(
+        c.fs.rename(TRASH, os("a"), TRASH, os("b"), 0).unwrap_err(),
+        FsError::EEXIST
+    );
+    c.fs.rename(TRASH, os("a"), TRASH, os("c"), 0).unwrap();
+    let entry = c.fs.lookup(TRASH, os("c")).unwrap().node;
+    assert_eq!(
+        c.fs.getxattr(entry, os(XATTR_ORIGINAL_PATH)).unwrap(),
+        b"d/a"
+    );
+    assert_eq!(
+        c.fs.rename(TRASH, os("c"), TRASH, os("e"), libc::RENAME_EXCHANGE)
+            .unwrap_err(),
+        FsError::EINVAL,
+        "exchange is for the gallery only"
+    );
+}
+
+#[test]
+fn setting_trash_attributes_is_refused_everywhere() {
+    let c = core();
+    let node = write_file(&c, GALLERY, "f", b"x");
+    assert_eq!(
+        c.fs.setxattr(node, os(XATTR_ORIGINAL_PATH), b"x", 0)
+            .unwrap_err(),
+        FsError::ENOTSUP,
+        "reserved in the gallery"
+    );
+    c.fs.setxattr(node, os("user.note"), b"kept", 0).unwrap();
+    c.fs.unlink(GALLERY, os("f")).unwrap();
+    let entry = c.fs.lookup(TRASH, os("f")).unwrap().node;
+    assert_eq!(c.fs.getxattr(entry, os("user.note")).unwrap(), b"kept");
+    assert_eq!(
+        c.fs.setxattr(entry, os("user.note"), b"changed", 0)
+            .unwrap_err(),
+        FsError::EROFS
+    );
+    assert_eq!(
+        c.fs.setxattr(ROOT, os("user.note"), b"x", 0).unwrap_err(),
+        FsError::EPERM
+    );
 }

@@ -8,38 +8,21 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
 use super::core::{Core, TTL};
 use super::events::{self, Change};
 use super::gallery;
 use super::types::{DirItem, Entry};
 use crate::backing::{self, Stat};
 use crate::clock::{now_secs, time_left};
+use crate::contract::{
+    ENTRY_XATTRS, XATTR_DAYS_LEFT, XATTR_DELETED_AT, XATTR_EXPIRES_AT, XATTR_ORIGINAL_PATH,
+    days_left, format_days, rfc3339,
+};
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, ROOT, TRASH};
 
-/// Extended attributes synthesized on trash entries.
-pub const XATTR_PREFIX: &str = "user.trash.";
-pub const XATTR_ORIGINAL_PATH: &str = "user.trash.original_path";
-pub const XATTR_DELETED_AT: &str = "user.trash.deleted_at";
-pub const XATTR_EXPIRES_AT: &str = "user.trash.expires_at";
-pub const XATTR_DAYS_LEFT: &str = "user.trash.days_left";
-const TRASH_XATTRS: [&str; 4] = [
-    XATTR_ORIGINAL_PATH,
-    XATTR_DELETED_AT,
-    XATTR_EXPIRES_AT,
-    XATTR_DAYS_LEFT,
-];
-
 /// Rows of `.trash` read per catalog query when listing it.
 const TRASH_PAGE: usize = 1024;
-
-fn rfc3339(secs: i64) -> String {
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 /// Looks up entry `name` of trash directory `parent`.
 pub(super) fn lookup_entry(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
@@ -233,7 +216,7 @@ pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec
         XATTR_ORIGINAL_PATH => entry.row.original_path.clone(),
         XATTR_DELETED_AT => rfc3339(entry.row.deleted_at).into_bytes(),
         XATTR_EXPIRES_AT => rfc3339(entry.expires_at).into_bytes(),
-        XATTR_DAYS_LEFT => format!("{}d", entry.days_left(now_secs())).into_bytes(),
+        XATTR_DAYS_LEFT => format_days(days_left(entry.expires_at, now_secs())).into_bytes(),
         _ => return Err(FsError::ENODATA),
     })
 }
@@ -245,7 +228,7 @@ pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec
 pub(super) fn list_entry_xattrs(st: &Stat, names: &mut Vec<u8>) {
     let kind = backing::file_type(st);
     if kind == libc::S_IFREG || kind == libc::S_IFDIR {
-        for name in TRASH_XATTRS {
+        for name in ENTRY_XATTRS {
             names.extend_from_slice(name.as_bytes());
             names.push(0);
         }

@@ -20,6 +20,10 @@ use std::time::Duration;
 use crate::backing::{self, Stat};
 use crate::clock::now_secs;
 use crate::config::{Policy, TrashCap};
+use crate::contract::{
+    TRASH_DIR_XATTRS, XATTR_MAX_SIZE, XATTR_PURGING_FOR_SPACE, XATTR_TOTAL_SIZE, format_bytes,
+    format_flag, human_size_pib as human,
+};
 use crate::error::{FsError, FsResult};
 use crate::store::catalog::EntryRow;
 use crate::store::usage::{Usage, sub};
@@ -46,28 +50,8 @@ const STRIPES: usize = 16;
 /// The cap warning fires when the trash passes this fraction of it, in percent.
 const WARN_PERCENT: u64 = 90;
 
-/// Read-only attributes of `.trash` itself.
-pub const XATTR_TOTAL_SIZE: &str = "user.trash.total_size";
-pub const XATTR_MAX_SIZE: &str = "user.trash.max_size";
-pub const XATTR_PURGING: &str = "user.trash.purging_for_space";
-const XATTRS: [&str; 3] = [XATTR_TOTAL_SIZE, XATTR_MAX_SIZE, XATTR_PURGING];
-
 fn allocated(st: &Stat) -> u64 {
     st.st_blocks as u64 * 512
-}
-
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1023.95 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// The policy resolved against the backing filesystem at mount.
@@ -592,13 +576,9 @@ impl Space {
     /// The value of one of `.trash`'s own attributes; None if `name` is not one.
     pub fn xattr(&self, name: &OsStr) -> Option<FsResult<Vec<u8>>> {
         let value = match name.to_str()? {
-            XATTR_TOTAL_SIZE => Ok(self.usage.trash_bytes().to_string()),
-            XATTR_MAX_SIZE => self
-                .limits()
-                .cap
-                .map(|c| c.to_string())
-                .ok_or(FsError::ENODATA),
-            XATTR_PURGING => Ok(if self.purging() { "yes" } else { "no" }.to_string()),
+            XATTR_TOTAL_SIZE => Ok(format_bytes(self.usage.trash_bytes())),
+            XATTR_MAX_SIZE => self.limits().cap.map(format_bytes).ok_or(FsError::ENODATA),
+            XATTR_PURGING_FOR_SPACE => Ok(format_flag(self.purging()).to_string()),
             _ => return None,
         };
         Some(value.map(String::into_bytes))
@@ -607,7 +587,7 @@ impl Space {
     /// Appends the names of `.trash`'s own attributes, as listxattr lists them.
     pub fn list_xattrs(&self, names: &mut Vec<u8>) {
         let has_cap = self.limits().cap.is_some();
-        for name in XATTRS {
+        for name in TRASH_DIR_XATTRS {
             if name != XATTR_MAX_SIZE || has_cap {
                 names.extend_from_slice(name.as_bytes());
                 names.push(0);

@@ -319,7 +319,7 @@ fn a_percentage_cap_is_of_the_backing_filesystem() {
         (64 * MIB / 10).to_string().as_bytes()
     );
     assert_eq!(value(XATTR_TOTAL_SIZE), b"0");
-    assert_eq!(value(XATTR_PURGING), b"no");
+    assert_eq!(value(XATTR_PURGING_FOR_SPACE), b"no");
     assert!(fake.space.xattr(OsStr::new("user.other")).is_none());
 }
 

@@ -85,7 +85,7 @@ fn put_moves_the_file_and_records_it_under_a_free_name() {
     );
     let entry = f.trash.lookup(b"cat (2).jpg").unwrap().unwrap();
     assert_eq!(entry.row.original_path, b"cat.jpg");
-    assert_eq!(entry.days_left(now_secs()), 30);
+    assert_eq!(crate::contract::days_left(entry.expires_at, now_secs()), 30);
     assert!(f.names(&f.gallery()).is_empty());
 }
 
@@ -262,4 +262,88 @@ fn take_out_restores_and_forgets_the_row() {
         .unwrap();
     assert_eq!(fs::read_to_string(f.gallery().join("back")).unwrap(), "r");
     assert!(f.trash.catalog().by_name(b"r").unwrap().is_none());
+}
+
+#[test]
+fn an_interrupted_displacement_moves_the_file_back_if_the_rename_never_happened() {
+    let f = fixture(MONTH);
+    fs::write(f.gallery().join("b"), "old").unwrap();
+    let gallery = f.trash.gallery_fd.clone();
+    let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
+    let stash = f
+        .trash
+        .displace(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .unwrap();
+    assert!(
+        !f.gallery().join("b").exists(),
+        "moved aside for the rename"
+    );
+    std::mem::forget(stash); // crash: neither settled nor unstashed
+    let report = f.trash.reconcile().unwrap();
+    assert_eq!(report.rolled_back, 1);
+    assert_eq!(fs::read_to_string(f.gallery().join("b")).unwrap(), "old");
+    assert!(f.names(&f.trash_dir()).is_empty());
+    assert!(f.trash.lookup(b"b").unwrap().is_none());
+}
+
+#[test]
+fn an_interrupted_displacement_settles_if_the_rename_happened() {
+    let f = fixture(MONTH);
+    fs::write(f.gallery().join("b"), "old").unwrap();
+    fs::write(f.gallery().join("new"), "new").unwrap();
+    let gallery = f.trash.gallery_fd.clone();
+    let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
+    let stash = f
+        .trash
+        .displace(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .unwrap();
+    fs::rename(f.gallery().join("new"), f.gallery().join("b")).unwrap();
+    std::mem::forget(stash); // crash before settle
+    assert_eq!(f.trash.reconcile().unwrap().finished, 1);
+    assert_eq!(fs::read_to_string(f.trash_dir().join("b")).unwrap(), "old");
+    assert_eq!(fs::read_to_string(f.gallery().join("b")).unwrap(), "new");
+    assert!(f.trash.lookup(b"b").unwrap().is_some());
+}
+
+#[test]
+fn a_failed_rename_puts_a_displaced_file_back() {
+    let f = fixture(MONTH);
+    fs::write(f.gallery().join("b"), "old").unwrap();
+    let gallery = f.trash.gallery_fd.clone();
+    let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
+    let stash = f
+        .trash
+        .displace(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .unwrap();
+    f.trash.unstash(stash, gallery.as_fd()).unwrap();
+    assert_eq!(fs::read_to_string(f.gallery().join("b")).unwrap(), "old");
+    assert!(f.names(&f.trash_dir()).is_empty());
+    assert_eq!(f.trash.reconcile().unwrap(), ReconcileReport::default());
+}
+
+#[test]
+fn sizes_a_crash_left_stale_are_measured_again() {
+    let f = fixture(MONTH);
+    fs::create_dir(f.gallery().join("album")).unwrap();
+    fs::write(f.gallery().join("album/big"), vec![1u8; 64 * 1024]).unwrap();
+    fs::write(f.gallery().join("album/small"), "s").unwrap();
+    f.put("album");
+    let id = f.trash.lookup(b"album").unwrap().unwrap().row.id;
+    let before = f.trash.lookup(b"album").unwrap().unwrap().row.size;
+    // Crash between the change inside the entry and its new size.
+    f.trash.catalog().begin_resize(id).unwrap();
+    fs::remove_file(f.trash_dir().join("album/big")).unwrap();
+    let report = f.trash.reconcile().unwrap();
+    assert_eq!(report.remeasured, 1);
+    let after = f.trash.lookup(b"album").unwrap().unwrap().row.size;
+    assert!(after + 64 * 1024 <= before, "{after} vs {before}");
+    assert_eq!(
+        after,
+        backing::tree_size(f.trash.trash_fd.as_fd(), OsStr::new("album")).unwrap()
+    );
+    assert_eq!(
+        f.trash.reconcile().unwrap().remeasured,
+        0,
+        "the mark is gone"
+    );
 }

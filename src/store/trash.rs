@@ -12,7 +12,7 @@ use super::catalog::{Catalog, EntryRow, EntryState, NewEntry};
 use super::naming;
 use super::usage::Usage;
 use crate::backing::{self, Stat};
-use crate::clock::{SECS_PER_DAY, now_secs};
+use crate::clock::now_secs;
 use crate::error::{FsError, FsResult};
 use crate::fault;
 use crate::sync::lock;
@@ -25,14 +25,6 @@ pub const BATCH: usize = 512;
 pub struct Entry {
     pub row: EntryRow,
     pub expires_at: i64,
-}
-
-impl Entry {
-    /// Whole days left, rounded up: 30 on the day of deletion, 1 in the last day.
-    pub fn days_left(&self, now: i64) -> i64 {
-        let left = self.expires_at - now;
-        ((left + SECS_PER_DAY - 1) / SECS_PER_DAY).max(1)
-    }
 }
 
 /// A gallery file put aside in the trash while a rename replaces it: hard

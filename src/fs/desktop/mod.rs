@@ -24,9 +24,14 @@ use super::core::Core;
 use super::handles::ViewFile;
 use super::types::{Attr, Caller, DirItem, Entry, SetAttr};
 use crate::clock::at;
+use crate::contract;
 use crate::error::{FsError, FsResult};
 use crate::node::{ROOT, View};
 use crate::sync::lock;
+
+const FILES: &[u8] = contract::FILES_DIR.as_bytes();
+const INFO: &[u8] = contract::INFO_DIR.as_bytes();
+const EXPUNGED: &[u8] = contract::EXPUNGED_DIR.as_bytes();
 
 /// `.Trash-U` in the mount root, for U itself (and root).
 pub(in crate::fs) fn top_lookup(core: &Core, caller: Caller, name: &OsStr) -> FsResult<Entry> {
@@ -90,9 +95,9 @@ pub(in crate::fs) fn getattr(core: &Core, view: View) -> FsResult<Attr> {
 pub(in crate::fs) fn lookup(core: &Core, parent: View, name: &OsStr) -> FsResult<Entry> {
     match parent {
         View::Top(uid) => match name.as_bytes() {
-            b"files" => view_entry(core, View::Files(uid)),
-            b"info" => view_entry(core, View::Info(uid)),
-            b"expunged" if lock(&core.desktop.expunged).contains(&uid) => {
+            FILES => view_entry(core, View::Files(uid)),
+            INFO => view_entry(core, View::Info(uid)),
+            EXPUNGED if lock(&core.desktop.expunged).contains(&uid) => {
                 view_entry(core, View::Expunged(uid))
             }
             _ => {
@@ -144,15 +149,20 @@ pub(in crate::fs) fn readdir(core: &Core, dir: View, offset: u64) -> FsResult<Ve
     match dir {
         View::Top(uid) => {
             items.push(DirItem::new(
-                "files",
+                contract::FILES_DIR,
                 3,
                 View::Files(uid).id(),
                 libc::S_IFDIR,
             ));
-            items.push(DirItem::new("info", 4, View::Info(uid).id(), libc::S_IFDIR));
+            items.push(DirItem::new(
+                contract::INFO_DIR,
+                4,
+                View::Info(uid).id(),
+                libc::S_IFDIR,
+            ));
             if lock(&core.desktop.expunged).contains(&uid) {
                 items.push(DirItem::new(
-                    "expunged",
+                    contract::EXPUNGED_DIR,
                     5,
                     View::Expunged(uid).id(),
                     libc::S_IFDIR,
@@ -320,11 +330,11 @@ pub(in crate::fs) fn create(
 
 pub(in crate::fs) fn mkdir(core: &Core, parent: View, name: &OsStr) -> FsResult<Entry> {
     match (parent, name.as_bytes()) {
-        (View::Top(uid), b"expunged") => {
+        (View::Top(uid), EXPUNGED) => {
             lock(&core.desktop.expunged).insert(uid);
             view_entry(core, View::Expunged(uid))
         }
-        (View::Top(_), b"files" | b"info") => Err(FsError::EEXIST),
+        (View::Top(_), FILES | INFO) => Err(FsError::EEXIST),
         _ => Err(FsError::EPERM),
     }
 }
@@ -357,11 +367,11 @@ pub(in crate::fs) fn unlink(core: &Core, parent: View, name: &OsStr) -> FsResult
 
 pub(in crate::fs) fn rmdir(core: &Core, parent: View, name: &OsStr) -> FsResult<()> {
     match (parent, name.as_bytes()) {
-        (View::Top(uid), b"expunged") => {
+        (View::Top(uid), EXPUNGED) => {
             lock(&core.desktop.expunged).remove(&uid);
             Ok(())
         }
-        (View::Top(_), b"files" | b"info") => Err(FsError::EPERM),
+        (View::Top(_), FILES | INFO) => Err(FsError::EPERM),
         _ => Err(FsError::ENOENT),
     }
 }

@@ -1,6 +1,6 @@
 //! The desktop view's own state: files clients wrote (kept in memory only),
 //! info files of entries that left through the view, and when the trash
-//! last changed. Also the `.trashinfo` format and the view's attributes.
+//! last changed; and the attributes of the view's nodes.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use chrono::{Local, TimeZone};
-
+use crate::contract;
+pub(in crate::fs) use crate::contract::{top_dir_uid, trashinfo};
 use crate::fs::types::Attr;
 use crate::node::{NodeId, View};
 use crate::sync::lock;
@@ -19,49 +19,12 @@ use crate::sync::lock;
 /// per uid, and the listings change behind its back.
 pub(in crate::fs) const VIEW_TTL: Duration = Duration::from_secs(1);
 
-pub const TRASHINFO_SUFFIX: &str = ".trashinfo";
-
 /// Offsets of client files in `info/` listings, after every entry.
 pub(in crate::fs) const CLIENT_OFFSET: u64 = 1 << 62;
 
 /// How many info files of entries restored or purged through the view stay
 /// readable (and unlinkable) until the client deletes them.
 pub(in crate::fs) const MAX_TOMBSTONES: usize = 4096;
-
-/// The uid in a `.Trash-UID` name.
-pub fn top_dir_uid(name: &[u8]) -> Option<u32> {
-    let digits = name.strip_prefix(b".Trash-")?;
-    if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
-}
-
-/// Percent-encodes a path as GIO and trash-cli do: everything but
-/// unreserved characters and `/`.
-pub fn percent_encode(path: &[u8]) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The `.trashinfo` of an entry: `Path=` relative to the mount root, the
-/// deletion date in local time, exactly as trash-cli and GIO parse it.
-pub fn trashinfo(original_path: &[u8], deleted_at: i64) -> Vec<u8> {
-    let date = Local
-        .timestamp_opt(deleted_at, 0)
-        .single()
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-        .unwrap_or_default();
-    let path = percent_encode(&[b"gallery/", original_path].concat());
-    format!("[Trash Info]\nPath={path}\nDeletionDate={date}\n").into_bytes()
-}
 
 /// A file a client wrote into `.Trash-U/` or `info/`.
 pub(in crate::fs) struct ClientFile {
@@ -209,14 +172,12 @@ impl Desktop {
 }
 
 pub(in crate::fs) fn info_name(entry: &[u8]) -> OsString {
-    OsString::from_vec([entry, TRASHINFO_SUFFIX.as_bytes()].concat())
+    OsString::from_vec(contract::info_name(entry))
 }
 
 /// The entry an info file name is about (`cat.jpg.trashinfo` → `cat.jpg`).
 pub(in crate::fs) fn entry_of_info(name: &OsStr) -> Option<&[u8]> {
-    name.as_bytes()
-        .strip_suffix(TRASHINFO_SUFFIX.as_bytes())
-        .filter(|e| !e.is_empty())
+    contract::entry_of_info(name.as_bytes())
 }
 
 pub(in crate::fs) fn dir_attr(node: NodeId, uid: u32, gid: u32, mtime: SystemTime) -> Attr {
@@ -259,49 +220,5 @@ pub(in crate::fs) fn file_attr(
         gid,
         rdev: 0,
         blksize: 4096,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trash_dir_names() {
-        assert_eq!(top_dir_uid(b".Trash-1000"), Some(1000));
-        assert_eq!(top_dir_uid(b".Trash-0"), Some(0));
-        assert_eq!(top_dir_uid(b".Trash-"), None);
-        assert_eq!(top_dir_uid(b".Trash-1x"), None);
-        assert_eq!(top_dir_uid(b".Trash"), None);
-        assert_eq!(top_dir_uid(b".Trash-99999999999"), None);
-    }
-
-    #[test]
-    fn trashinfo_is_what_trash_cli_parses() {
-        assert_eq!(
-            percent_encode(b"albums/cat photo.jpg"),
-            "albums/cat%20photo.jpg"
-        );
-        assert_eq!(percent_encode("é%&".as_bytes()), "%C3%A9%25%26");
-        let text = String::from_utf8(trashinfo(b"a b/c.jpg", 1_764_190_000)).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "[Trash Info]");
-        assert_eq!(lines[1], "Path=gallery/a%20b/c.jpg");
-        let date = lines[2].strip_prefix("DeletionDate=").unwrap();
-        assert!(
-            chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%S").is_ok(),
-            "{date}"
-        );
-        assert_eq!(date.len(), 19);
-    }
-
-    #[test]
-    fn info_names() {
-        assert_eq!(
-            entry_of_info(OsStr::new("cat.jpg.trashinfo")),
-            Some(&b"cat.jpg"[..])
-        );
-        assert_eq!(entry_of_info(OsStr::new(".trashinfo")), None);
-        assert_eq!(entry_of_info(OsStr::new("cat.jpg.trashinfo.ABC123")), None);
     }
 }
