@@ -9,16 +9,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use super::desktop::state::Desktop;
-use super::events::{self, Change};
 use super::handles::Handles;
 use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
+use super::view::Desktop;
 use crate::backing::{self, Stat};
 use crate::clock::time_left;
 use crate::error::{FsError, FsResult};
 use crate::node::{GALLERY, NodeId, NodeTable, Pin, Place, ROOT, TRASH, is_trash_dir};
-use crate::space::{self, Space};
-use crate::store::catalog::EntryRow;
+use crate::space::Space;
 use crate::store::{self as trash_store, TrashStore};
 
 /// How long the kernel may cache names and attributes in the gallery. Only
@@ -244,35 +242,6 @@ impl Core {
             items.push(DirItem::new(e.name, i as u64 + 3, ino, kind));
         }
         Ok(items)
-    }
-}
-
-/// The policy's view of the mount: it purges through the store and tells
-/// the kernel through `events`, never through the dispatcher.
-impl space::Host for Core {
-    fn space(&self) -> &Space {
-        &self.space
-    }
-
-    fn backing(&self) -> FsResult<space::Figures> {
-        Ok(space::Figures::of(&self.statvfs()?))
-    }
-
-    fn oldest(&self, cutoff: i64, limit: usize) -> FsResult<Vec<EntryRow>> {
-        self.store.oldest(cutoff, limit)
-    }
-
-    fn newest(&self) -> FsResult<Option<i64>> {
-        self.store.newest_id()
-    }
-
-    fn purge(&self, row: &EntryRow) -> FsResult<()> {
-        // Only that very row: a newer entry may have taken its name. No pin
-        // here (see `NodeTable::pin`): a pinned inode keeps its blocks, and
-        // this purge exists to free them now.
-        self.store.purge_row(row)?;
-        events::announce(self, Change::Vanished { row, pin: None });
-        Ok(())
     }
 }
 

@@ -7,8 +7,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
 
 use super::core::Core;
-use super::desktop::state::{info_name, trashinfo};
 use super::types::Invalidation;
+use super::view::{info_name, trashinfo};
 use crate::node::{NodeId, Pin, TRASH, View, files_dir_owner};
 use crate::store::catalog::EntryRow;
 

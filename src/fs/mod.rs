@@ -22,6 +22,7 @@ mod handles;
 mod root;
 mod trash;
 mod types;
+mod view;
 
 use std::ffi::OsStr;
 use std::os::fd::AsFd;

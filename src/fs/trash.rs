@@ -20,6 +20,8 @@ use crate::contract::{
 };
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, ROOT, TRASH};
+use crate::space::{self, Space};
+use crate::store::catalog::EntryRow;
 
 /// Rows of `.trash` read per catalog query when listing it.
 const TRASH_PAGE: usize = 1024;
@@ -256,5 +258,34 @@ pub(super) fn expire(core: &Core) -> FsResult<usize> {
             events::announce(core, Change::Vanished { row: &row, pin });
         }
         core.space.after_change(core);
+    }
+}
+
+/// The space policy's view of the mount: it purges trash entries through
+/// the store and tells the kernel through `events`.
+impl space::Host for Core {
+    fn space(&self) -> &Space {
+        &self.space
+    }
+
+    fn backing(&self) -> FsResult<space::Figures> {
+        Ok(space::Figures::of(&self.statvfs()?))
+    }
+
+    fn oldest(&self, cutoff: i64, limit: usize) -> FsResult<Vec<EntryRow>> {
+        self.store.oldest(cutoff, limit)
+    }
+
+    fn newest(&self) -> FsResult<Option<i64>> {
+        self.store.newest_id()
+    }
+
+    fn purge(&self, row: &EntryRow) -> FsResult<()> {
+        // Only that very row: a newer entry may have taken its name. No pin
+        // here (see `NodeTable::pin`): a pinned inode keeps its blocks, and
+        // this purge exists to free them now.
+        self.store.purge_row(row)?;
+        events::announce(self, Change::Vanished { row, pin: None });
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! All integration tests, in one binary: each module mounts real galleryfs
 //! instances through `fixture` and drives them with real processes and syscalls.
 
+mod architecture;
 mod desktop;
 mod fixture;
 mod gallery_trash;

@@ -10,19 +10,17 @@
 //! the entry they announce arrives, and `expunged/` is always empty because
 //! a move into it purges at once.
 
-pub(super) mod state;
-
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use self::state::{
-    CLIENT_OFFSET, VIEW_TTL, dir_attr, entry_of_info, file_attr, info_name, top_dir_uid, trashinfo,
-};
 use super::core::Core;
 use super::handles::ViewFile;
 use super::types::{Attr, Caller, DirItem, Entry, SetAttr};
+use super::view::{
+    CLIENT_OFFSET, VIEW_TTL, dir_attr, entry_of_info, file_attr, info_name, top_dir_uid, trashinfo,
+};
 use crate::clock::at;
 use crate::contract;
 use crate::error::{FsError, FsResult};

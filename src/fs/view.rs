@@ -1,4 +1,4 @@
-//! The desktop view's own state: files clients wrote (kept in memory only),
+//! The desktop view's own state (see `desktop`): files clients wrote (kept in memory only),
 //! info files of entries that left through the view, and when the trash
 //! last changed; and the attributes of the view's nodes.
 
