@@ -126,7 +126,7 @@ fn the_module_graph_has_no_cycles() {
     let mut files = Vec::new();
     sources(&src, &mut files);
     let modules: BTreeSet<ModPath> = files.iter().map(|f| module_of(&src, f)).collect();
-    let is_module = |p: &[String]| modules.contains(&p.to_vec());
+    let is_module = |p: &[String]| modules.contains(p);
     let mut edges: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();
     for file in &files {
         let me = module_of(&src, file);
