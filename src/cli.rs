@@ -55,7 +55,7 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-/// Parses the arguments after argv[0].
+/// Parses the arguments after `argv[0]`.
 ///
 /// `-h`/`--help` and `-V`/`--version` anywhere before `--` win over everything
 /// else, including errors elsewhere on the line.

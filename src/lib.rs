@@ -19,6 +19,9 @@
 //! the sweep. What other programs see of a mount (names, attributes, value
 //! formats) is defined once, in `contract`, which `gallery-trash` uses too.
 
+// Every `unsafe` block of the product says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod backing;
 pub mod cli;
 mod clock;

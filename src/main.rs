@@ -1,6 +1,9 @@
 //! `galleryfs STORAGE MOUNTPOINT [-o OPTIONS]`: parses the command line,
 //! daemonizes unless `-f`/`-d`, and mounts.
 
+// Every `unsafe` block of the product says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 use std::process::ExitCode;
 
 use galleryfs::cli::{self, Command};

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use super::handles::Handles;
 use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
-use super::view::Desktop;
+use super::view::ViewState;
 use crate::backing::{self, Stat};
 use crate::clock::time_left;
 use crate::error::{FsError, FsResult};
@@ -32,7 +32,7 @@ pub(crate) struct Core {
     pub(super) handles: Handles,
     /// What the trash costs in storage: df, purging for space, caps, quota.
     pub(super) space: Space,
-    pub(super) desktop: Desktop,
+    pub(super) desktop: ViewState,
     invalidator: OnceLock<Box<dyn Invalidator>>,
     /// Whether galleryfs may give new files to their creator (it runs as root).
     pub(super) can_chown: bool,
@@ -47,7 +47,7 @@ impl Core {
             store,
             storage_fd,
             handles: Handles::new(),
-            desktop: Desktop::default(),
+            desktop: ViewState::default(),
             invalidator: OnceLock::new(),
             can_chown: backing::geteuid() == 0,
             mounted_at: SystemTime::now(),

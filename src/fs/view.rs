@@ -46,7 +46,7 @@ pub(in crate::fs) struct Tombstone {
 }
 
 /// The view's state: client files, tombstones, and when the trash changed.
-pub(in crate::fs) struct Desktop {
+pub(in crate::fs) struct ViewState {
     pub(in crate::fs) clients: Mutex<HashMap<u64, ClientFile>>,
     pub(in crate::fs) tombstones: Mutex<VecDeque<Tombstone>>,
     pub(in crate::fs) expunged: Mutex<HashSet<u32>>,
@@ -58,9 +58,9 @@ pub(in crate::fs) struct Desktop {
     pub(in crate::fs) changed_at: Mutex<SystemTime>,
 }
 
-impl Default for Desktop {
-    fn default() -> Desktop {
-        Desktop {
+impl Default for ViewState {
+    fn default() -> ViewState {
+        ViewState {
             clients: Mutex::new(HashMap::new()),
             tombstones: Mutex::new(VecDeque::new()),
             expunged: Mutex::new(HashSet::new()),
@@ -71,7 +71,7 @@ impl Default for Desktop {
     }
 }
 
-impl Desktop {
+impl ViewState {
     /// Keeps a file a client wrote; returns its id.
     pub(in crate::fs) fn add_client(
         &self,

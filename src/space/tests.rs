@@ -391,6 +391,7 @@ fn the_watcher_leaves_the_trash_alone_without_passthrough_writers() {
 
 #[test]
 fn growth_estimates() {
+    // SAFETY: `stat` is plain old data, for which all zeroes is a valid value.
     let mut st: Stat = unsafe { std::mem::zeroed() };
     st.st_size = 8192;
     st.st_blocks = 16;

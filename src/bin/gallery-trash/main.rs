@@ -5,6 +5,9 @@
 //! rename, unlink, rmdir) and never opens STORAGE or the database, so the
 //! kernel's permission checks apply exactly as to `mv` and `rm`.
 
+// Every `unsafe` block of the product says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod cli;
 mod entries;
 mod escape;
