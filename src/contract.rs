@@ -51,13 +51,48 @@ pub const XATTR_DELETED_AT: &str = "user.trash.deleted_at";
 pub const XATTR_EXPIRES_AT: &str = "user.trash.expires_at";
 /// On an entry: whole days until expiry, `format_days(days_left(..))`.
 pub const XATTR_DAYS_LEFT: &str = "user.trash.days_left";
+/// On an entry: why it is in the trash, a `Reason` spelled by `Reason::as_str`.
+pub const XATTR_REASON: &str = "user.trash.reason";
 /// The attributes of every trash entry, in the order listxattr gives them.
-pub const ENTRY_XATTRS: [&str; 4] = [
+pub const ENTRY_XATTRS: [&str; 5] = [
     XATTR_ORIGINAL_PATH,
     XATTR_DELETED_AT,
     XATTR_EXPIRES_AT,
     XATTR_DAYS_LEFT,
+    XATTR_REASON,
 ];
+
+/// Why an entry is in the trash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// Removed (unlink, rmdir of a tree, a rename into `.trash`).
+    Deleted,
+    /// A rename (or a restore) put another file at its name.
+    Replaced,
+    /// Its content was about to be destroyed in place: an open with
+    /// `O_TRUNC`, a truncation, a hole punched into it. The entry holds the
+    /// content as it was just before.
+    Overwritten,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 3] = [Reason::Deleted, Reason::Replaced, Reason::Overwritten];
+
+    /// `deleted`, `replaced` or `overwritten`: the attribute's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Deleted => "deleted",
+            Reason::Replaced => "replaced",
+            Reason::Overwritten => "overwritten",
+        }
+    }
+
+    /// Parses an attribute value (surrounding blanks ignored).
+    pub fn parse(value: &[u8]) -> Option<Reason> {
+        let value = text(value)?;
+        Reason::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+}
 
 /// On `.trash`: bytes the entries occupy on disk, `format_bytes`.
 pub const XATTR_TOTAL_SIZE: &str = "user.trash.total_size";

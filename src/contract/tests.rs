@@ -19,7 +19,8 @@ fn names_agree_with_each_other() {
             "user.trash.original_path",
             "user.trash.deleted_at",
             "user.trash.expires_at",
-            "user.trash.days_left"
+            "user.trash.days_left",
+            "user.trash.reason"
         ]
     );
     assert_eq!(
@@ -389,4 +390,14 @@ fn gallery_paths_need_something_after_the_directory() {
     assert_eq!(info(b"gallery").original_path(), None);
     assert_eq!(info(b"galleryx/a").original_path(), None);
     assert_eq!(info(b"gallery/a/b").original_path(), Some(&b"a/b"[..]));
+}
+
+#[test]
+fn reasons_round_trip_and_nothing_else_parses() {
+    for reason in Reason::ALL {
+        assert_eq!(Reason::parse(reason.as_str().as_bytes()), Some(reason));
+    }
+    assert_eq!(Reason::parse(b" overwritten\n"), Some(Reason::Overwritten));
+    assert_eq!(Reason::parse(b"Deleted"), None);
+    assert_eq!(Reason::parse(b""), None);
 }

@@ -16,7 +16,7 @@ use crate::backing::{self, Stat};
 use crate::clock::{now_secs, time_left};
 use crate::contract::{
     ENTRY_XATTRS, XATTR_DAYS_LEFT, XATTR_DELETED_AT, XATTR_EXPIRES_AT, XATTR_ORIGINAL_PATH,
-    days_left, format_days, rfc3339,
+    XATTR_REASON, days_left, format_days, rfc3339,
 };
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, ROOT, TRASH};
@@ -219,6 +219,7 @@ pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec
         XATTR_DELETED_AT => rfc3339(entry.row.deleted_at).into_bytes(),
         XATTR_EXPIRES_AT => rfc3339(entry.expires_at).into_bytes(),
         XATTR_DAYS_LEFT => format_days(days_left(entry.expires_at, now_secs())).into_bytes(),
+        XATTR_REASON => entry.row.reason.as_str().as_bytes().to_vec(),
         _ => return Err(FsError::ENODATA),
     })
 }

@@ -49,6 +49,7 @@ impl Fake {
             state: crate::store::catalog::EntryState::Settled,
             prev_name: None,
             ino: 0,
+            reason: crate::contract::Reason::Deleted,
         });
         drop(s);
         self.space.usage.trashed(size);

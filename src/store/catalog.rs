@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use crate::contract::Reason;
+
 /// Schema migrations, indexed by `PRAGMA user_version`. Never edit or remove one.
 const MIGRATIONS: &[&str] = &[
     // 1: the entries table.
@@ -38,6 +40,8 @@ const MIGRATIONS: &[&str] = &[
     // delete inside it), so the next mount recomputes sizes a crash left stale.
     "ALTER TABLE entries ADD COLUMN resizing INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX entries_resizing ON entries(id) WHERE resizing != 0;",
+    // 5: why an entry is in the trash (`Reason`, see `reason_code`).
+    "ALTER TABLE entries ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -87,6 +91,7 @@ pub struct EntryRow {
     pub prev_name: Option<Vec<u8>>,
     /// Backing inode number (0 if unknown).
     pub ino: u64,
+    pub reason: Reason,
 }
 
 /// What a new row records.
@@ -99,6 +104,7 @@ pub struct NewEntry<'a> {
     pub size: u64,
     pub state: EntryState,
     pub ino: u64,
+    pub reason: Reason,
 }
 
 #[derive(Debug)]
@@ -145,7 +151,8 @@ pub struct Catalog {
     pub(crate) conn: Connection,
 }
 
-const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name, ino";
+const COLUMNS: &str =
+    "id, name, original_path, deleted_at, kind, uid, size, state, prev_name, ino, reason";
 
 fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok(EntryRow {
@@ -159,7 +166,25 @@ fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
         state: EntryState::from_i64(row.get(7)?),
         prev_name: row.get(8)?,
         ino: row.get::<_, i64>(9)? as u64,
+        reason: reason_of(row.get(10)?),
     })
+}
+
+/// How a `Reason` is stored: never renumber.
+fn reason_code(reason: Reason) -> i64 {
+    match reason {
+        Reason::Deleted => 0,
+        Reason::Replaced => 1,
+        Reason::Overwritten => 2,
+    }
+}
+
+fn reason_of(code: i64) -> Reason {
+    match code {
+        1 => Reason::Replaced,
+        2 => Reason::Overwritten,
+        _ => Reason::Deleted,
+    }
 }
 
 impl Catalog {
@@ -223,8 +248,8 @@ impl Catalog {
     pub fn insert(&self, e: &NewEntry<'_>) -> rusqlite::Result<Option<i64>> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT OR IGNORE INTO entries
-                 (name, original_path, deleted_at, kind, uid, size, state, ino)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 (name, original_path, deleted_at, kind, uid, size, state, ino, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         let n = stmt.execute(params![
             e.name,
@@ -234,7 +259,8 @@ impl Catalog {
             e.uid as i64,
             e.size as i64,
             e.state as i64,
-            e.ino as i64
+            e.ino as i64,
+            reason_code(e.reason)
         ])?;
         Ok((n == 1).then(|| self.conn.last_insert_rowid()))
     }

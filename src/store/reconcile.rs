@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use super::catalog::{Catalog, EntryRow, EntryState};
 use super::trash::{TrashStore, exists};
 use crate::backing::{self, Stat};
+use crate::contract::Reason;
 use crate::error::FsResult;
 
 /// What reconciliation found and repaired at mount.
@@ -120,7 +121,15 @@ impl TrashStore {
                 String::from_utf8_lossy(name)
             );
             let size = Self::size_of(trash, &file.name, &st);
-            Self::new_row(catalog, name, name, &st, size, EntryState::Settled)?;
+            Self::new_row(
+                catalog,
+                name,
+                name,
+                &st,
+                size,
+                EntryState::Settled,
+                Reason::Deleted,
+            )?;
             report.rows_added += 1;
         }
         Ok(())

@@ -94,7 +94,16 @@ fn a_crash_between_row_and_rename_leaves_the_file_in_the_gallery() {
     let f = fixture(MONTH);
     fs::write(f.gallery().join("a"), "a").unwrap();
     let st = backing::fstatat(f.trash.gallery_fd.as_fd(), OsStr::new("a")).unwrap();
-    TrashStore::new_row(&f.trash.catalog(), b"a", b"a", &st, 0, EntryState::Settled).unwrap();
+    TrashStore::new_row(
+        &f.trash.catalog(),
+        b"a",
+        b"a",
+        &st,
+        0,
+        EntryState::Settled,
+        crate::contract::Reason::Deleted,
+    )
+    .unwrap();
     let report = f.trash.reconcile().unwrap();
     assert_eq!(report.rows_dropped, 1);
     assert!(f.trash.lookup(b"a").unwrap().is_none());

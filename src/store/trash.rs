@@ -13,6 +13,7 @@ use super::naming;
 use super::usage::Usage;
 use crate::backing::{self, Stat};
 use crate::clock::now_secs;
+use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
 use crate::fault;
 use crate::sync::lock;
@@ -195,6 +196,7 @@ impl TrashStore {
         st: &Stat,
         size: u64,
         state: EntryState,
+        reason: Reason,
     ) -> FsResult<i64> {
         catalog
             .insert(&NewEntry {
@@ -206,6 +208,7 @@ impl TrashStore {
                 size,
                 state,
                 ino: st.st_ino,
+                reason,
             })?
             .ok_or(FsError::EEXIST)
     }
@@ -267,7 +270,15 @@ impl TrashStore {
         st: &Stat,
         size: u64,
     ) -> FsResult<()> {
-        let id = Self::new_row(catalog, entry, original_path, st, size, EntryState::Settled)?;
+        let id = Self::new_row(
+            catalog,
+            entry,
+            original_path,
+            st,
+            size,
+            EntryState::Settled,
+            Reason::Deleted,
+        )?;
         fault::point("put:after-insert");
         let moved = backing::renameat2(
             dir,
@@ -305,6 +316,7 @@ impl TrashStore {
             st,
             size,
             EntryState::Linking,
+            Reason::Replaced,
         )?;
         fault::point("stash:after-insert");
         let linked = if fault::refused("link") {
@@ -346,6 +358,7 @@ impl TrashStore {
             st,
             size,
             EntryState::Replacing,
+            Reason::Replaced,
         )?;
         fault::point("displace:after-insert");
         let moved = backing::renameat2(

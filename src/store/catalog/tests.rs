@@ -1,6 +1,7 @@
 //! The catalog alone, on temporary databases.
 
 use super::*;
+use crate::contract::Reason;
 
 fn new_entry<'a>(name: &'a [u8], path: &'a [u8], at: i64) -> NewEntry<'a> {
     NewEntry {
@@ -12,6 +13,7 @@ fn new_entry<'a>(name: &'a [u8], path: &'a [u8], at: i64) -> NewEntry<'a> {
         size: 4096,
         state: EntryState::Settled,
         ino: 42,
+        reason: Reason::Deleted,
     }
 }
 
