@@ -12,7 +12,10 @@ use std::process::{Command, Output, Stdio};
 use chrono::{DateTime, FixedOffset, Local};
 use serde_json::Value;
 
-use crate::fixture::{Mount, ok, run, wait_until};
+use galleryfs_testkit::errno::errno_of;
+use galleryfs_testkit::fsutil::{chmod, sorted_names as names, write_with_parents as write};
+use galleryfs_testkit::xattr::getfattr;
+use galleryfs_testkit::{Mount, gallery_trash_bin, ok, run, wait_until};
 
 use clients::Clients;
 
@@ -28,35 +31,8 @@ fn trash_dir(m: &Mount) -> PathBuf {
     m.mountpoint.join(format!(".Trash-{}", my_uid()))
 }
 
-fn write(path: &Path, content: &[u8]) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
-
-fn chmod(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
-        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
-}
-
-/// Sorted names in a directory (without `.` and `..`).
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// One extended attribute, read with getfattr as a user would.
-fn xattr(path: &Path, name: &str) -> String {
-    ok(Command::new("getfattr")
-        .args(["--only-values", "--absolute-names", "-n", name])
-        .arg(path))
-}
-
 fn deleted_at(entry: &Path) -> DateTime<FixedOffset> {
-    let text = xattr(entry, "user.trash.deleted_at");
+    let text = getfattr(entry, "user.trash.deleted_at");
     DateTime::parse_from_rfc3339(&text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
 
@@ -66,17 +42,13 @@ fn local(t: DateTime<FixedOffset>, format: &str) -> String {
 }
 
 fn gallery_trash_list(m: &Mount) -> Vec<Value> {
-    let out = ok(Command::new(env!("CARGO_BIN_EXE_gallery-trash"))
+    let out = ok(Command::new(gallery_trash_bin())
         .args(["list", "--json"])
         .arg(&m.mountpoint));
     match serde_json::from_str(&out) {
         Ok(Value::Array(items)) => items,
         other => panic!("not a JSON array: {other:?}\n{out}"),
     }
-}
-
-fn errno_of(result: std::io::Result<impl Sized>) -> Option<i32> {
-    result.err().map(|e| e.raw_os_error().expect("an OS error"))
 }
 
 /// `gio trash --list` lines for this mount: (URI, original path).
@@ -168,16 +140,16 @@ fn gio_trash_moves_files_into_the_galleryfs_trash() {
     assert_eq!(fs::read(m.trash().join("x.jpg")).unwrap(), b"x data");
     assert_eq!(fs::read(m.trash().join("x.2.jpg")).unwrap(), b"x again");
     assert_eq!(
-        xattr(&m.trash().join("x.2.jpg"), "user.trash.original_path"),
+        getfattr(&m.trash().join("x.2.jpg"), "user.trash.original_path"),
         "albums/x.jpg"
     );
     assert_eq!(fs::read(m.trash().join("trip/sub/b.jpg")).unwrap(), b"b");
     assert_eq!(
-        xattr(&m.trash().join("x.jpg"), "user.trash.original_path"),
+        getfattr(&m.trash().join("x.jpg"), "user.trash.original_path"),
         "albums/x.jpg"
     );
     assert_eq!(
-        xattr(&m.trash().join("trip"), "user.trash.original_path"),
+        getfattr(&m.trash().join("trip"), "user.trash.original_path"),
         "trip"
     );
 
@@ -395,7 +367,7 @@ fn trash_put_and_trash_list_agree_with_dot_trash() {
     assert_eq!(fs::read(m.trash().join("c.jpg")).unwrap(), b"c1");
     assert_eq!(fs::read(m.trash().join(second)).unwrap(), b"c2");
     for e in &entries {
-        let orig = xattr(&m.trash().join(e), "user.trash.original_path");
+        let orig = getfattr(&m.trash().join(e), "user.trash.original_path");
         let want = if e == "a b.jpg" {
             "albums/a b.jpg"
         } else {
@@ -414,7 +386,7 @@ fn trash_put_and_trash_list_agree_with_dot_trash() {
     let mut want: Vec<String> = entries
         .iter()
         .map(|e| {
-            let orig = xattr(&m.trash().join(e), "user.trash.original_path");
+            let orig = getfattr(&m.trash().join(e), "user.trash.original_path");
             let when = local(deleted_at(&m.trash().join(e)), "%Y-%m-%d %H:%M:%S");
             format!("{when} {mnt}/gallery/{orig}")
         })
@@ -541,7 +513,7 @@ fn a_second_uid_sees_only_its_own_entries_and_cannot_open_anothers() {
         "{out}"
     );
     assert_eq!(
-        xattr(&m.trash().join("g.jpg"), "user.trash.original_path"),
+        getfattr(&m.trash().join("g.jpg"), "user.trash.original_path"),
         "g.jpg"
     );
 
@@ -723,7 +695,7 @@ fn info_files_are_claimed_with_o_excl_and_give_way_to_the_entry() {
         expected.len() as u64
     );
     assert_eq!(
-        xattr(&m.trash().join("free.jpg"), "user.trash.original_path"),
+        getfattr(&m.trash().join("free.jpg"), "user.trash.original_path"),
         "sub/free.jpg"
     );
 }
@@ -788,8 +760,8 @@ mod clients {
     use std::process::Command;
     use std::sync::OnceLock;
 
-    use super::chmod;
-    use crate::fixture::{Mount, ok, run};
+    use galleryfs_testkit::fsutil::chmod;
+    use galleryfs_testkit::{Mount, ok, run};
 
     /// The trash-cli the tests were written against (its prompt, its
     /// `--trash-dir` and `TRASH_VOLUMES` behaviour).

@@ -2,7 +2,7 @@
 //! what the user sees (stdout, stderr, exit status) and what the files
 //! become afterwards.
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -15,7 +15,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::fixture::{Mount, ok, sh};
+use galleryfs_testkit::fsutil::write_with_parents as write;
+use galleryfs_testkit::xattr;
+use galleryfs_testkit::{Mount, gallery_trash_bin, ok, sh};
 
 /// The uids of the multi-user test: a file owner and an intruder.
 const OWNER_UID: u32 = 1000;
@@ -64,7 +66,7 @@ struct Run {
 
 fn gallery_trash(cwd: &Path) -> Run {
     Run {
-        bin: PathBuf::from(env!("CARGO_BIN_EXE_gallery-trash")),
+        bin: gallery_trash_bin(),
         cwd: cwd.to_path_buf(),
         args: Vec::new(),
         input: Vec::new(),
@@ -133,28 +135,9 @@ impl Run {
     }
 }
 
-/// An attribute of `path` itself, read with lgetxattr.
-fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).unwrap();
-    let c_name = CString::new(name).unwrap();
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: both strings are NUL-terminated; buf is valid for writes of buf.len() bytes.
-    let len = unsafe {
-        libc::lgetxattr(
-            c_path.as_ptr(),
-            c_name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    (len >= 0).then(|| {
-        buf.truncate(len as usize);
-        buf
-    })
-}
-
 fn time_attr(entry: &Path, name: &str) -> DateTime<Utc> {
-    let value = xattr(entry, name).unwrap_or_else(|| panic!("{} has no {name}", entry.display()));
+    let value =
+        xattr::get_opt(entry, name).unwrap_or_else(|| panic!("{} has no {name}", entry.display()));
     DateTime::parse_from_rfc3339(std::str::from_utf8(&value).unwrap())
         .unwrap()
         .to_utc()
@@ -163,7 +146,8 @@ fn time_attr(entry: &Path, name: &str) -> DateTime<Utc> {
 /// Returns once the clock is past the second of every deletion so far, so
 /// the next deletion gets a later `deleted_at` (it has whole seconds).
 fn wait_past_deletions(m: &Mount) {
-    let latest = trash_names(m)
+    let latest = m
+        .trash_os_names()
         .iter()
         .map(|name| time_attr(&m.trash().join(name), "user.trash.deleted_at"))
         .max()
@@ -171,22 +155,6 @@ fn wait_past_deletions(m: &Mount) {
     while Utc::now() < latest + chrono::Duration::seconds(1) {
         sleep(Duration::from_millis(20));
     }
-}
-
-fn trash_names(m: &Mount) -> Vec<OsString> {
-    let mut names: Vec<OsString> = fs::read_dir(m.trash())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    names.sort();
-    names
-}
-
-fn write(path: &Path, content: &[u8]) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, content).unwrap();
 }
 
 /// Writes `name` in the gallery and deletes it: one new trash entry.
@@ -299,11 +267,11 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
     assert_eq!(cat["original_path"], "albums/cat.jpg");
     assert_eq!(
         cat["deleted_at"].as_str().unwrap().as_bytes(),
-        xattr(&entry, "user.trash.deleted_at").unwrap()
+        xattr::get_opt(&entry, "user.trash.deleted_at").unwrap()
     );
     assert_eq!(
         cat["expires_at"].as_str().unwrap().as_bytes(),
-        xattr(&entry, "user.trash.expires_at").unwrap()
+        xattr::get_opt(&entry, "user.trash.expires_at").unwrap()
     );
     assert_eq!(cat["days_left"], 30);
     assert_eq!(cat["size"], 1000);
@@ -393,7 +361,8 @@ fn restore_recreates_deleted_parent_directories_with_the_users_umask() {
     fs::remove_dir(m.gallery().join("a/b")).unwrap();
     fs::remove_dir(m.gallery().join("a")).unwrap();
 
-    let bin = env!("CARGO_BIN_EXE_gallery-trash");
+    let bin = gallery_trash_bin();
+    let bin = bin.display();
     let out = sh(
         mnt,
         &format!("umask 027 && TZ=UTC0 '{bin}' restore '.trash/cat.jpg'"),
@@ -423,7 +392,7 @@ fn restore_by_original_path_takes_the_most_recent_deletion() {
         trash_file(&m, "albums/cat.jpg", version.as_bytes());
     }
     trash_file(&m, "albums/dog.jpg", b"woof");
-    assert_eq!(trash_names(&m).len(), 4);
+    assert_eq!(m.trash_os_names().len(), 4);
 
     // Relative, from inside the gallery: `rm cat.jpg && gallery-trash restore cat.jpg`.
     let first = gallery_trash(&albums).args(["restore", "cat.jpg"]).show();
@@ -451,7 +420,7 @@ fn restore_by_original_path_takes_the_most_recent_deletion() {
         "{second:#?}"
     );
     assert_eq!(fs::read(albums.join("cat.jpg")).unwrap(), b"v2");
-    assert_eq!(trash_names(&m).len(), 2, "v1 and dog.jpg stay");
+    assert_eq!(m.trash_os_names().len(), 2, "v1 and dog.jpg stay");
 }
 
 #[test]
@@ -547,7 +516,7 @@ fn restore_conflicts_fail_unless_rename_or_to() {
         fs::read(m.gallery().join("elsewhere/dog.jpg")).unwrap(),
         b"woof"
     );
-    assert!(trash_names(&m).is_empty());
+    assert!(m.trash_os_names().is_empty());
 }
 
 #[test]
@@ -585,7 +554,7 @@ fn purge_asks_and_only_yes_deletes() {
             "{}",
             shown.out
         );
-        assert_eq!(trash_names(&m).len(), 4, "nothing deleted after {why}");
+        assert_eq!(m.trash_os_names().len(), 4, "nothing deleted after {why}");
     }
 
     let yes = gallery_trash(mnt)
@@ -603,7 +572,7 @@ fn purge_asks_and_only_yes_deletes() {
         "{}",
         yes.out
     );
-    assert_eq!(trash_names(&m), ["c.jpg", "d.jpg"]);
+    assert_eq!(m.trash_os_names(), ["c.jpg", "d.jpg"]);
 
     let word = gallery_trash(mnt)
         .args(["purge", ".trash/c.jpg"])
@@ -616,13 +585,13 @@ fn purge_asks_and_only_yes_deletes() {
         "{}",
         word.out
     );
-    assert_eq!(trash_names(&m), ["d.jpg"]);
+    assert_eq!(m.trash_os_names(), ["d.jpg"]);
 
     let forced = gallery_trash(mnt)
         .args(["purge", "--yes", ".trash/d.jpg"])
         .show();
     assert_eq!(forced.succeeded().out, "purged d.jpg\n");
-    assert!(trash_names(&m).is_empty());
+    assert!(m.trash_os_names().is_empty());
 }
 
 #[test]
@@ -647,7 +616,7 @@ fn empty_asks_with_the_count_and_only_yes_deletes() {
             "({why}):\n{}",
             shown.out
         );
-        assert_eq!(trash_names(&m).len(), 4, "nothing deleted after {why}");
+        assert_eq!(m.trash_os_names().len(), 4, "nothing deleted after {why}");
     }
 
     gallery_trash(mnt)
@@ -665,7 +634,7 @@ fn empty_asks_with_the_count_and_only_yes_deletes() {
         shown.out
     );
     assert!(shown.out.contains("Deleted 3 items."), "{}", shown.out);
-    assert!(trash_names(&m).is_empty());
+    assert!(m.trash_os_names().is_empty());
     assert_eq!(
         gallery_trash(mnt).arg("empty").show().succeeded().out,
         "Trash is empty\n"
@@ -676,7 +645,7 @@ fn empty_asks_with_the_count_and_only_yes_deletes() {
     let forced = gallery_trash(mnt).args(["empty", "--yes"]).show();
     assert!(!forced.succeeded().out.contains("[y/N]"), "{}", forced.out);
     assert!(forced.out.contains("Deleted 2 items."), "{}", forced.out);
-    assert!(trash_names(&m).is_empty());
+    assert!(m.trash_os_names().is_empty());
 }
 
 #[test]
@@ -711,7 +680,7 @@ fn partial_failures_exit_1_after_processing_the_rest() {
     let errors = purge.failed_with(1).errors_from("purge");
     assert_eq!(errors.len(), 1, "{purge:#?}");
     assert_eq!(purge.out, "purged b.jpg\n");
-    assert!(trash_names(&m).is_empty());
+    assert!(m.trash_os_names().is_empty());
 
     let outside = gallery_trash(mnt).args(["info", "/"]).show();
     assert_eq!(outside.failed_with(1).errors_from("info").len(), 1);
@@ -785,7 +754,7 @@ fn another_uid_can_neither_restore_nor_purge_private_entries() {
     fs::set_permissions(m.base.path(), fs::Permissions::from_mode(0o755)).unwrap();
     fs::set_permissions(m.gallery(), fs::Permissions::from_mode(0o1777)).unwrap();
     let bin = m.base.path().join("gallery-trash");
-    fs::copy(env!("CARGO_BIN_EXE_gallery-trash"), &bin).unwrap();
+    fs::copy(gallery_trash_bin(), &bin).unwrap();
     fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
 
     let as_user = |uid: u32, script: &str| {
@@ -869,6 +838,6 @@ fn another_uid_can_neither_restore_nor_purge_private_entries() {
     );
     assert!(empty.out.contains("Deleted 1 item."), "{}", empty.out);
     assert!(empty.out.contains("Kept 1 item"), "{}", empty.out);
-    assert_eq!(trash_names(&m), ["secret.jpg"]);
+    assert_eq!(m.trash_os_names(), ["secret.jpg"]);
     assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
 }

@@ -4,7 +4,7 @@
 //! what STORAGE holds afterwards.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -17,80 +17,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::fixture::{Mount, ok, run, sh, wait_until};
+use galleryfs_testkit::errno::{assert_errno, check, must_fail};
+use galleryfs_testkit::fsutil::{chmod, cpath, exists, lstat, mkdir_p, names, read, write};
+use galleryfs_testkit::xattr::{self, TRASH_XATTRS};
+use galleryfs_testkit::{Mount, fails, ok, run, sh, wait_until};
 
 /// The unprivileged owner files are given in these tests.
 const USER: u32 = 1000;
 const SECS_PER_DAY: i64 = 86_400;
 
 // ---- helpers -------------------------------------------------------------
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_bytes()).expect("no NUL in a test path")
-}
-
-/// The errno of a call that must fail.
-fn errno_of<T: std::fmt::Debug>(what: &str, r: io::Result<T>) -> i32 {
-    match r {
-        Ok(v) => panic!("{what} succeeded ({v:?}) but should have failed"),
-        Err(e) => e
-            .raw_os_error()
-            .unwrap_or_else(|| panic!("{what} failed without an errno: {e}")),
-    }
-}
-
-/// Asserts that `r` failed with errno `want`.
-fn assert_errno<T: std::fmt::Debug>(what: &str, r: io::Result<T>, want: i32) {
-    let got = errno_of(what, r);
-    assert_eq!(
-        got,
-        want,
-        "{what}: expected {}, got {}",
-        io::Error::from_raw_os_error(want),
-        io::Error::from_raw_os_error(got)
-    );
-}
-
-/// `io::Result` of a libc call returning -1 on error.
-fn check(ret: libc::c_int) -> io::Result<()> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-fn lstat(p: &Path) -> fs::Metadata {
-    fs::symlink_metadata(p).unwrap_or_else(|e| panic!("lstat {}: {e}", p.display()))
-}
-
-fn exists(p: &Path) -> bool {
-    match fs::symlink_metadata(p) {
-        Ok(_) => true,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(e) => panic!("lstat {}: {e}", p.display()),
-    }
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
-
-fn write(p: &Path, content: &[u8]) {
-    fs::write(p, content).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
-}
-
-fn mkdir_p(p: &Path) {
-    fs::create_dir_all(p).unwrap_or_else(|e| panic!("mkdir -p {}: {e}", p.display()));
-}
-
-/// Names in a directory (without `.` and `..`).
-fn names(dir: &Path) -> BTreeSet<OsString> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").file_name())
-        .collect()
-}
 
 fn name_set(list: &[&str]) -> BTreeSet<OsString> {
     list.iter().map(OsString::from).collect()
@@ -129,106 +65,6 @@ fn meta(p: &Path) -> Meta {
     }
 }
 
-/// The value of xattr `name` (not following symlinks); None if absent.
-fn xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
-    let path = cpath(p);
-    let cname = CString::new(name).expect("xattr name");
-    loop {
-        // SAFETY: valid C strings; a null buffer of size 0 asks for the length.
-        let len =
-            unsafe { libc::lgetxattr(path.as_ptr(), cname.as_ptr(), std::ptr::null_mut(), 0) };
-        if len < 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::ENODATA) {
-                return None;
-            }
-            panic!("getxattr {} {name}: {e}", p.display());
-        }
-        let mut buf = vec![0u8; len as usize];
-        // SAFETY: the buffer is valid for buf.len() bytes.
-        let n = unsafe {
-            libc::lgetxattr(
-                path.as_ptr(),
-                cname.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::ERANGE) {
-                continue; // grew meanwhile
-            }
-            panic!("getxattr {} {name}: {e}", p.display());
-        }
-        buf.truncate(n as usize);
-        return Some(buf);
-    }
-}
-
-/// The value of an xattr that must be present, as text.
-fn xattr_str(p: &Path, name: &str) -> String {
-    let v = xattr(p, name).unwrap_or_else(|| panic!("{} has no xattr {name}", p.display()));
-    String::from_utf8(v)
-        .unwrap_or_else(|e| panic!("xattr {name} of {} is not UTF-8: {e}", p.display()))
-}
-
-fn set_xattr(p: &Path, name: &str, value: &[u8]) -> io::Result<()> {
-    let path = cpath(p);
-    let cname = CString::new(name).expect("xattr name");
-    // SAFETY: valid C strings and value buffer.
-    check(unsafe {
-        libc::lsetxattr(
-            path.as_ptr(),
-            cname.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    })
-}
-
-/// All xattr names listed on `p` (not following symlinks).
-fn xattr_names(p: &Path) -> BTreeSet<String> {
-    let path = cpath(p);
-    // SAFETY: a null buffer of size 0 asks for the length.
-    let len = unsafe { libc::llistxattr(path.as_ptr(), std::ptr::null_mut(), 0) };
-    assert!(
-        len >= 0,
-        "listxattr {}: {}",
-        p.display(),
-        io::Error::last_os_error()
-    );
-    let mut buf = vec![0u8; len as usize];
-    // SAFETY: the buffer is valid for buf.len() bytes.
-    let n = unsafe { libc::llistxattr(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    assert!(
-        n >= 0,
-        "listxattr {}: {}",
-        p.display(),
-        io::Error::last_os_error()
-    );
-    buf.truncate(n as usize);
-    buf.split(|&b| b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
-}
-
-fn trash_xattr_names(p: &Path) -> BTreeSet<String> {
-    xattr_names(p)
-        .into_iter()
-        .filter(|n| n.starts_with("user.trash."))
-        .collect()
-}
-
-const TRASH_XATTRS: [&str; 4] = [
-    "user.trash.original_path",
-    "user.trash.deleted_at",
-    "user.trash.expires_at",
-    "user.trash.days_left",
-];
-
 /// Parses `YYYY-MM-DDThh:mm:ssZ` exactly (RFC 3339, UTC, whole seconds).
 fn parse_utc(text: &str) -> DateTime<Utc> {
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ")
@@ -238,18 +74,7 @@ fn parse_utc(text: &str) -> DateTime<Utc> {
 }
 
 fn time_xattr(p: &Path, name: &str) -> DateTime<Utc> {
-    parse_utc(&xattr_str(p, name))
-}
-
-/// Runs a command that must fail; returns its stderr.
-fn fails(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        !out.status.success(),
-        "{cmd:?} succeeded but should have failed:\nstdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    parse_utc(&xattr::get_string(p, name))
 }
 
 fn mv(from: &Path, to: &Path) {
@@ -263,11 +88,6 @@ fn rm(p: &Path) {
 fn chown(p: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::lchown(p, Some(uid), Some(gid))
         .unwrap_or_else(|e| panic!("chown {}: {e}", p.display()));
-}
-
-fn chmod(p: &Path, mode: u32) {
-    fs::set_permissions(p, fs::Permissions::from_mode(mode))
-        .unwrap_or_else(|e| panic!("chmod {}: {e}", p.display()));
 }
 
 fn touch_d(p: &Path, date: &str) {
@@ -600,22 +420,22 @@ fn metadata_changes_pass_through() {
         .arg(g.join("f")));
     assert_eq!(got, "bar");
     assert_eq!(
-        xattr(&sg.join("f"), "user.foo").as_deref(),
+        xattr::get_opt(&sg.join("f"), "user.foo").as_deref(),
         Some(&b"bar"[..]),
         "backing xattr"
     );
-    assert!(xattr_names(&g.join("f")).contains("user.foo"));
+    assert!(xattr::names(&g.join("f")).contains("user.foo"));
     mkdir_p(&g.join("dir"));
-    set_xattr(&g.join("dir"), "user.dirattr", b"on a dir").unwrap();
+    xattr::set(&g.join("dir"), "user.dirattr", b"on a dir").unwrap();
     assert_eq!(
-        xattr(&g.join("dir"), "user.dirattr").as_deref(),
+        xattr::get_opt(&g.join("dir"), "user.dirattr").as_deref(),
         Some(&b"on a dir"[..])
     );
     ok(Command::new("setfattr")
         .args(["-x", "user.foo"])
         .arg(g.join("f")));
-    assert_eq!(xattr(&g.join("f"), "user.foo"), None);
-    assert_eq!(xattr(&sg.join("f"), "user.foo"), None);
+    assert_eq!(xattr::get_opt(&g.join("f"), "user.foo"), None);
+    assert_eq!(xattr::get_opt(&sg.join("f"), "user.foo"), None);
     fails(
         Command::new("getfattr")
             .args(["-n", "user.foo"])
@@ -716,7 +536,7 @@ fn rm_moves_the_file_to_the_trash_unchanged() {
     mkdir_p(&g.join("a"));
     let f = g.join("a/f");
     write(&f, b"precious pixels");
-    set_xattr(&f, "user.own", b"mine").unwrap();
+    xattr::set(&f, "user.own", b"mine").unwrap();
     chmod(&f, 0o640);
     chown(&f, USER, USER);
     touch_d(&f, "2010-05-06 07:08:09.5 UTC");
@@ -739,8 +559,11 @@ fn rm_moves_the_file_to_the_trash_unchanged() {
         before,
         "the entry's metadata differs from the deleted file's"
     );
-    assert_eq!(xattr(&entry, "user.own").as_deref(), Some(&b"mine"[..]));
-    assert_eq!(xattr_str(&entry, "user.trash.original_path"), "a/f");
+    assert_eq!(
+        xattr::get_opt(&entry, "user.own").as_deref(),
+        Some(&b"mine"[..])
+    );
+    assert_eq!(xattr::get_string(&entry, "user.trash.original_path"), "a/f");
     assert_eq!(
         read(&storage_trash(&m).join("f")),
         b"precious pixels",
@@ -807,7 +630,7 @@ fn rename_over_a_file_trashes_the_replaced_one() {
         "the replaced file's content"
     );
     assert_eq!(
-        xattr_str(&m.trash().join("y"), "user.trash.original_path"),
+        xattr::get_string(&m.trash().join("y"), "user.trash.original_path"),
         "dir/y"
     );
 
@@ -938,7 +761,7 @@ fn rmdir_removes_and_rm_r_trashes_each_file() {
         ("c.txt", "t/sub/deeper/c.txt", "C"),
     ] {
         let e = m.trash().join(entry);
-        assert_eq!(xattr_str(&e, "user.trash.original_path"), path);
+        assert_eq!(xattr::get_string(&e, "user.trash.original_path"), path);
         assert_eq!(read(&e), content.as_bytes());
     }
     assert_eq!(names(&storage_trash(&m)).len(), 3);
@@ -957,7 +780,7 @@ fn mv_into_the_trash_makes_a_named_entry() {
     assert!(!exists(&g.join("a/x")));
     assert_eq!(read(&t.join("keep")), b"x");
     assert_eq!(
-        xattr_str(&t.join("keep"), "user.trash.original_path"),
+        xattr::get_string(&t.join("keep"), "user.trash.original_path"),
         "a/x"
     );
     assert_eq!(meta(&t.join("keep")).uid, USER);
@@ -970,7 +793,7 @@ fn mv_into_the_trash_makes_a_named_entry() {
     assert_eq!(read(&t.join("old dir/e/f")), b"deep");
     assert_eq!(read(&t.join("old dir/top")), b"top");
     assert_eq!(
-        xattr_str(&t.join("old dir"), "user.trash.original_path"),
+        xattr::get_string(&t.join("old dir"), "user.trash.original_path"),
         "d"
     );
     assert_eq!(read(&storage_trash(&m).join("old dir/e/f")), b"deep");
@@ -985,7 +808,7 @@ fn mv_into_the_trash_makes_a_named_entry() {
     assert_eq!(read(&g.join("y")), b"y", "the file left the gallery");
     assert_eq!(read(&t.join("keep")), b"x", "an entry was replaced");
     assert_eq!(
-        xattr_str(&t.join("keep"), "user.trash.original_path"),
+        xattr::get_string(&t.join("keep"), "user.trash.original_path"),
         "a/x"
     );
     let err = fails(Command::new("mv").arg(g.join("y")).arg(t.join("keep")));
@@ -1018,14 +841,15 @@ fn a_gallery_name_of_a_hard_link_moved_into_the_trash_stays_a_gallery_file() {
         f.write_all(b"+").unwrap();
         drop(f);
         chmod(&p, 0o600);
-        set_xattr(&p, "user.mine", b"1").unwrap_or_else(|e| panic!("setxattr gallery/{name}: {e}"));
+        xattr::set(&p, "user.mine", b"1")
+            .unwrap_or_else(|e| panic!("setxattr gallery/{name}: {e}"));
         assert!(
-            trash_xattr_names(&p).is_empty(),
+            xattr::trash_names(&p).is_empty(),
             "gallery/{name} lists {:?}",
-            trash_xattr_names(&p)
+            xattr::trash_names(&p)
         );
         assert_eq!(
-            xattr(&p, "user.trash.original_path"),
+            xattr::get_opt(&p, "user.trash.original_path"),
             None,
             "gallery/{name}"
         );
@@ -1043,7 +867,7 @@ fn restore_brings_the_entry_back_exactly() {
     mkdir_p(&g.join("a"));
     let f = g.join("a/f");
     write(&f, b"restore me");
-    set_xattr(&f, "user.own", b"mine").unwrap();
+    xattr::set(&f, "user.own", b"mine").unwrap();
     chmod(&f, 0o604);
     chown(&f, USER, USER);
     touch_d(&f, "2015-01-02 03:04:05.25 UTC");
@@ -1054,13 +878,16 @@ fn restore_brings_the_entry_back_exactly() {
     mv(&t.join("f"), &f);
     assert_eq!(read(&f), b"restore me");
     assert_eq!(meta(&f), before, "restored metadata or inode differ");
-    assert_eq!(xattr(&f, "user.own").as_deref(), Some(&b"mine"[..]));
-    assert!(
-        trash_xattr_names(&f).is_empty(),
-        "restored file lists {:?}",
-        trash_xattr_names(&f)
+    assert_eq!(
+        xattr::get_opt(&f, "user.own").as_deref(),
+        Some(&b"mine"[..])
     );
-    assert_eq!(xattr(&f, "user.trash.original_path"), None);
+    assert!(
+        xattr::trash_names(&f).is_empty(),
+        "restored file lists {:?}",
+        xattr::trash_names(&f)
+    );
+    assert_eq!(xattr::get_opt(&f, "user.trash.original_path"), None);
     assert!(names(&t).is_empty(), "the entry is still listed");
     assert!(
         names(&storage_trash(&m)).is_empty(),
@@ -1084,7 +911,7 @@ fn restore_brings_the_entry_back_exactly() {
     let replaced = t.join(&replaced[0]);
     assert_eq!(read(&replaced), b"occupant");
     assert_eq!(
-        xattr_str(&replaced, "user.trash.original_path"),
+        xattr::get_string(&replaced, "user.trash.original_path"),
         "a/occupant"
     );
 
@@ -1116,7 +943,7 @@ fn restore_brings_the_entry_back_exactly() {
     );
     assert_eq!(tree_after, tree_before);
     assert_eq!(read(&g.join("tree/sub/leaf")), b"leaf");
-    assert!(trash_xattr_names(&g.join("tree")).is_empty());
+    assert!(xattr::trash_names(&g.join("tree")).is_empty());
 }
 
 // ---- 8. purge ------------------------------------------------------------------
@@ -1178,20 +1005,23 @@ fn renaming_an_entry_keeps_its_attributes() {
     let m = Mount::new();
     let (g, t) = (m.gallery(), m.trash());
     write(&g.join("a"), b"a");
-    set_xattr(&g.join("a"), "user.own", b"mine").unwrap();
+    xattr::set(&g.join("a"), "user.own", b"mine").unwrap();
     write(&g.join("b"), b"b");
     rm(&g.join("a"));
     rm(&g.join("b"));
-    let deleted_at = xattr_str(&t.join("a"), "user.trash.deleted_at");
+    let deleted_at = xattr::get_string(&t.join("a"), "user.trash.deleted_at");
 
     mv(&t.join("a"), &t.join("c"));
     assert_eq!(names(&t), name_set(&["b", "c"]));
     assert_eq!(names(&storage_trash(&m)), name_set(&["b", "c"]));
     let c = t.join("c");
     assert_eq!(read(&c), b"a");
-    assert_eq!(xattr_str(&c, "user.trash.original_path"), "a");
-    assert_eq!(xattr_str(&c, "user.trash.deleted_at"), deleted_at);
-    assert_eq!(xattr(&c, "user.own").as_deref(), Some(&b"mine"[..]));
+    assert_eq!(xattr::get_string(&c, "user.trash.original_path"), "a");
+    assert_eq!(xattr::get_string(&c, "user.trash.deleted_at"), deleted_at);
+    assert_eq!(
+        xattr::get_opt(&c, "user.own").as_deref(),
+        Some(&b"mine"[..])
+    );
 
     assert_errno(
         "rename onto another entry",
@@ -1262,7 +1092,7 @@ fn the_trash_is_read_only() {
         assert!(err.contains("Read-only file system"), "touch: {err}");
         assert_errno(
             &what("setxattr"),
-            set_xattr(&target, "user.new", b"v"),
+            xattr::set(&target, "user.new", b"v"),
             rofs,
         );
         let path = cpath(&target);
@@ -1352,7 +1182,7 @@ fn the_mount_root_is_fixed_and_shows_trash_only_when_not_empty() {
     let m = Mount::new();
     let root = &m.mountpoint;
     let refused = |what: &str, r: io::Result<()>| {
-        let e = errno_of(what, r);
+        let e = must_fail(what, r);
         assert!(
             e == libc::EPERM || e == libc::EACCES,
             "{what}: {}",
@@ -1441,7 +1271,7 @@ fn entry_names_avoid_collisions_keep_extensions_and_fit() {
     for (entry, from) in [("cat.jpg", "a"), ("cat (2).jpg", "b"), ("cat (3).jpg", "c")] {
         assert_eq!(read(&t.join(entry)), from.as_bytes(), "{entry}");
         assert_eq!(
-            xattr_str(&t.join(entry), "user.trash.original_path"),
+            xattr::get_string(&t.join(entry), "user.trash.original_path"),
             format!("{from}/cat.jpg")
         );
     }
@@ -1456,11 +1286,11 @@ fn entry_names_avoid_collisions_keep_extensions_and_fit() {
     assert_eq!(read(&first), b"a");
     assert_eq!(read(&second), b"b");
     assert_eq!(
-        xattr(&first, "user.trash.original_path").unwrap(),
+        xattr::get_opt(&first, "user.trash.original_path").unwrap(),
         b"a/\xff\xfe.jpg"
     );
     assert_eq!(
-        xattr(&second, "user.trash.original_path").unwrap(),
+        xattr::get_opt(&second, "user.trash.original_path").unwrap(),
         b"b/\xff\xfe.jpg"
     );
 
@@ -1485,7 +1315,7 @@ fn entry_names_avoid_collisions_keep_extensions_and_fit() {
     );
     assert_eq!(read(&t.join(&shortened[0])), b"b");
     assert_eq!(
-        xattr_str(&t.join(&shortened[0]), "user.trash.original_path"),
+        xattr::get_string(&t.join(&shortened[0]), "user.trash.original_path"),
         format!("b/{long}")
     );
     assert_eq!(names(&storage_trash(&m)), names(&t));
@@ -1510,7 +1340,7 @@ fn concurrent_deletions_get_distinct_names() {
     // Each entry holds the file its original path names.
     for e in &want {
         let e = m.trash().join(e);
-        let original = xattr_str(&e, "user.trash.original_path");
+        let original = xattr::get_string(&e, "user.trash.original_path");
         let i = original
             .strip_prefix('d')
             .and_then(|r| r.strip_suffix("/cat.jpg"))
@@ -1533,13 +1363,13 @@ fn entries_carry_the_four_trash_attributes() {
     mkdir_p(&g.join("albums/2026"));
     let f = g.join("albums/2026/cat.jpg");
     write(&f, b"meow");
-    set_xattr(&f, "user.own", b"mine").unwrap();
+    xattr::set(&f, "user.own", b"mine").unwrap();
     assert!(
-        trash_xattr_names(&f).is_empty(),
+        xattr::trash_names(&f).is_empty(),
         "a gallery file lists trash attributes"
     );
     assert_eq!(
-        xattr(&f, "user.trash.original_path"),
+        xattr::get_opt(&f, "user.trash.original_path"),
         None,
         "a gallery file has trash attributes"
     );
@@ -1550,9 +1380,9 @@ fn entries_carry_the_four_trash_attributes() {
     let e = t.join("cat.jpg");
     let mut expected: BTreeSet<String> = TRASH_XATTRS.iter().map(|s| s.to_string()).collect();
     expected.insert("user.own".into());
-    assert_eq!(xattr_names(&e), expected, "listxattr of an entry");
+    assert_eq!(xattr::names(&e), expected, "listxattr of an entry");
     assert_eq!(
-        xattr_str(&e, "user.trash.original_path"),
+        xattr::get_string(&e, "user.trash.original_path"),
         "albums/2026/cat.jpg"
     );
     let deleted = time_xattr(&e, "user.trash.deleted_at");
@@ -1566,7 +1396,7 @@ fn entries_carry_the_four_trash_attributes() {
         30 * SECS_PER_DAY,
         "default retention"
     );
-    assert_eq!(xattr_str(&e, "user.trash.days_left"), "30d");
+    assert_eq!(xattr::get_string(&e, "user.trash.days_left"), "30d");
 
     let dump = ok(Command::new("getfattr").arg("-d").arg(&e));
     for line in [
@@ -1588,9 +1418,12 @@ fn entries_carry_the_four_trash_attributes() {
     mkdir_p(&g.join("d"));
     write(&g.join("d/inner"), b"i");
     mv(&g.join("d"), &t.join("D"));
-    assert_eq!(trash_xattr_names(&t.join("D")).len(), 4);
-    assert_eq!(xattr_str(&t.join("D"), "user.trash.original_path"), "d");
-    assert!(trash_xattr_names(&t.join("D/inner")).is_empty());
+    assert_eq!(xattr::trash_names(&t.join("D")).len(), 4);
+    assert_eq!(
+        xattr::get_string(&t.join("D"), "user.trash.original_path"),
+        "d"
+    );
+    assert!(xattr::trash_names(&t.join("D/inner")).is_empty());
 
     // Reserved on gallery files, and gone once restored.
     write(&g.join("plain"), b"p");
@@ -1603,23 +1436,23 @@ fn entries_carry_the_four_trash_attributes() {
         !err.is_empty(),
         "setfattr of a reserved name failed silently"
     );
-    set_xattr(&g.join("plain"), "user.trash.original_path", b"forged")
+    xattr::set(&g.join("plain"), "user.trash.original_path", b"forged")
         .expect_err("a forged trash attribute was accepted");
     assert!(
-        xattr_names(&g.join("plain")).is_empty(),
+        xattr::names(&g.join("plain")).is_empty(),
         "{:?}",
-        xattr_names(&g.join("plain"))
+        xattr::names(&g.join("plain"))
     );
-    assert!(xattr_names(&storage_gallery(&m).join("plain")).is_empty());
+    assert!(xattr::names(&storage_gallery(&m).join("plain")).is_empty());
     // Copies carry the file's own attributes; the gallery drops the trash's quietly.
     ok(Command::new("cp").arg("-a").arg(&e).arg(g.join("copy.jpg")));
     assert_eq!(
-        xattr_names(&g.join("copy.jpg")),
+        xattr::names(&g.join("copy.jpg")),
         BTreeSet::from(["user.own".to_owned()])
     );
     mv(&e, &g.join("back.jpg"));
     assert_eq!(
-        xattr_names(&g.join("back.jpg")),
+        xattr::names(&g.join("back.jpg")),
         BTreeSet::from(["user.own".to_owned()])
     );
 }
@@ -1644,7 +1477,7 @@ fn days_left_and_expires_at_follow_the_retention() {
             "expires_at - deleted_at with {option}"
         );
         assert_eq!(
-            xattr_str(&e, "user.trash.days_left"),
+            xattr::get_string(&e, "user.trash.days_left"),
             days_left,
             "days_left with {option}"
         );
@@ -1670,9 +1503,9 @@ fn special_file_entries_list_only_attributes_they_can_show() {
             "getfattr -h -d .trash/{e}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        for name in xattr_names(&t.join(e)) {
+        for name in xattr::names(&t.join(e)) {
             assert!(
-                xattr(&t.join(e), &name).is_some(),
+                xattr::get_opt(&t.join(e), &name).is_some(),
                 "{e} lists {name} but has no such attribute"
             );
         }
@@ -1707,7 +1540,7 @@ fn days_left_counts_down_to_1d() {
     m.mount();
     for (name, left) in [("fresh", "30d"), ("half", "15d"), ("last", "1d")] {
         assert_eq!(
-            xattr_str(&m.trash().join(name), "user.trash.days_left"),
+            xattr::get_string(&m.trash().join(name), "user.trash.days_left"),
             left,
             "days_left of {name}"
         );
@@ -1722,15 +1555,15 @@ fn entries_and_their_attributes_survive_a_remount() {
     let (g, t) = (m.gallery(), m.trash());
     mkdir_p(&g.join("a"));
     write(&g.join("a/f"), b"file");
-    set_xattr(&g.join("a/f"), "user.own", b"mine").unwrap();
+    xattr::set(&g.join("a/f"), "user.own", b"mine").unwrap();
     mkdir_p(&g.join("d/sub"));
     write(&g.join("d/sub/x"), b"x");
     rm(&g.join("a/f"));
     mv(&g.join("d"), &t.join("D"));
     let snapshot = |e: &Path| -> BTreeMap<String, Vec<u8>> {
-        xattr_names(e)
+        xattr::names(e)
             .into_iter()
-            .map(|n| (n.clone(), xattr(e, &n).unwrap()))
+            .map(|n| (n.clone(), xattr::get_opt(e, &n).unwrap()))
             .collect()
     };
     let (f_attrs, d_attrs) = (snapshot(&t.join("f")), snapshot(&t.join("D")));
@@ -1757,12 +1590,15 @@ fn entries_and_their_attributes_survive_a_remount() {
     let deleted = time_xattr(&t.join("f"), "user.trash.deleted_at");
     let expires = time_xattr(&t.join("f"), "user.trash.expires_at");
     assert_eq!((expires - deleted).num_seconds(), 40 * SECS_PER_DAY);
-    assert_eq!(xattr_str(&t.join("f"), "user.trash.days_left"), "40d");
+    assert_eq!(
+        xattr::get_string(&t.join("f"), "user.trash.days_left"),
+        "40d"
+    );
 
     mv(&t.join("f"), &g.join("a/f"));
     assert_eq!(meta(&g.join("a/f")), f_meta, "restore after remount");
     assert_eq!(
-        xattr(&g.join("a/f"), "user.own").as_deref(),
+        xattr::get_opt(&g.join("a/f"), "user.own").as_deref(),
         Some(&b"mine"[..])
     );
 }
@@ -1935,10 +1771,10 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, TreeItem> {
         let md = lstat(&p);
         let ft = md.file_type();
         let xattrs = if ft.is_file() || ft.is_dir() {
-            xattr_names(&p)
+            xattr::names(&p)
                 .into_iter()
                 .filter(|n| n.starts_with("user."))
-                .map(|n| (n.clone(), xattr(&p, &n).unwrap()))
+                .map(|n| (n.clone(), xattr::get_opt(&p, &n).unwrap()))
                 .collect()
         } else {
             BTreeMap::new()
@@ -2036,7 +1872,7 @@ fn cp_a_of_a_real_tree_then_rm_r() {
         .iter()
         .map(|e| m.trash().join(e))
         .filter(|e| lstat(e).is_file())
-        .map(|e| xattr(&e, "user.trash.original_path").expect("original_path"))
+        .map(|e| xattr::get_opt(&e, "user.trash.original_path").expect("original_path"))
         .collect();
     let regular: BTreeSet<Vec<u8>> = want
         .iter()
@@ -2088,7 +1924,7 @@ fn non_utf8_and_255_byte_names_work_throughout() {
         rm(&path);
         let entry = bytes_path(&t, name);
         assert_eq!(read(&entry), format!("content {i}").as_bytes());
-        let original = xattr(&entry, "user.trash.original_path").expect("original_path");
+        let original = xattr::get_opt(&entry, "user.trash.original_path").expect("original_path");
         assert_eq!(original, [&b"d\xe9\xe9p/"[..], name].concat());
         assert!(exists(&storage_trash(&m).join(OsStr::from_bytes(name))));
         mv(&entry, &path);

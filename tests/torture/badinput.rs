@@ -4,7 +4,7 @@
 //! outcome (message and exit status, or errno) and that nothing was lost.
 
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsStr};
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -15,9 +15,11 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::fixture::{Mount, galleryfs_bin, is_mounted};
-use crate::harness::{self, Rng};
 use crate::multiuser::{Checks, Outcome, Ran, as_user, ensure, open_to_others, shared_binary};
+use galleryfs_testkit::errno::errno_of;
+use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::xattr;
+use galleryfs_testkit::{Mount, galleryfs_bin, is_mounted};
 
 /// A non-root user for the cases where root would bypass permissions.
 const USER: u32 = 2101;
@@ -180,10 +182,6 @@ fn refused(r: &Ran, message: &str, mnt: &Path) -> Outcome {
     ensure(!mounted_any(mnt), || "something was mounted".into())
 }
 
-fn errno_of(r: std::io::Result<impl Sized>) -> Option<i32> {
-    r.err().and_then(|e| e.raw_os_error())
-}
-
 fn expect_errno(what: &str, r: std::io::Result<impl Sized>, errno: i32) -> Outcome {
     let got = errno_of(r);
     ensure(got == Some(errno), || {
@@ -202,27 +200,13 @@ fn cstr(bytes: &[u8]) -> CString {
     CString::new(bytes).expect("no NUL in names")
 }
 
-/// An extended attribute of `path` itself (not following a symlink).
-fn xattr(path: &Path, name: &str) -> Result<Vec<u8>, String> {
-    let p = cstr(path.as_os_str().as_bytes());
-    let n = cstr(name.as_bytes());
-    let mut buf = vec![0u8; 65536];
-    // SAFETY: valid C strings and a buffer of the given length.
-    let len =
-        unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if len < 0 {
-        return Err(format!(
-            "getxattr {name} of {}: {}",
-            path.display(),
-            std::io::Error::last_os_error()
-        ));
-    }
-    buf.truncate(len as usize);
-    Ok(buf)
-}
-
 fn original_path_is(entry: &Path, want: &[u8]) -> Outcome {
-    let got = xattr(entry, "user.trash.original_path")?;
+    let got = xattr::get(entry, "user.trash.original_path").map_err(|e| {
+        format!(
+            "getxattr user.trash.original_path of {}: {e}",
+            entry.display()
+        )
+    })?;
     ensure(got == want, || {
         format!(
             "original_path of {} is {:?}, expected {:?}",
@@ -258,9 +242,10 @@ fn cataloged_path_is(store: &Path, entry: &[u8], want: &[u8]) -> Outcome {
 /// rule), and the catalog has its original path.
 fn special_entry(m: &Mount, entry: &str, original: &[u8]) -> Outcome {
     let path = m.trash().join(entry);
-    let got = xattr(&path, "user.trash.original_path");
+    let got = xattr::get(&path, "user.trash.original_path");
     ensure(
-        got.as_ref().is_err_and(|e| e.contains("os error 61")),
+        got.as_ref()
+            .is_err_and(|e| e.raw_os_error() == Some(libc::ENODATA)),
         || format!("user.* attribute on a special file: {got:?}"),
     )?;
     cataloged_path_is(&m.storage, entry.as_bytes(), original)
@@ -275,16 +260,6 @@ fn content_is(path: &Path, want: &[u8]) -> Outcome {
             got.len()
         )
     })
-}
-
-/// Names in `.trash/` through the mount.
-fn trash_names(m: &Mount) -> Vec<OsString> {
-    let mut names: Vec<OsString> = fs::read_dir(m.trash())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    names.sort();
-    names
 }
 
 // ---- *at wrappers for paths longer than PATH_MAX ---------------------------
@@ -481,7 +456,7 @@ fn refusals(c: &mut Checks, rng: &mut Rng) {
         content_is(&file, b"data")
     });
     c.check("STORAGE unreadable by its user is refused", || {
-        let bin = shared_binary(&m, galleryfs_bin().to_str().unwrap(), "galleryfs");
+        let bin = shared_binary(&m, &galleryfs_bin(), "galleryfs");
         let own = |uid: u32| {
             Command::new("chown")
                 .args(["-R", &format!("{uid}:{uid}")])
@@ -761,7 +736,7 @@ fn names_and_files(c: &mut Checks, rng: &mut Rng) {
                 io("write", fs::write(&p, d))?;
                 io("rm", fs::remove_file(&p))?;
             }
-            let names = trash_names(&m);
+            let names = m.trash_os_names();
             let second = names
                 .iter()
                 .find(|n| n.as_bytes() != long.as_slice())

@@ -29,10 +29,8 @@
 //! without, and assert the outcome the ordering promises (see `src/trash.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::ffi::CString;
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,355 +38,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
-
-// ---- shared with the soak suite -------------------------------------------
-
-/// The unique content of file `id`: a header naming it, then bytes derived
-/// from (seed, id), so any copy is recognised and checked byte for byte.
-pub fn content(seed: u64, id: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed);
-    let len = rng.below(3000) as usize;
-    let mut data = format!("galleryfs-torture id={id}\n").into_bytes();
-    data.extend(rng.bytes(len));
-    data
-}
-
-/// The id named by a header at the start of `data`, if any.
-fn header_id(data: &[u8]) -> Option<u64> {
-    let rest = data.strip_prefix(b"galleryfs-torture id=")?;
-    let end = rest.iter().position(|&b| b == b'\n')?;
-    std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
-}
-
-/// The id whose content `data` is exactly.
-pub fn identify(seed: u64, data: &[u8]) -> Option<u64> {
-    header_id(data).filter(|&id| content(seed, id) == data)
-}
-
-/// Whether `data` is a proper prefix of file `id`'s content (a write cut short).
-pub fn is_partial(seed: u64, id: u64, data: &[u8]) -> bool {
-    let full = content(seed, id);
-    data.len() < full.len() && full.starts_with(data)
-}
-
-/// Where a file is, as seen through the mount.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Loc {
-    /// Path relative to `gallery/`.
-    Gallery(String),
-    /// In trash entry `entry` (at `sub` below it if the entry is a
-    /// directory, else `sub` is empty); `orig` is the entry's original path.
-    Trash {
-        entry: String,
-        sub: String,
-        orig: String,
-    },
-}
-
-impl std::fmt::Display for Loc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Loc::Gallery(p) => write!(f, "gallery/{p}"),
-            Loc::Trash { entry, sub, orig } if sub.is_empty() => {
-                write!(f, ".trash/{entry} (from {orig})")
-            }
-            Loc::Trash { entry, sub, orig } => write!(f, ".trash/{entry}/{sub} (from {orig})"),
-        }
-    }
-}
-
-/// A trash entry as the mount shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryMeta {
-    pub orig: String,
-    pub is_dir: bool,
-}
-
-/// Everything the mount shows.
-#[derive(Default)]
-pub struct Scan {
-    pub files: Vec<(Loc, Vec<u8>)>,
-    /// Directories below `gallery/`.
-    pub gallery_dirs: BTreeSet<String>,
-    pub entries: BTreeMap<String, EntryMeta>,
-    /// Anything that is neither a regular file nor a directory.
-    pub odd: Vec<String>,
-    /// `gallery/…` and `trash/…` paths with kind and size, to compare with STORAGE.
-    pub listing: BTreeSet<String>,
-}
-
-fn errno(e: &io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(0)
-}
-
-pub fn errno_name(e: i32) -> &'static str {
-    match e {
-        libc::ENOENT => "ENOENT",
-        libc::EEXIST => "EEXIST",
-        libc::ENOTEMPTY => "ENOTEMPTY",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EISDIR => "EISDIR",
-        libc::EINVAL => "EINVAL",
-        libc::EIO => "EIO",
-        libc::ENOTCONN => "ENOTCONN",
-        libc::EPERM => "EPERM",
-        libc::EACCES => "EACCES",
-        libc::EROFS => "EROFS",
-        libc::ESTALE => "ESTALE",
-        libc::EBUSY => "EBUSY",
-        libc::ENODATA => "ENODATA",
-        libc::EBADF => "EBADF",
-        libc::EXDEV => "EXDEV",
-        _ => "errno",
-    }
-}
-
-/// `lgetxattr(path, name)`.
-pub fn xattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
-    let c_path = CString::new(path.as_os_str().as_bytes())?;
-    let c_name = CString::new(name)?;
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: both strings are NUL-terminated; buf is valid for buf.len() bytes.
-    let n = unsafe {
-        libc::lgetxattr(
-            c_path.as_ptr(),
-            c_name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    buf.truncate(n as usize);
-    Ok(buf)
-}
-
-/// Every name below `dir`, depth first, sorted, relative to `dir` with `prefix`.
-pub fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, fs::Metadata)>) -> io::Result<()> {
-    let mut names = fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<io::Result<Vec<_>>>()?;
-    names.sort();
-    for name in names {
-        let shown = name.to_string_lossy();
-        let rel = if prefix.is_empty() {
-            shown.into_owned()
-        } else {
-            format!("{prefix}/{shown}")
-        };
-        let path = dir.join(&name);
-        let md = fs::symlink_metadata(&path)?;
-        let is_dir = md.is_dir();
-        out.push((rel.clone(), md));
-        if is_dir {
-            walk(&path, &rel, out)?;
-        }
-    }
-    Ok(())
-}
-
-fn listing_line(area: &str, rel: &str, md: &fs::Metadata) -> String {
-    if md.is_dir() {
-        format!("{area}/{rel} dir")
-    } else if md.is_file() {
-        format!("{area}/{rel} file {}", md.len())
-    } else {
-        format!("{area}/{rel} other {:o}", md.mode())
-    }
-}
-
-/// Reads everything the mount shows: gallery, trash entries with their
-/// `original_path`, file contents.
-pub fn scan(m: &Mount) -> Result<Scan, String> {
-    let mut s = Scan::default();
-    let ctx = |what: &str, e: io::Error| format!("scan: {what}: {e}");
-    let mut items = Vec::new();
-    walk(&m.gallery(), "", &mut items).map_err(|e| ctx("walk gallery/", e))?;
-    for (rel, md) in items {
-        s.listing.insert(listing_line("gallery", &rel, &md));
-        if md.is_dir() {
-            s.gallery_dirs.insert(rel);
-        } else if md.is_file() {
-            let data = fs::read(m.gallery().join(&rel)).map_err(|e| ctx(&rel, e))?;
-            s.files.push((Loc::Gallery(rel), data));
-        } else {
-            s.odd.push(format!("gallery/{rel}"));
-        }
-    }
-    let mut top = fs::read_dir(m.trash())
-        .map_err(|e| ctx("list .trash", e))?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<io::Result<Vec<_>>>()
-        .map_err(|e| ctx("list .trash", e))?;
-    top.sort();
-    for name in top {
-        let entry = name.to_string_lossy().into_owned();
-        let path = m.trash().join(&name);
-        let md = fs::symlink_metadata(&path).map_err(|e| ctx(&entry, e))?;
-        s.listing.insert(listing_line("trash", &entry, &md));
-        let orig = xattr(&path, "user.trash.original_path")
-            .map_err(|e| ctx(&format!(".trash/{entry} original_path"), e))?;
-        let orig = String::from_utf8_lossy(&orig).into_owned();
-        s.entries.insert(
-            entry.clone(),
-            EntryMeta {
-                orig: orig.clone(),
-                is_dir: md.is_dir(),
-            },
-        );
-        if md.is_file() {
-            let data = fs::read(&path).map_err(|e| ctx(&entry, e))?;
-            let sub = String::new();
-            s.files.push((Loc::Trash { entry, sub, orig }, data));
-        } else if md.is_dir() {
-            let mut items = Vec::new();
-            walk(&path, "", &mut items).map_err(|e| ctx(&entry, e))?;
-            for (sub, md) in items {
-                s.listing
-                    .insert(listing_line("trash", &format!("{entry}/{sub}"), &md));
-                if md.is_file() {
-                    let data = fs::read(path.join(&sub)).map_err(|e| ctx(&sub, e))?;
-                    let (entry, orig) = (entry.clone(), orig.clone());
-                    s.files.push((Loc::Trash { entry, sub, orig }, data));
-                } else if !md.is_dir() {
-                    s.odd.push(format!(".trash/{entry}/{sub}"));
-                }
-            }
-        } else {
-            s.odd.push(format!(".trash/{entry}"));
-        }
-    }
-    Ok(s)
-}
-
-/// What STORAGE holds and the catalog records must be exactly what the mount
-/// shows: same names (kinds, sizes) in gallery/ and trash/, one settled row
-/// per trash entry with the entry's original path, nothing left in purging/.
-/// Call while mounted, after `scan`.
-pub fn storage_problems(m: &Mount, s: &Scan) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut on_disk = BTreeSet::new();
-    for area in ["gallery", "trash"] {
-        let mut items = Vec::new();
-        if let Err(e) = walk(&m.storage.join(area), "", &mut items) {
-            problems.push(format!("cannot walk STORAGE/{area}: {e}"));
-        }
-        for (rel, md) in items {
-            on_disk.insert(listing_line(area, &rel, &md));
-        }
-    }
-    for extra in on_disk.difference(&s.listing).take(20) {
-        problems.push(format!(
-            "STORAGE has {extra}, which the mount does not show"
-        ));
-    }
-    for missing in s.listing.difference(&on_disk).take(20) {
-        problems.push(format!(
-            "the mount shows {missing}, which STORAGE does not hold"
-        ));
-    }
-    match fs::read_dir(m.storage.join("purging")) {
-        Ok(d) => {
-            let left: Vec<_> = d.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
-            if !left.is_empty() {
-                problems.push(format!("STORAGE/purging is not empty: {left:?}"));
-            }
-        }
-        Err(e) => problems.push(format!("cannot list STORAGE/purging: {e}")),
-    }
-    let trash_names: BTreeSet<String> = fs::read_dir(m.storage.join("trash"))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    match catalog_rows(&m.storage.join("galleryfs.db")) {
-        Ok(rows) => {
-            let mut named = BTreeSet::new();
-            for (name, orig, state) in rows {
-                if state != 0 {
-                    problems.push(format!("catalog row {name:?} is unsettled (state {state})"));
-                }
-                if !trash_names.contains(&name) {
-                    problems.push(format!("catalog row {name:?} has no file in STORAGE/trash"));
-                }
-                match s.entries.get(&name) {
-                    Some(e) if e.orig == orig => {}
-                    Some(e) => problems.push(format!(
-                        "catalog row {name:?} says original path {orig:?}, the mount {:?}",
-                        e.orig
-                    )),
-                    None => problems.push(format!("catalog row {name:?} is not shown in .trash")),
-                }
-                named.insert(name);
-            }
-            for name in trash_names.difference(&named) {
-                problems.push(format!("STORAGE/trash/{name} has no catalog row"));
-            }
-        }
-        Err(e) => problems.push(format!("cannot read the catalog: {e}")),
-    }
-    problems
-}
-
-/// (name, original_path, state) of every catalog row, read-only (the daemon
-/// may have the database open: WAL readers do not disturb it).
-pub fn catalog_rows(db: &Path) -> rusqlite::Result<Vec<(String, String, i64)>> {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    let mut stmt = conn.prepare("SELECT name, original_path, state FROM entries")?;
-    let rows = stmt.query_map([], |r| {
-        let name: Vec<u8> = r.get(0)?;
-        let orig: Vec<u8> = r.get(1)?;
-        Ok((
-            String::from_utf8_lossy(&name).into_owned(),
-            String::from_utf8_lossy(&orig).into_owned(),
-            r.get(2)?,
-        ))
-    })?;
-    rows.collect()
-}
-
-/// Keeps the daemon's whole log past the test's temporary directory; returns its path.
-pub fn save_log(m: &Mount, suite: &str, seed: u64) -> String {
-    let path = std::env::temp_dir().join(format!("galleryfs-{suite}-{seed:#x}.log"));
-    match fs::write(&path, m.log()) {
-        Ok(()) => path.display().to_string(),
-        Err(e) => format!("(could not save it to {}: {e})", path.display()),
-    }
-}
-
-/// `PRAGMA integrity_check` of the catalog; call while nothing is mounted.
-pub fn integrity_problem(m: &Mount) -> Option<String> {
-    let db = m.storage.join("galleryfs.db");
-    let result = rusqlite::Connection::open(&db).and_then(|conn| {
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
-    });
-    match result {
-        Ok(ok) if ok == "ok" => None,
-        Ok(bad) => Some(format!("PRAGMA integrity_check: {bad}")),
-        Err(e) => Some(format!("cannot run PRAGMA integrity_check: {e}")),
-    }
-}
-
-/// The `n`th trash entry name galleryfs tries for a file called `name`
-/// (`src/naming.rs`, for the short ASCII names used here).
-pub fn candidate(name: &str, n: u64) -> String {
-    if n <= 1 {
-        return name.to_string();
-    }
-    let (stem, ext) = match name.rfind('.') {
-        Some(dot) if dot > 0 && name.len() - dot <= 16 => name.split_at(dot),
-        _ => (name, ""),
-    };
-    format!("{stem} ({n}){ext}")
-}
+use galleryfs_testkit::Mount;
+use galleryfs_testkit::consistency::{
+    EntryMeta, Loc, Scan, candidate, content, header_id, identify, integrity_problem, is_partial,
+    save_log, scan, storage_problems, walk,
+};
+use galleryfs_testkit::errno::{errno, errno_name};
+use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::xattr;
 
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -1366,24 +1023,89 @@ fn crash_consistency() {
 
 // ---- fault points ------------------------------------------------------------
 
-/// `fault::point("…")` names in the product source.
+/// `fault::point("…")` names in the product source: every `.rs` file below
+/// `src/`, at any depth (`src/store/trash.rs` as well as `src/trash.rs`).
 fn points_in_source() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut points = BTreeSet::new();
+    let points = fault_points_below(&root).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !points.is_empty(),
+        "no fault::point(\"…\") calls found below {}: has the fault module been renamed?",
+        root.display()
+    );
+    points
+}
+
+/// The names of the `fault::point("NAME")` calls in the `.rs` files below
+/// `root`, recursively. The call may be qualified (`crate::fault::point`)
+/// and wrapped by rustfmt (whitespace before the literal); a call whose
+/// argument is not a string literal is an error, since it cannot be
+/// matched with a scenario. The module that defines `point` holds no call,
+/// wherever it lives, so it needs no exception.
+fn fault_points_below(root: &Path) -> Result<BTreeSet<String>, String> {
+    const CALL: &str = "fault::point(";
     let mut files = Vec::new();
-    walk(&root, "", &mut files).expect("list src/");
+    walk(root, "", &mut files).map_err(|e| format!("list {}: {e}", root.display()))?;
+    let mut points = BTreeSet::new();
     for (rel, md) in files {
-        if !md.is_file() || !rel.ends_with(".rs") || rel == "fault.rs" {
+        if !md.is_file() || !rel.ends_with(".rs") {
             continue;
         }
-        let text = fs::read_to_string(root.join(&rel)).unwrap();
-        for piece in text.split("fault::point(\"").skip(1) {
-            if let Some(end) = piece.find('"') {
-                points.insert(piece[..end].to_string());
-            }
+        let path = root.join(&rel);
+        let text =
+            fs::read_to_string(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
+        for piece in text.split(CALL).skip(1) {
+            let name = piece
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|rest| rest.split_once('"'))
+                .map(|(name, _)| name)
+                .ok_or_else(|| {
+                    format!("{rel}: a {CALL}…) whose argument is not a string literal")
+                })?;
+            points.insert(name.to_string());
         }
     }
-    points
+    Ok(points)
+}
+
+#[test]
+fn fault_points_are_found_in_subdirectories_of_src() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    fs::create_dir_all(src.join("store/deep")).unwrap();
+    fs::create_dir_all(src.join("fault")).unwrap();
+    fs::write(
+        src.join("fault/mod.rs"),
+        "pub fn point(name: &str) { let _ = name; }\n",
+    )
+    .unwrap();
+    fs::write(src.join("lib.rs"), "fn f() { fault::point(\"top:a\"); }\n").unwrap();
+    fs::write(
+        src.join("store/trash.rs"),
+        "fn g() {\n    crate::fault::point(\"store:b\");\n    fault::point(\n        \"store:c\",\n    );\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        src.join("store/deep/x.rs"),
+        "fn h() { fault::point(\"deep:d\") }\n",
+    )
+    .unwrap();
+    fs::write(src.join("store/notes.txt"), "fault::point(\"not:rust\")\n").unwrap();
+    let found = fault_points_below(src).unwrap();
+    let want: BTreeSet<String> = ["top:a", "store:b", "store:c", "deep:d"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(found, want);
+
+    fs::write(
+        src.join("store/bad.rs"),
+        "fn i(n: &str) { fault::point(n) }\n",
+    )
+    .unwrap();
+    let err = fault_points_below(src).unwrap_err();
+    assert!(err.contains("store/bad.rs"), "{err}");
 }
 
 /// Setup run on a normal mount, then the operation run with
@@ -1412,17 +1134,9 @@ fn read(path: PathBuf) -> Option<String> {
     }
 }
 
-fn trash_names(m: &Mount) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(m.trash())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 fn orig(m: &Mount, entry: &str) -> String {
-    String::from_utf8(xattr(&m.trash().join(entry), "user.trash.original_path").unwrap()).unwrap()
+    String::from_utf8(xattr::get(&m.trash().join(entry), "user.trash.original_path").unwrap())
+        .unwrap()
 }
 
 fn storage_nlink(m: &Mount, path: &str) -> u64 {
@@ -1451,7 +1165,7 @@ fn scenarios() -> Vec<Scenario> {
                     read(m.gallery().join("album/cat.jpg")).as_deref(),
                     Some("cat")
                 );
-                assert_eq!(trash_names(m), Vec::<String>::new(), "no entry");
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
             },
         },
         Scenario {
@@ -1462,7 +1176,7 @@ fn scenarios() -> Vec<Scenario> {
             op: |m| attempt("rm", fs::remove_file(m.gallery().join("album/cat.jpg"))),
             check: |m| {
                 assert_eq!(read(m.gallery().join("album/cat.jpg")), None);
-                assert_eq!(trash_names(m), ["cat.jpg"]);
+                assert_eq!(m.trash_names(), ["cat.jpg"]);
                 assert_eq!(read(m.trash().join("cat.jpg")).as_deref(), Some("cat"));
                 assert_eq!(orig(m, "cat.jpg"), "album/cat.jpg");
             },
@@ -1480,7 +1194,7 @@ fn scenarios() -> Vec<Scenario> {
             },
             check: |m| {
                 assert_eq!(read(m.gallery().join("album/cat.jpg")), None);
-                assert_eq!(trash_names(m), ["pics"]);
+                assert_eq!(m.trash_names(), ["pics"]);
                 assert_eq!(read(m.trash().join("pics/cat.jpg")).as_deref(), Some("cat"));
                 assert_eq!(orig(m, "pics"), "album");
             },
@@ -1502,7 +1216,7 @@ fn scenarios() -> Vec<Scenario> {
             check: |m| {
                 assert_eq!(read(m.gallery().join("old")).as_deref(), Some("old"));
                 assert_eq!(read(m.gallery().join("new")).as_deref(), Some("new"));
-                assert_eq!(trash_names(m), Vec::<String>::new());
+                assert_eq!(m.trash_names(), Vec::<String>::new());
                 assert_eq!(storage_nlink(m, "old"), 1);
             },
         },
@@ -1525,7 +1239,7 @@ fn scenarios() -> Vec<Scenario> {
                 assert_eq!(read(m.gallery().join("old")).as_deref(), Some("old"));
                 assert_eq!(read(m.gallery().join("new")).as_deref(), Some("new"));
                 assert_eq!(
-                    trash_names(m),
+                    m.trash_names(),
                     Vec::<String>::new(),
                     "not duplicated in the trash"
                 );
@@ -1550,7 +1264,7 @@ fn scenarios() -> Vec<Scenario> {
                 // The rename happened: old's data is a trash entry.
                 assert_eq!(read(m.gallery().join("old")).as_deref(), Some("new"));
                 assert_eq!(read(m.gallery().join("new")), None);
-                assert_eq!(trash_names(m), ["old"]);
+                assert_eq!(m.trash_names(), ["old"]);
                 assert_eq!(read(m.trash().join("old")).as_deref(), Some("old"));
                 assert_eq!(orig(m, "old"), "old");
                 assert_eq!(storage_nlink(m, "old"), 1);
@@ -1573,7 +1287,7 @@ fn scenarios() -> Vec<Scenario> {
                     read(m.gallery().join("album/r.txt")).as_deref(),
                     Some("first")
                 );
-                assert_eq!(trash_names(m), Vec::<String>::new(), "the entry is gone");
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "the entry is gone");
             },
         },
         Scenario {
@@ -1594,7 +1308,7 @@ fn scenarios() -> Vec<Scenario> {
                     read(m.gallery().join("album/r.txt")).as_deref(),
                     Some("first")
                 );
-                assert_eq!(trash_names(m), ["r (2).txt"], "only the replaced file");
+                assert_eq!(m.trash_names(), ["r (2).txt"], "only the replaced file");
                 assert_eq!(read(m.trash().join("r (2).txt")).as_deref(), Some("second"));
                 assert_eq!(orig(m, "r (2).txt"), "album/r.txt");
                 assert_eq!(storage_nlink(m, "album/r.txt"), 1);
@@ -1611,7 +1325,7 @@ fn scenarios() -> Vec<Scenario> {
             },
             op: |m| attempt("purge", fs::remove_file(m.trash().join("x.txt"))),
             check: |m| {
-                assert_eq!(trash_names(m), Vec::<String>::new());
+                assert_eq!(m.trash_names(), Vec::<String>::new());
                 assert_eq!(read(m.gallery().join("x.txt")), None);
                 assert_eq!(read(m.gallery().join("keep.txt")).as_deref(), Some("keep"));
             },
@@ -1630,7 +1344,7 @@ fn scenarios() -> Vec<Scenario> {
             check: |m| {
                 // Remounted with the default 30-day retention: had the entry
                 // survived, it would show.
-                assert_eq!(trash_names(m), Vec::<String>::new());
+                assert_eq!(m.trash_names(), Vec::<String>::new());
                 assert_eq!(read(m.gallery().join("album/a.jpg")), None);
             },
         },
@@ -1649,7 +1363,7 @@ fn scenarios() -> Vec<Scenario> {
                 )
             },
             check: |m| {
-                assert_eq!(trash_names(m), ["x.txt"]);
+                assert_eq!(m.trash_names(), ["x.txt"]);
                 assert_eq!(read(m.trash().join("x.txt")).as_deref(), Some("x"));
                 assert_eq!(orig(m, "x.txt"), "d/x.txt");
             },
@@ -1670,7 +1384,7 @@ fn scenarios() -> Vec<Scenario> {
             },
             check: |m| {
                 // The file moved: the entry settles under its new name.
-                assert_eq!(trash_names(m), ["y.txt"]);
+                assert_eq!(m.trash_names(), ["y.txt"]);
                 assert_eq!(read(m.trash().join("y.txt")).as_deref(), Some("x"));
                 assert_eq!(orig(m, "y.txt"), "d/x.txt");
             },
