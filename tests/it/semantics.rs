@@ -24,6 +24,7 @@ use galleryfs_testkit::{Mount, fails, ok, run, sh, wait_until};
 
 mod attributes;
 mod delete;
+mod document;
 mod entries;
 mod expiry;
 mod gallery;
