@@ -9,8 +9,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::thread::sleep;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -157,9 +155,7 @@ fn wait_past_deletions(m: &Mount) {
         .map(|name| time_attr(&m.trash().join(name), "user.trash.deleted_at"))
         .max()
         .expect("something was deleted");
-    while Utc::now() < latest + chrono::Duration::seconds(1) {
-        sleep(Duration::from_millis(20));
-    }
+    galleryfs_testkit::wait::until_clock_passes((latest + chrono::Duration::seconds(1)).into());
 }
 
 /// Writes `name` in the gallery and deletes it: one new trash entry.

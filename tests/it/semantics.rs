@@ -12,8 +12,6 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread::sleep;
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -115,11 +113,9 @@ fn storage_gallery(m: &Mount) -> PathBuf {
     m.storage.join("gallery")
 }
 
-/// Sleeps until the wall clock passes `t` (a deadline, not a synchronisation).
+/// Returns once the wall clock has passed `t` (a deadline, not a synchronisation).
 fn sleep_past(t: DateTime<Utc>) {
-    while Utc::now() <= t {
-        sleep(Duration::from_millis(50));
-    }
+    galleryfs_testkit::wait::until_clock_passes(t.into());
 }
 
 /// A file path from raw bytes.

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::multiuser::{Checks, Outcome, Ran, as_user, ensure, open_to_others, shared_binary};
 use galleryfs_testkit::errno::errno_of;
 use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::wait::poll_for;
 use galleryfs_testkit::xattr;
 use galleryfs_testkit::{Mount, galleryfs_bin, is_mounted};
 
@@ -84,14 +85,16 @@ struct Unmount(PathBuf);
 
 impl Drop for Unmount {
     fn drop(&mut self) {
-        for _ in 0..100 {
+        let gone = poll_for(Duration::from_secs(2), || {
             if !mounted_any(&self.0) {
-                return;
+                return Some(());
             }
             let _ = Command::new("umount").arg(&self.0).status();
-            sleep(Duration::from_millis(20));
+            None
+        });
+        if gone.is_none() {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
         }
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
 
@@ -110,14 +113,10 @@ fn unmount(path: &Path, store: &Path) -> Outcome {
         fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
             .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").starts_with(" Z"))
     };
-    let start = Instant::now();
-    while mounted_any(path) || alive() {
-        ensure(start.elapsed() < Duration::from_secs(20), || {
-            "the daemon did not exit".into()
-        })?;
-        sleep(Duration::from_millis(20));
-    }
-    Ok(())
+    let exited = poll_for(Duration::from_secs(20), || {
+        (!mounted_any(path) && !alive()).then_some(())
+    });
+    ensure(exited.is_some(), || "the daemon did not exit".into())
 }
 
 /// Every file under `dir` (relative path → type, mode, content).

@@ -12,12 +12,12 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::thread::sleep;
 use std::time::Duration;
 
 use crate::multiuser::{Checks, Outcome, ensure};
 use galleryfs_testkit::errno::errno;
 use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::wait::poll_for;
 use galleryfs_testkit::{Mount, Tmpfs};
 
 const TMPFS_SIZE: &str = "32m";
@@ -135,16 +135,13 @@ impl State {
 /// line may lag the purge by a moment.
 fn purge_logged(m: &Mount, name: &str) -> bool {
     let quoted = format!("{name:?}");
-    for _ in 0..10 {
-        if m.log()
+    poll_for(Duration::from_millis(500), || {
+        m.log()
             .lines()
             .any(|l| l.contains("purged") && l.contains(&quoted))
-        {
-            return true;
-        }
-        sleep(Duration::from_millis(50));
-    }
-    false
+            .then_some(())
+    })
+    .is_some()
 }
 
 /// An operation on entry `name` failed with `e`: fine if galleryfs purged

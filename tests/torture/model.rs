@@ -356,9 +356,9 @@ impl Runner {
             return Ok(());
         };
         // Expired once now_secs() >= deleted_at + retention.
-        while now_secs() < last + SHORT_RETENTION {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        galleryfs_testkit::wait::until_clock_passes(
+            UNIX_EPOCH + Duration::from_secs((last + SHORT_RETENTION) as u64),
+        );
         std::thread::sleep(Duration::from_millis(50));
         // Expired entries can no longer be looked up, even before the sweep.
         let expired: BTreeSet<String> = self

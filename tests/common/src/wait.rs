@@ -48,3 +48,11 @@ pub fn poll_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
         sleep(INTERVAL);
     }
 }
+
+/// Returns once the wall clock is past `t`: a deadline the test needs to
+/// have passed (a second boundary, an expiry), not a synchronisation.
+pub fn until_clock_passes(t: std::time::SystemTime) {
+    while std::time::SystemTime::now() <= t {
+        sleep(INTERVAL);
+    }
+}
