@@ -182,7 +182,7 @@ impl Core {
     /// Opens backed node `node` for I/O; returns the handle.
     pub(super) fn open_backed(&self, node: NodeId, flags: i32) -> FsResult<u64> {
         let (fd, _) = self.nodes.open_file(node, backing_open_flags(flags))?;
-        Ok(self.handles.add_file(std::fs::File::from(fd)))
+        Ok(self.handles.add_file(std::fs::File::from(fd), node))
     }
 
     /// `gallery/`-relative path of `parent/name`: what an entry records.
@@ -209,8 +209,21 @@ impl Core {
         if live { Ok(()) } else { Err(FsError::ENOENT) }
     }
 
-    /// `parent/name` (last stat `st`, `pin` from `NodeTable::pin` taken
-    /// before) was removed for real.
+    /// Before `parent/name` is removed for good: a pin on its inode (see
+    /// `NodeTable::pin`) if someone may still use the old inode through the
+    /// kernel: it is open, or a directory (someone's cwd). Otherwise none,
+    /// so the space is free when the removal returns.
+    pub(super) fn pin(&self, parent: NodeId, name: &OsStr) -> Option<Pin> {
+        let node = self.nodes.find(parent, name)?;
+        if self.nodes.is_dir(node) || self.handles.is_open(node) {
+            self.nodes.pin(parent, name)
+        } else {
+            None
+        }
+    }
+
+    /// `parent/name` (last stat `st`, `pin` from `pin` taken before) was
+    /// removed for real.
     pub(super) fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat, pin: Option<Pin>) {
         if st.st_nlink <= 1 || backing::is_dir(st) {
             self.nodes.destroyed_pinned(parent, name, pin);

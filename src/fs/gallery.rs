@@ -115,7 +115,8 @@ pub(super) fn create(
         Ok(())
     })?;
     let fd = opened.ok_or(FsError::EIO)?;
-    Ok((entry, core.handles.add_file(std::fs::File::from(fd))))
+    let fh = core.handles.add_file(std::fs::File::from(fd), entry.node);
+    Ok((entry, fh))
 }
 
 /// A new name `new_parent/new_name` for gallery file `node`.
@@ -172,7 +173,7 @@ pub(super) fn unlink(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<()> 
 pub(super) fn rmdir(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<()> {
     let dir = core.nodes.dir_fd(parent)?;
     let st = backing::fstatat(dir.as_fd(), name);
-    let pin = core.nodes.pin(parent, name);
+    let pin = core.pin(parent, name);
     backing::unlinkat(dir.as_fd(), name, true)?;
     core.nodes.destroyed_pinned(parent, name, pin);
     if let Ok(st) = &st {

@@ -35,7 +35,10 @@ pub(super) enum ViewFile {
 /// Every open handle of the mount.
 pub(super) struct Handles {
     next: AtomicU64,
-    files: Mutex<HashMap<u64, Arc<File>>>,
+    /// Open backing files, with the node each was opened on.
+    files: Mutex<HashMap<u64, (Arc<File>, NodeId)>>,
+    /// How many open backing files each node has.
+    open: Mutex<HashMap<NodeId, usize>>,
     dirs: Mutex<HashMap<u64, Arc<Listing>>>,
     views: Mutex<HashMap<u64, ViewFile>>,
 }
@@ -45,6 +48,7 @@ impl Handles {
         Handles {
             next: AtomicU64::new(1),
             files: Mutex::new(HashMap::new()),
+            open: Mutex::new(HashMap::new()),
             dirs: Mutex::new(HashMap::new()),
             views: Mutex::new(HashMap::new()),
         }
@@ -54,23 +58,43 @@ impl Handles {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(super) fn add_file(&self, file: File) -> u64 {
+    /// Lock order: `files` before `open`.
+    pub(super) fn add_file(&self, file: File, node: NodeId) -> u64 {
         let fh = self.next();
-        lock(&self.files).insert(fh, Arc::new(file));
+        let mut files = lock(&self.files);
+        files.insert(fh, (Arc::new(file), node));
+        *lock(&self.open).entry(node).or_default() += 1;
         fh
     }
 
     pub(super) fn file(&self, fh: u64) -> FsResult<Arc<File>> {
-        lock(&self.files).get(&fh).cloned().ok_or(FsError::EBADF)
+        lock(&self.files)
+            .get(&fh)
+            .map(|(f, _)| f.clone())
+            .ok_or(FsError::EBADF)
     }
 
     /// The backing file of `fh`, if it is an open backing file.
     pub(super) fn file_of(&self, fh: Option<u64>) -> Option<Arc<File>> {
-        fh.and_then(|fh| lock(&self.files).get(&fh).cloned())
+        fh.and_then(|fh| lock(&self.files).get(&fh).map(|(f, _)| f.clone()))
     }
 
     pub(super) fn close_file(&self, fh: u64) {
-        lock(&self.files).remove(&fh);
+        let mut files = lock(&self.files);
+        if let Some((_, node)) = files.remove(&fh) {
+            let mut open = lock(&self.open);
+            if let Some(n) = open.get_mut(&node) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&node);
+                }
+            }
+        }
+    }
+
+    /// Whether some process has node `node` open through the mount.
+    pub(super) fn is_open(&self, node: NodeId) -> bool {
+        lock(&self.open).contains_key(&node)
     }
 
     pub(super) fn add_listing(&self, listing: Listing) -> u64 {
@@ -105,5 +129,6 @@ impl Handles {
     /// Drops every backing file (at unmount).
     pub(super) fn clear(&self) {
         lock(&self.files).clear();
+        lock(&self.open).clear();
     }
 }

@@ -58,7 +58,7 @@ pub(super) fn remove_inside(core: &Core, parent: NodeId, name: &OsStr, dir: bool
     let fd = core.nodes.dir_fd(parent)?;
     let owner = core.owning_entry(parent)?.ok_or(FsError::ENOENT)?;
     let st = backing::fstatat(fd.as_fd(), name);
-    let pin = core.nodes.pin(parent, name);
+    let pin = core.pin(parent, name);
     core.store.change_inside(owner.row.id, false, || {
         backing::unlinkat(fd.as_fd(), name, dir)?;
         Ok(st.as_ref().map_or(0, gallery::bytes_freed))
@@ -75,7 +75,7 @@ pub(super) fn remove_inside(core: &Core, parent: NodeId, name: &OsStr, dir: bool
 pub(super) fn purge_entry(core: &Core, parent: NodeId, name: &OsStr, tree: bool) -> FsResult<()> {
     core.live_in_trash(parent, name)?;
     let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
-    let pin = core.nodes.pin(parent, name);
+    let pin = core.pin(parent, name);
     let row = core.store.purge(name.as_bytes(), tree)?;
     core.forget_name(parent, name, &st, pin);
     match &row {
@@ -245,7 +245,7 @@ pub(super) fn expire(core: &Core) -> FsResult<usize> {
     loop {
         let purged = core
             .store
-            .expire_batch_with(|row| core.nodes.pin(TRASH, OsStr::from_bytes(&row.name)))?;
+            .expire_batch_with(|row| core.pin(TRASH, OsStr::from_bytes(&row.name)))?;
         if purged.is_empty() {
             return Ok(total);
         }

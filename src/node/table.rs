@@ -328,6 +328,14 @@ impl NodeTable {
         }
     }
 
+    /// The node known as `parent/name`, if the kernel knows it.
+    pub fn find(&self, parent: NodeId, name: &OsStr) -> Option<NodeId> {
+        lock(&self.inner)
+            .by_link
+            .get(&(parent, name.to_os_string()))
+            .copied()
+    }
+
     /// A rename moved `old_parent/old_name` to `new_parent/new_name`.
     pub fn moved(
         &self,

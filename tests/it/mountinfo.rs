@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::fixture::{Mount, galleryfs_bin, ok, run, wait_until};
+use galleryfs_testkit::{Mount, galleryfs_bin, ok, run, wait_until};
 
 /// Every character mountinfo escapes, and plain text around them.
 const ODD_NAME: &str = "odd name\ttab\nnewline\\back";

@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::fixture::{Mount, galleryfs_bin, is_mounted, ok, require_fuse, run, wait_until};
+use galleryfs_testkit::{Mount, galleryfs_bin, is_mounted, ok, require_fuse, run, wait_until};
 
 /// A temp dir with `store/` (not created) and `mnt/`.
 fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {

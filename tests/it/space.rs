@@ -12,49 +12,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use crate::fixture::{Mount, ok, run, wait_until};
+use galleryfs_testkit::errno::must_fail;
+use galleryfs_testkit::xattr;
+use galleryfs_testkit::{Mount, Tmpfs, gallery_trash_bin, ok, run, wait_until};
 
 const MIB: u64 = 1 << 20;
 /// The size of every test's STORAGE.
 const TMPFS_SIZE: &str = "64m";
 /// What a write that fits leaves at least, in these tests.
 const SLACK: u64 = 2 * MIB;
-
-/// A tmpfs mounted on a temporary directory, unmounted when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn new() -> Tmpfs {
-        let dir = tempfile::Builder::new()
-            .prefix("galleryfs-tmpfs-")
-            .tempdir()
-            .expect("create temp dir");
-        ok(Command::new("mount")
-            .args(["-t", "tmpfs", "-o"])
-            .arg(format!("size={TMPFS_SIZE}"))
-            .arg("tmpfs")
-            .arg(dir.path()));
-        Tmpfs { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let out = run(Command::new("umount").arg(self.dir.path()));
-        if !out.status.success() {
-            let _ = Command::new("umount")
-                .arg("-l")
-                .arg(self.dir.path())
-                .status();
-        }
-    }
-}
 
 /// galleryfs on a fresh tmpfs. Fields drop in order: the mount first.
 struct Small {
@@ -63,7 +29,7 @@ struct Small {
 }
 
 fn small(options: &[&str]) -> Small {
-    let tmpfs = Tmpfs::new();
+    let tmpfs = Tmpfs::new(TMPFS_SIZE);
     let m = Mount::on_storage(tmpfs.path(), options);
     Small { m, tmpfs }
 }
@@ -159,46 +125,11 @@ fn trash_file(m: &Mount, name: &str, size: u64) {
     fs::remove_file(&path).unwrap();
 }
 
-fn trash_names(m: &Mount) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(m.trash())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-}
-
-fn xattr(path: &Path, name: &str) -> Option<String> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).unwrap();
-    let c_name = CString::new(name).unwrap();
-    let mut buf = vec![0u8; 256];
-    // SAFETY: valid NUL-terminated strings and a buffer of buf.len() bytes.
-    let n = unsafe {
-        libc::lgetxattr(
-            c_path.as_ptr(),
-            c_name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    if n < 0 {
-        return None;
-    }
-    buf.truncate(n as usize);
-    Some(String::from_utf8(buf).unwrap())
-}
-
 fn trash_total(m: &Mount) -> u64 {
-    xattr(&m.trash(), "user.trash.total_size")
+    xattr::get_string_opt(&m.trash(), "user.trash.total_size")
         .expect("user.trash.total_size")
         .parse()
         .unwrap()
-}
-
-fn errno(r: io::Result<()>) -> i32 {
-    r.expect_err("expected an error")
-        .raw_os_error()
-        .expect("an errno")
 }
 
 /// Fills the gallery with a file `name` until the backing filesystem has
@@ -215,7 +146,7 @@ fn fill_leaving(s: &Small, name: &str, left: u64) {
 }
 
 fn gallery_trash(cwd: &Path, args: &[&str]) -> std::process::Output {
-    run(Command::new(env!("CARGO_BIN_EXE_gallery-trash"))
+    run(Command::new(gallery_trash_bin())
         .args(args)
         .current_dir(cwd))
 }
@@ -275,10 +206,14 @@ fn df_counts_the_trash_as_available() {
     assert_eq!(again[1].2, again[0].2 + 8 * MIB, "{again:?}");
     assert_eq!(trash_total(&s.m), 8 * MIB);
     assert_eq!(
-        xattr(&s.m.trash(), "user.trash.purging_for_space").unwrap(),
+        xattr::get_string_opt(&s.m.trash(), "user.trash.purging_for_space").unwrap(),
         "no"
     );
-    assert_eq!(xattr(&s.m.trash(), "user.trash.max_size"), None, "no cap");
+    assert_eq!(
+        xattr::get_string_opt(&s.m.trash(), "user.trash.max_size"),
+        None,
+        "no cap"
+    );
 }
 
 #[test]
@@ -290,14 +225,14 @@ fn a_full_disk_purges_the_oldest_entries_first() {
     }
     fill_leaving(&s, "filler", SLACK);
     assert_eq!(
-        trash_names(m),
+        m.trash_names(),
         ["a", "b", "c", "d"],
         "filling purged nothing"
     );
 
     // 12 MiB with 2 free: the oldest two entries (16 MiB) must go, no more.
     write_file(&m.gallery().join("new"), 3, 12 * MIB).expect("the write succeeds");
-    assert_eq!(trash_names(m), ["c", "d"], "{}", m.log());
+    assert_eq!(m.trash_names(), ["c", "d"], "{}", m.log());
     let purged = purges(m);
     assert_eq!(purged.len(), 2, "{purged:?}");
     assert!(
@@ -311,7 +246,7 @@ fn a_full_disk_purges_the_oldest_entries_first() {
     assert_content(&m.gallery().join("new"), 3, 12 * MIB);
     assert_eq!(trash_total(m), 16 * MIB);
     assert_eq!(
-        xattr(&m.trash(), "user.trash.purging_for_space").unwrap(),
+        xattr::get_string_opt(&m.trash(), "user.trash.purging_for_space").unwrap(),
         "yes"
     );
     let list = gallery_trash(&m.mountpoint, &["list"]);
@@ -330,7 +265,7 @@ fn a_full_disk_purges_the_oldest_entries_first() {
     // SAFETY: a valid fd; plain fallocate of 6 MiB.
     let rc = unsafe { libc::fallocate(std::os::fd::AsRawFd::as_raw_fd(&f), 0, 0, 6 << 20) };
     assert_eq!(rc, 0, "fallocate: {}", io::Error::last_os_error());
-    assert_eq!(trash_names(m), ["d"]);
+    assert_eq!(m.trash_names(), ["d"]);
 }
 
 #[test]
@@ -342,9 +277,9 @@ fn min_retention_keeps_young_entries_and_enospc_reaches_the_writer() {
     }
     fill_leaving(&s, "filler", SLACK);
     let full = write_file(&m.gallery().join("new"), 3, 12 * MIB);
-    assert_eq!(errno(full), libc::ENOSPC);
+    assert_eq!(must_fail("writing past the free space", full), libc::ENOSPC);
     assert_eq!(
-        trash_names(m),
+        m.trash_names(),
         ["a", "b"],
         "nothing younger than 1h is purged"
     );
@@ -364,15 +299,15 @@ fn max_trash_purges_the_oldest_but_keeps_an_oversized_entry_until_the_next() {
     let m = &s.m;
     let cap = 16 * MIB;
     assert_eq!(
-        xattr(&m.trash(), "user.trash.max_size").unwrap(),
+        xattr::get_string_opt(&m.trash(), "user.trash.max_size").unwrap(),
         cap.to_string()
     );
     trash_file(m, "a", 6 * MIB);
     trash_file(m, "b", 6 * MIB);
-    assert_eq!(trash_names(m), ["a", "b"]);
+    assert_eq!(m.trash_names(), ["a", "b"]);
     trash_file(m, "c", 6 * MIB);
     assert_eq!(
-        trash_names(m),
+        m.trash_names(),
         ["b", "c"],
         "18 MiB > 16 MiB: the oldest goes"
     );
@@ -380,7 +315,7 @@ fn max_trash_purges_the_oldest_but_keeps_an_oversized_entry_until_the_next() {
 
     // Larger than the cap by itself: trashed all the same, the others go.
     trash_file(m, "huge", 20 * MIB);
-    assert_eq!(trash_names(m), ["huge"]);
+    assert_eq!(m.trash_names(), ["huge"]);
     assert_eq!(trash_total(m), 20 * MIB);
     let list = gallery_trash(&m.mountpoint, &["list"]);
     let out = String::from_utf8_lossy(&list.stdout);
@@ -403,7 +338,7 @@ fn max_trash_purges_the_oldest_but_keeps_an_oversized_entry_until_the_next() {
 
     // It goes first when the next entry arrives.
     trash_file(m, "next", MIB);
-    assert_eq!(trash_names(m), ["next"]);
+    assert_eq!(m.trash_names(), ["next"]);
     let log = m.log();
     assert_eq!(log.matches("(over 90%)").count(), 1, "one warning:\n{log}");
     let purged = purges(m);
@@ -422,7 +357,7 @@ fn a_cap_spares_entries_younger_than_min_retention() {
     trash_file(m, "a", 6 * MIB);
     trash_file(m, "b", 6 * MIB);
     assert_eq!(
-        trash_names(m),
+        m.trash_names(),
         ["a", "b"],
         "over the cap, but all too young"
     );
@@ -440,7 +375,7 @@ fn quota_limits_the_gallery_and_the_trash_does_not_count() {
     write_file(&m.gallery().join("a"), 1, 10 * MIB).unwrap();
     assert_eq!(df(&[&m.mountpoint])[0], (16 * MIB, 10 * MIB, 6 * MIB));
     let over = write_file(&m.gallery().join("b"), 2, 10 * MIB);
-    assert_eq!(errno(over), libc::EDQUOT);
+    assert_eq!(must_fail("writing past the quota", over), libc::EDQUOT);
     assert_eq!(fs::metadata(m.gallery().join("b")).unwrap().len(), 6 * MIB);
 
     // The trash does not count.
@@ -454,9 +389,9 @@ fn quota_limits_the_gallery_and_the_trash_does_not_count() {
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{err}");
     assert!(err.contains("Restore failed: quota exceeded"), "{err}");
-    assert_eq!(trash_names(m), ["a", "b"]);
+    assert_eq!(m.trash_names(), ["a", "b"]);
     let raw = fs::rename(m.trash().join("a"), m.gallery().join("a"));
-    assert_eq!(errno(raw), libc::EDQUOT);
+    assert_eq!(must_fail("restoring past the quota", raw), libc::EDQUOT);
 
     // Truncating frees quota; then the restore fits.
     OpenOptions::new()
@@ -492,7 +427,7 @@ fn passthrough_writers_are_watched() {
     while statvfs(s.tmpfs.path()).avail > 2 * MIB {
         writer.write_all(&chunk).unwrap();
     }
-    wait_until("the watcher to purge", || trash_names(m).is_empty());
+    wait_until("the watcher to purge", || m.trash_names().is_empty());
     drop(writer);
     // The purge is logged right after it happens: wait for the line.
     wait_until("the watcher's log line", || {

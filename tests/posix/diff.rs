@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::fixture::Mount;
 use crate::sys::{self, SysResult, errname};
+use galleryfs_testkit::Mount;
 
 /// Users the permission cases act as (through `setpriv`).
 pub const ALICE: u32 = 2101;

@@ -8,9 +8,6 @@
 //! `allow_other` mount) and FUSE, like the other integration tests.
 
 mod diff;
-#[path = "../it/fixture.rs"]
-#[allow(dead_code)]
-mod fixture;
 mod sys;
 
 mod files;
@@ -23,3 +20,13 @@ mod rename;
 mod times;
 mod workflows;
 mod xattr;
+
+/// The testkit finds the binaries under test without `env!`, next to this
+/// test executable: they must be the ones cargo built for it.
+#[test]
+fn the_testkit_finds_the_binaries_cargo_built() {
+    galleryfs_testkit::bins::assert_found(
+        env!("CARGO_BIN_EXE_galleryfs"),
+        env!("CARGO_BIN_EXE_gallery-trash"),
+    );
+}

@@ -1,76 +1,29 @@
 //! Thin syscall wrappers: every call returns `Ok` or the errno, so a case
 //! can record exactly what the kernel answered.
 
-use std::ffi::{CString, OsStr};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+pub use galleryfs_testkit::errno::errno_name as errname;
+use galleryfs_testkit::errno::last_errno;
+pub use galleryfs_testkit::fsutil::cstr;
 
 pub type Fd = libc::c_int;
 pub type SysResult<T> = Result<T, i32>;
 
-fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
-
 fn check(rc: libc::c_int) -> SysResult<()> {
-    if rc < 0 { Err(errno()) } else { Ok(()) }
+    if rc < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
 fn check_fd(rc: libc::c_int) -> SysResult<Fd> {
-    if rc < 0 { Err(errno()) } else { Ok(rc) }
+    if rc < 0 { Err(last_errno()) } else { Ok(rc) }
 }
 
 fn check_len(rc: isize) -> SysResult<usize> {
     if rc < 0 {
-        Err(errno())
+        Err(last_errno())
     } else {
         Ok(rc as usize)
     }
-}
-
-pub fn cstr(p: impl AsRef<OsStr>) -> CString {
-    CString::new(p.as_ref().as_bytes()).expect("no NUL in path")
-}
-
-/// The symbolic name of an errno, for readable transcripts.
-pub fn errname(e: i32) -> String {
-    let name = match e {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EIO => "EIO",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::EACCES => "EACCES",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::EXDEV => "EXDEV",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EISDIR => "EISDIR",
-        libc::EINVAL => "EINVAL",
-        libc::EFBIG => "EFBIG",
-        libc::ENOSPC => "ENOSPC",
-        libc::ESPIPE => "ESPIPE",
-        libc::EROFS => "EROFS",
-        libc::EMLINK => "EMLINK",
-        libc::ERANGE => "ERANGE",
-        libc::ENAMETOOLONG => "ENAMETOOLONG",
-        libc::ENOTEMPTY => "ENOTEMPTY",
-        libc::ELOOP => "ELOOP",
-        libc::ENODATA => "ENODATA",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::ESTALE => "ESTALE",
-        libc::ENXIO => "ENXIO",
-        libc::ETXTBSY => "ETXTBSY",
-        libc::ENOSYS => "ENOSYS",
-        libc::E2BIG => "E2BIG",
-        libc::EOVERFLOW => "EOVERFLOW",
-        libc::ENOTSOCK => "ENOTSOCK",
-        libc::EADDRINUSE => "EADDRINUSE",
-        _ => return format!("errno {e}"),
-    };
-    name.to_string()
 }
 
 pub fn open(path: &Path, flags: i32, mode: u32) -> SysResult<Fd> {
@@ -113,7 +66,7 @@ pub fn pread(fd: Fd, len: usize, offset: i64) -> SysResult<Vec<u8>> {
 pub fn lseek(fd: Fd, offset: i64, whence: i32) -> SysResult<i64> {
     // SAFETY: plain syscall.
     let r = unsafe { libc::lseek(fd, offset, whence) };
-    if r < 0 { Err(errno()) } else { Ok(r) }
+    if r < 0 { Err(last_errno()) } else { Ok(r) }
 }
 
 fn stat_with(f: impl FnOnce(*mut libc::stat) -> libc::c_int) -> SysResult<libc::stat> {

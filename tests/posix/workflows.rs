@@ -189,7 +189,7 @@ fn git_init_add_commit() {
 fn tar_extract() {
     let src = source();
     let tarball = src.path().join("src.tar");
-    crate::fixture::ok(
+    galleryfs_testkit::ok(
         std::process::Command::new("tar")
             .args([
                 "--xattrs",

@@ -10,55 +10,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::thread::sleep;
 use std::time::Duration;
 
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
 use crate::multiuser::{Checks, Outcome, ensure};
+use galleryfs_testkit::errno::errno;
+use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::wait::poll_for;
+use galleryfs_testkit::{Mount, Tmpfs};
 
 const TMPFS_SIZE: &str = "32m";
 const CHUNK: usize = 64 * 1024;
-
-/// A tmpfs of `TMPFS_SIZE` mounted on a temp dir, unmounted when dropped
-/// (also when a check panics). Declare it before the `Mount` that uses it,
-/// so galleryfs is gone before the tmpfs is unmounted.
-struct Tmpfs {
-    dir: PathBuf,
-    _base: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn new() -> Tmpfs {
-        let base = tempfile::Builder::new()
-            .prefix("galleryfs-diskfull-")
-            .tempdir()
-            .expect("temp dir");
-        let dir = base.path().join("store");
-        fs::create_dir(&dir).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={TMPFS_SIZE}"), "tmpfs"])
-            .arg(&dir)
-            .status()
-            .expect("run mount");
-        assert!(ok.success(), "cannot mount a tmpfs on {}", dir.display());
-        Tmpfs { dir, _base: base }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        for _ in 0..100 {
-            match Command::new("umount").arg(&self.dir).status() {
-                Ok(s) if s.success() => return,
-                _ => sleep(Duration::from_millis(50)),
-            }
-        }
-        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
-    }
-}
 
 /// Where a file written through the mount is now.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,10 +56,6 @@ fn content(seed: u64, len: usize) -> Vec<u8> {
     }
     data.truncate(len);
     data
-}
-
-fn errno(e: &std::io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(0)
 }
 
 /// Writes `data` to a new `path` chunk by chunk; returns how many bytes were
@@ -176,16 +135,13 @@ impl State {
 /// line may lag the purge by a moment.
 fn purge_logged(m: &Mount, name: &str) -> bool {
     let quoted = format!("{name:?}");
-    for _ in 0..10 {
-        if m.log()
+    poll_for(Duration::from_millis(500), || {
+        m.log()
             .lines()
             .any(|l| l.contains("purged") && l.contains(&quoted))
-        {
-            return true;
-        }
-        sleep(Duration::from_millis(50));
-    }
-    false
+            .then_some(())
+    })
+    .is_some()
 }
 
 /// An operation on entry `name` failed with `e`: fine if galleryfs purged
@@ -498,7 +454,7 @@ fn fill(c: &mut Checks, m: &mut Mount, s: &mut State, round: usize) {
 /// Whether this galleryfs has the `min_retention` option (purging for space).
 fn supports_min_retention() -> bool {
     // The option is checked before MOUNTPOINT, which is missing here.
-    let out = Command::new(crate::fixture::galleryfs_bin())
+    let out = Command::new(galleryfs_testkit::galleryfs_bin())
         .args([
             "/nonexistent/store",
             "/nonexistent/mnt",
@@ -517,10 +473,10 @@ fn diskfull() {
     let seed = harness::seed("diskfull");
     let mut c = Checks::new("diskfull", seed);
     let fills = harness::size(3, 12);
-    let tmpfs = Tmpfs::new();
+    let tmpfs = Tmpfs::new(TMPFS_SIZE);
     let mut m = Mount::new();
     m.unmount();
-    m.storage = tmpfs.dir.clone();
+    m.storage = tmpfs.path().to_path_buf();
     // Where galleryfs can purge the trash for space, young entries are kept out
     // of it, so that the entries under test stay until the test purges them.
     if supports_min_retention() {
@@ -544,7 +500,7 @@ fn diskfull() {
     }
     m.unmount();
     c.check("the database passes integrity_check after unmount", || {
-        let conn = rusqlite::Connection::open(tmpfs.dir.join("galleryfs.db"))
+        let conn = rusqlite::Connection::open(tmpfs.path().join("galleryfs.db"))
             .map_err(|e| e.to_string())?;
         let check: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -553,7 +509,7 @@ fn diskfull() {
         let rows: i64 = conn
             .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))
             .map_err(|e| e.to_string())?;
-        let files = fs::read_dir(tmpfs.dir.join("trash"))
+        let files = fs::read_dir(tmpfs.path().join("trash"))
             .map_err(|e| e.to_string())?
             .count();
         ensure(rows as usize == files, || {

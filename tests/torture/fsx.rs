@@ -12,14 +12,15 @@
 //! last 20 operations.
 
 use std::collections::VecDeque;
-use std::ffi::CString;
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
+use galleryfs_testkit::Mount;
+use galleryfs_testkit::errno::last_errno;
+use galleryfs_testkit::fsutil::cpath;
+use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::xattr;
 
 /// Files under test, in `gallery/fsx/`.
 const FILES: usize = 3;
@@ -32,16 +33,6 @@ const HISTORY: usize = 20;
 /// Random bytes written data is cut from (the test is unoptimized: a
 /// generator call per byte would dominate the run).
 const POOL: usize = 1 << 20;
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_bytes()).expect("no NUL")
-}
 
 struct TestFile {
     name: String,
@@ -64,7 +55,7 @@ fn open_rw(path: &Path, create: bool) -> Result<libc::c_int, String> {
     // SAFETY: valid path.
     let fd = unsafe { libc::open(p.as_ptr(), flags, 0o644) };
     if fd < 0 {
-        Err(format!("open {path:?}: errno {}", errno()))
+        Err(format!("open {path:?}: errno {}", last_errno()))
     } else {
         Ok(fd)
     }
@@ -73,7 +64,7 @@ fn open_rw(path: &Path, create: bool) -> Result<libc::c_int, String> {
 fn close(fd: libc::c_int) -> Result<(), String> {
     // SAFETY: the caller owns fd.
     if unsafe { libc::close(fd) } < 0 {
-        Err(format!("close: errno {}", errno()))
+        Err(format!("close: errno {}", last_errno()))
     } else {
         Ok(())
     }
@@ -83,7 +74,7 @@ fn fstat_size(fd: libc::c_int) -> Result<u64, String> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: valid fd and buffer.
     if unsafe { libc::fstat(fd, st.as_mut_ptr()) } < 0 {
-        return Err(format!("fstat: errno {}", errno()));
+        return Err(format!("fstat: errno {}", last_errno()));
     }
     // SAFETY: fstat succeeded.
     Ok(unsafe { st.assume_init() }.st_size as u64)
@@ -103,7 +94,7 @@ fn pread_full(fd: libc::c_int, len: usize, offset: u64) -> Result<Vec<u8>, Strin
             )
         };
         if n < 0 {
-            return Err(format!("pread: errno {}", errno()));
+            return Err(format!("pread: errno {}", last_errno()));
         }
         if n == 0 {
             break;
@@ -127,7 +118,7 @@ fn pwrite_all(fd: libc::c_int, data: &[u8], offset: u64) -> Result<(), String> {
             )
         };
         if n <= 0 {
-            return Err(format!("pwrite: errno {}", errno()));
+            return Err(format!("pwrite: errno {}", last_errno()));
         }
         done += n as usize;
     }
@@ -259,7 +250,7 @@ impl Fsx {
                 first_difference(&self.files[f].data, &in_trash)
             ));
         }
-        let original = xattr(&entry, "user.trash.original_path");
+        let original = xattr::get(&entry, "user.trash.original_path").ok();
         let want = format!("fsx/{name}");
         if original.as_deref() != Some(want.as_bytes()) {
             return Err(format!(
@@ -398,7 +389,7 @@ impl Fsx {
                 ));
                 // SAFETY: valid fd.
                 if unsafe { libc::ftruncate(self.files[f].fd, len as libc::off_t) } < 0 {
-                    return Err(format!("ftruncate: errno {}", errno()));
+                    return Err(format!("ftruncate: errno {}", last_errno()));
                 }
                 self.files[f].data.resize(len as usize, 0);
             }
@@ -421,7 +412,7 @@ impl Fsx {
                     )
                 };
                 if r < 0 {
-                    let e = errno();
+                    let e = last_errno();
                     if e == libc::EOPNOTSUPP && !self.falloc_ok[which] {
                         // Unsupported here: the state is unchanged.
                         return self.check_size(f);
@@ -439,26 +430,12 @@ impl Fsx {
                 self.log(format!("fsync {}", self.files[f].name));
                 // SAFETY: valid fd.
                 if unsafe { libc::fsync(self.files[f].fd) } < 0 {
-                    return Err(format!("fsync: errno {}", errno()));
+                    return Err(format!("fsync: errno {}", last_errno()));
                 }
             }
         }
         self.check_size(f)
     }
-}
-
-fn xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
-    let p = cpath(path);
-    let n = CString::new(name).expect("no NUL");
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: valid path, name and buffer.
-    let len =
-        unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if len < 0 {
-        return None;
-    }
-    buf.truncate(len as usize);
-    Some(buf)
 }
 
 #[test]

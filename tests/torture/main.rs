@@ -7,12 +7,28 @@
 mod badinput;
 mod crash;
 mod diskfull;
-#[path = "../it/fixture.rs"]
-#[allow(dead_code)]
-mod fixture;
 mod fsx;
-mod harness;
 mod model;
 mod multiuser;
 mod peers;
 mod soak;
+
+/// The testkit finds the binaries under test without `env!`, next to this
+/// test executable: they must be the ones cargo built for it.
+#[test]
+fn the_testkit_finds_the_binaries_cargo_built() {
+    galleryfs_testkit::bins::assert_found(
+        env!("CARGO_BIN_EXE_galleryfs"),
+        env!("CARGO_BIN_EXE_gallery-trash"),
+    );
+}
+
+#[test]
+fn the_generator_is_deterministic() {
+    use galleryfs_testkit::harness::Rng;
+    let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+    let xs: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
+    let ys: Vec<u64> = (0..5).map(|_| b.next_u64()).collect();
+    assert_eq!(xs, ys);
+    assert_ne!(xs[0], Rng::new(8).next_u64());
+}

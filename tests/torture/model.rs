@@ -39,9 +39,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
 use check::InoMap;
+use galleryfs_testkit::Mount;
+use galleryfs_testkit::errno::errno_name;
+use galleryfs_testkit::harness::{self, Rng};
 use ops::{Gen, Op};
 use spec::{Clock, Fail, Model};
 
@@ -109,29 +110,6 @@ fn umask() -> u32 {
         .find_map(|l| l.strip_prefix("Umask:"))
         .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
         .expect("Umask in /proc/self/status")
-}
-
-fn errno_name(e: i32) -> String {
-    let name = match e {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EIO => "EIO",
-        libc::EACCES => "EACCES",
-        libc::EEXIST => "EEXIST",
-        libc::EXDEV => "EXDEV",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EISDIR => "EISDIR",
-        libc::EINVAL => "EINVAL",
-        libc::EROFS => "EROFS",
-        libc::ENOTEMPTY => "ENOTEMPTY",
-        libc::ENODATA => "ENODATA",
-        libc::ENOTSUP => "ENOTSUP",
-        libc::ELOOP => "ELOOP",
-        libc::ESTALE => "ESTALE",
-        libc::EBUSY => "EBUSY",
-        _ => return format!("errno {e}"),
-    };
-    name.to_string()
 }
 
 fn errno_of(r: Result<(), Fail>) -> Result<(), i32> {
@@ -378,9 +356,9 @@ impl Runner {
             return Ok(());
         };
         // Expired once now_secs() >= deleted_at + retention.
-        while now_secs() < last + SHORT_RETENTION {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        galleryfs_testkit::wait::until_clock_passes(
+            UNIX_EPOCH + Duration::from_secs((last + SHORT_RETENTION) as u64),
+        );
         std::thread::sleep(Duration::from_millis(50));
         // Expired entries can no longer be looked up, even before the sweep.
         let expired: BTreeSet<String> = self

@@ -13,8 +13,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
+use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::{Mount, gallery_trash_bin};
 
 /// User A, the owner of the private files.
 const A: u32 = 2001;
@@ -134,7 +134,7 @@ pub fn open_to_others(m: &Mount) {
 }
 
 /// A copy of a binary of the crate that every user may run.
-pub fn shared_binary(m: &Mount, built: &str, name: &str) -> PathBuf {
+pub fn shared_binary(m: &Mount, built: &Path, name: &str) -> PathBuf {
     let bin = m.base.path().join(name);
     fs::copy(built, &bin).unwrap();
     fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
@@ -398,7 +398,7 @@ fn multiuser() {
         owned_by(&trash.join("b1.txt"), B, B)?;
         owned_by(&trash.join("b2.txt"), B, B)
     });
-    let bin = shared_binary(&m, env!("CARGO_BIN_EXE_gallery-trash"), "gallery-trash");
+    let bin = shared_binary(&m, &gallery_trash_bin(), "gallery-trash");
     c.check("gallery-trash empty --yes as B keeps A's entries", || {
         let r = as_user(B, &mnt, &format!("{} empty --yes", bin.display()));
         ensure(r.code == 0, || format!("exit status: {r:?}"))?;

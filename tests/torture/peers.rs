@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
+use galleryfs_testkit::Mount;
+use galleryfs_testkit::harness::{self, Rng};
 
 /// The pjdfstest cases galleryfs fails by design, each with its reason
 /// (the README's Reliability section lists the same).

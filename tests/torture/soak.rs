@@ -21,12 +21,14 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::crash::{
-    candidate, catalog_rows, content, errno_name, identify, integrity_problem, is_partial,
-    save_log, scan, storage_problems, xattr,
+use galleryfs_testkit::Mount;
+use galleryfs_testkit::consistency::{
+    candidate, catalog_rows, content, identify, integrity_problem, is_partial, save_log, scan,
+    storage_problems,
 };
-use crate::fixture::Mount;
-use crate::harness::{self, Rng};
+use galleryfs_testkit::errno::{errno, errno_name};
+use galleryfs_testkit::harness::{self, Rng};
+use galleryfs_testkit::xattr;
 
 const THREADS: usize = 8;
 const HISTORY: usize = 30;
@@ -97,7 +99,7 @@ fn explained(op: Op) -> &'static [i32] {
 struct Tally {
     syscalls: u64,
     ok: u64,
-    errors: BTreeMap<&'static str, u64>,
+    errors: BTreeMap<String, u64>,
     created: u64,
     history: VecDeque<String>,
 }
@@ -143,10 +145,6 @@ fn plausible(seed: u64, data: &[u8]) -> bool {
     id.is_some_and(|id| is_partial(seed, id, data))
 }
 
-fn errno_of(e: &io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(0)
-}
-
 impl Soaker {
     fn file_path(&mut self) -> String {
         let dir = *self.rng.pick(&DIRS);
@@ -190,7 +188,7 @@ impl Soaker {
     /// What the mount, STORAGE and the catalog say about entry `name`.
     fn diagnose(&self, name: &str) -> String {
         use std::os::unix::fs::MetadataExt;
-        let again = xattr(&self.t(name), "user.trash.original_path")
+        let again = xattr::get(&self.t(name), "user.trash.original_path")
             .map(|v| String::from_utf8_lossy(&v).into_owned());
         let mount_ino = fs::symlink_metadata(self.t(name)).map(|m| m.ino());
         let disk_ino = fs::symlink_metadata(self.storage.join("trash").join(name)).map(|m| m.ino());
@@ -299,7 +297,7 @@ impl Soaker {
                     for e in fs::read_dir(&self.trash)? {
                         let e = e?;
                         let name = e.file_name().to_string_lossy().into_owned();
-                        let Ok(orig) = xattr(&e.path(), "user.trash.original_path") else {
+                        let Ok(orig) = xattr::get(&e.path(), "user.trash.original_path") else {
                             continue; // expired or moved since the listing
                         };
                         let orig = String::from_utf8_lossy(&orig).into_owned();
@@ -324,7 +322,7 @@ impl Soaker {
                 // of the trash first: then it may be written. Still an entry
                 // (it has its trash attributes): a violation.
                 if let Ok(f) = &r
-                    && fxattr_exists(f, "user.trash.original_path")
+                    && xattr::fget(f, "user.trash.original_path").is_ok()
                 {
                     return Err(format!(".trash/{e} was opened for writing"));
                 }
@@ -339,7 +337,7 @@ impl Soaker {
                 Ok(())
             }
             Err(e) => {
-                let errno = errno_of(&e);
+                let errno = errno(&e);
                 self.tally
                     .remember(format!("{what}: {}", errno_name(errno)));
                 if explained(op).contains(&errno) {
@@ -372,23 +370,6 @@ impl Soaker {
         }
         Ok(())
     }
-}
-
-/// Whether the open file `f` has extended attribute `name`.
-fn fxattr_exists(f: &fs::File, name: &str) -> bool {
-    use std::os::fd::AsRawFd;
-    let name = std::ffi::CString::new(name).unwrap();
-    let mut buf = [0u8; 1024];
-    // SAFETY: valid fd, NUL-terminated name, buffer of the given length.
-    let n = unsafe {
-        libc::fgetxattr(
-            f.as_raw_fd(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    n >= 0
 }
 
 /// An entry named after a deleted file must be that file's name or one of
@@ -435,7 +416,7 @@ fn concurrency_and_soak() {
     let mut problems = Vec::new();
     let mut histories = String::new();
     let (mut syscalls, mut ok, mut created) = (0, 0, 0);
-    let mut errors: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
     for h in handles {
         let (t, tally, r) = h.join().expect("soak thread panicked");
         if let Err(e) = r {

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::real::{EntryObs, Obs, Snapshot, TRASH_XATTRS};
+use galleryfs_testkit::xattr::TRASH_XATTRS;
+
+use super::real::{EntryObs, Obs, Snapshot};
 use super::spec::{Ino, Kind, Model};
 
 /// The snapshot the model predicts (inode numbers are the model's ids; the

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::spec::Model;
-use crate::harness::Rng;
+use galleryfs_testkit::harness::Rng;
 
 /// File content, generated from a seed so sequences print short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,25 +7,22 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use galleryfs_testkit::errno::{errno, last_errno};
+use galleryfs_testkit::xattr::{self, TRASH_XATTRS};
+
 use super::ops::{Op, data_bytes};
 
 fn cpath(mnt: &Path, rel: &str) -> CString {
     CString::new(mnt.join(rel).as_os_str().as_bytes()).expect("no NUL in test paths")
 }
 
-fn errno() -> i32 {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO)
-}
-
 fn check(ret: libc::c_int) -> Result<(), i32> {
-    if ret < 0 { Err(errno()) } else { Ok(()) }
+    if ret < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
 fn check_len(ret: isize) -> Result<usize, i32> {
     if ret < 0 {
-        Err(errno())
+        Err(last_errno())
     } else {
         Ok(ret as usize)
     }
@@ -38,7 +35,11 @@ impl Fd {
         let p = cpath(mnt, rel);
         // SAFETY: valid NUL-terminated path.
         let fd = unsafe { libc::open(p.as_ptr(), flags | libc::O_CLOEXEC, mode as libc::c_uint) };
-        if fd < 0 { Err(errno()) } else { Ok(Fd(fd)) }
+        if fd < 0 {
+            Err(last_errno())
+        } else {
+            Ok(Fd(fd))
+        }
     }
 
     fn pwrite_all(&self, mut data: &[u8], mut offset: u64) -> Result<(), i32> {
@@ -251,36 +252,6 @@ pub struct Snapshot {
     pub storage_trash: Option<BTreeSet<String>>,
 }
 
-pub const TRASH_XATTRS: [&str; 4] = [
-    "user.trash.original_path",
-    "user.trash.deleted_at",
-    "user.trash.expires_at",
-    "user.trash.days_left",
-];
-
-fn lgetxattr(p: &CString, name: &str) -> Result<Vec<u8>, i32> {
-    let n = CString::new(name).expect("no NUL");
-    let mut buf = vec![0u8; 65536];
-    // SAFETY: valid path, name and buffer.
-    let len = check_len(unsafe {
-        libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
-    })?;
-    buf.truncate(len);
-    Ok(buf)
-}
-
-fn llistxattr(p: &CString) -> Result<Vec<String>, i32> {
-    let mut buf = vec![0u8; 65536];
-    // SAFETY: valid path and buffer.
-    let len =
-        check_len(unsafe { libc::llistxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
-    Ok(buf[..len]
-        .split(|&b| b == 0)
-        .filter(|n| !n.is_empty())
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .collect())
-}
-
 fn io_errno(e: std::io::Error) -> String {
     format!("{e}")
 }
@@ -317,8 +288,8 @@ fn walk(mnt: &Path, rel: &str, is_entry: bool, snap: &mut Snapshot) -> Result<()
     } else {
         '?'
     };
-    let p = cpath(mnt, rel);
-    let names = llistxattr(&p).map_err(|e| format!("listxattr {rel:?}: errno {e}"))?;
+    let p = mnt.join(rel);
+    let names = xattr::list(&p).map_err(|e| format!("listxattr {rel:?}: errno {}", errno(&e)))?;
     let mut xattrs = BTreeMap::new();
     let mut entry = EntryObs::default();
     for name in names.iter().filter(|n| n.starts_with("user.")) {
@@ -326,11 +297,12 @@ fn walk(mnt: &Path, rel: &str, is_entry: bool, snap: &mut Snapshot) -> Result<()
             entry.listed.insert(name.clone());
             continue;
         }
-        let value = lgetxattr(&p, name).unwrap_or_else(|e| format!("<errno {e}>").into_bytes());
+        let value =
+            xattr::get(&p, name).unwrap_or_else(|e| format!("<errno {}>", errno(&e)).into_bytes());
         xattrs.insert(name.clone(), value);
     }
     if is_entry {
-        let get = |n: &str| lgetxattr(&p, n).ok();
+        let get = |n: &str| xattr::get(&p, n).ok();
         entry.original = get(TRASH_XATTRS[0]);
         let text = |v: Option<Vec<u8>>| v.map(|v| String::from_utf8_lossy(&v).into_owned());
         entry.deleted_at = text(get(TRASH_XATTRS[1]));

@@ -7,16 +7,15 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-/// How long a mount or unmount may take before the test fails.
-const MOUNT_TIMEOUT: Duration = Duration::from_secs(20);
+use crate::bins::galleryfs_bin;
+use crate::wait::wait_until;
 
-pub fn galleryfs_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_galleryfs"))
-}
+/// How long a mount or unmount may take before the test fails.
+pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Fails the test run with a clear message when FUSE cannot work here.
 pub fn require_fuse() {
@@ -54,17 +53,6 @@ fn mountinfo_escape(path: &OsStr) -> Vec<u8> {
     out
 }
 
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < MOUNT_TIMEOUT,
-            "timed out waiting for {what}"
-        );
-        sleep(Duration::from_millis(20));
-    }
-}
-
 /// A galleryfs process in the foreground (`-f`) serving `mountpoint` from `storage`.
 pub struct Mount {
     /// Holds `storage`, `mnt` and the daemon's log; removed on drop.
@@ -80,6 +68,7 @@ pub struct Mount {
 
 impl Mount {
     /// Mounts a fresh store with default options.
+    #[allow(clippy::new_without_default)] // mounting is no default value
     pub fn new() -> Mount {
         Mount::with_options(&[])
     }
@@ -107,7 +96,6 @@ impl Mount {
     }
 
     /// Like `with_options`, with extra environment variables for the daemon.
-    #[allow(dead_code)] // not every test module needs it
     pub fn with_env(options: &[&str], env: &[(&str, &str)]) -> Mount {
         let mut m = Mount::with_options(options);
         if !env.is_empty() {
@@ -122,7 +110,6 @@ impl Mount {
 
     /// Mounts the store in `storage`, an existing directory the caller owns
     /// (a small tmpfs, say, unmounted only after this mount is dropped).
-    #[allow(dead_code)] // not every test module needs it
     pub fn on_storage(storage: &Path, options: &[&str]) -> Mount {
         require_fuse();
         let base = tempfile::Builder::new()
@@ -151,6 +138,26 @@ impl Mount {
         self.mountpoint.join(".trash")
     }
 
+    /// `STORAGE/gallery`, where the gallery's files live.
+    pub fn storage_gallery(&self) -> PathBuf {
+        self.storage.join("gallery")
+    }
+
+    /// `STORAGE/trash`, where the entries' data lives.
+    pub fn storage_trash(&self) -> PathBuf {
+        self.storage.join("trash")
+    }
+
+    /// The names `.trash/` lists, sorted (panics on a name that is not UTF-8).
+    pub fn trash_names(&self) -> Vec<String> {
+        crate::fsutil::sorted_names(&self.trash())
+    }
+
+    /// The names `.trash/` lists, sorted, as bytes.
+    pub fn trash_os_names(&self) -> Vec<std::ffi::OsString> {
+        crate::fsutil::sorted_os_names(&self.trash())
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.base.path().join("galleryfs.log")
     }
@@ -160,7 +167,6 @@ impl Mount {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    #[allow(dead_code)] // not every test module needs it
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("mounted").id()
     }
@@ -279,7 +285,6 @@ impl Mount {
         aborted
     }
 
-    #[allow(dead_code)] // not every test module needs it
     pub fn remount(&mut self) {
         self.unmount();
         self.mount();
@@ -307,28 +312,4 @@ impl Drop for Mount {
             let _ = child.wait();
         }
     }
-}
-
-/// Runs a command, returning its output; panics if it cannot be started.
-pub fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-/// Runs a command that must succeed; returns its stdout.
-pub fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed with {}:\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs a shell snippet in `dir` that must succeed; returns its stdout.
-pub fn sh(dir: &Path, script: &str) -> String {
-    ok(Command::new("sh").arg("-c").arg(script).current_dir(dir))
 }

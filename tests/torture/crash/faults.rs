@@ -1,0 +1,556 @@
+//! A crash at each `fault::point` of the trash, restore and purge orderings:
+//! mount with `GALLERYFS_CRASH_AT=POINT`, run the operation that reaches it,
+//! remount without it and assert the outcome the ordering promises.
+
+use super::*;
+
+// ---- fault points ------------------------------------------------------------
+
+/// `fault::point("…")` names in the product source: every `.rs` file below
+/// `src/`, at any depth (`src/store/trash.rs` as well as `src/trash.rs`).
+pub(super) fn points_in_source() -> BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let points = fault_points_below(&root).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !points.is_empty(),
+        "no fault::point(\"…\") calls found below {}: has the fault module been renamed?",
+        root.display()
+    );
+    points
+}
+
+/// The names of the `fault::point("NAME")` calls in the `.rs` files below
+/// `root`, recursively. The call may be qualified (`crate::fault::point`)
+/// and wrapped by rustfmt (whitespace before the literal); a call whose
+/// argument is not a string literal is an error, since it cannot be
+/// matched with a scenario. The module that defines `point` holds no call,
+/// wherever it lives, so it needs no exception.
+pub(super) fn fault_points_below(root: &Path) -> Result<BTreeSet<String>, String> {
+    const CALL: &str = "fault::point(";
+    let mut files = Vec::new();
+    walk(root, "", &mut files).map_err(|e| format!("list {}: {e}", root.display()))?;
+    let mut points = BTreeSet::new();
+    for (rel, md) in files {
+        if !md.is_file() || !rel.ends_with(".rs") {
+            continue;
+        }
+        let path = root.join(&rel);
+        let text =
+            fs::read_to_string(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
+        for piece in text.split(CALL).skip(1) {
+            let name = piece
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|rest| rest.split_once('"'))
+                .map(|(name, _)| name)
+                .ok_or_else(|| {
+                    format!("{rel}: a {CALL}…) whose argument is not a string literal")
+                })?;
+            points.insert(name.to_string());
+        }
+    }
+    Ok(points)
+}
+
+#[test]
+pub(super) fn fault_points_are_found_in_subdirectories_of_src() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    fs::create_dir_all(src.join("store/deep")).unwrap();
+    fs::create_dir_all(src.join("fault")).unwrap();
+    fs::write(
+        src.join("fault/mod.rs"),
+        "pub fn point(name: &str) { let _ = name; }\n",
+    )
+    .unwrap();
+    fs::write(src.join("lib.rs"), "fn f() { fault::point(\"top:a\"); }\n").unwrap();
+    fs::write(
+        src.join("store/trash.rs"),
+        "fn g() {\n    crate::fault::point(\"store:b\");\n    fault::point(\n        \"store:c\",\n    );\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        src.join("store/deep/x.rs"),
+        "fn h() { fault::point(\"deep:d\") }\n",
+    )
+    .unwrap();
+    fs::write(src.join("store/notes.txt"), "fault::point(\"not:rust\")\n").unwrap();
+    let found = fault_points_below(src).unwrap();
+    let want: BTreeSet<String> = ["top:a", "store:b", "store:c", "deep:d"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(found, want);
+
+    fs::write(
+        src.join("store/bad.rs"),
+        "fn i(n: &str) { fault::point(n) }\n",
+    )
+    .unwrap();
+    let err = fault_points_below(src).unwrap_err();
+    assert!(err.contains("store/bad.rs"), "{err}");
+}
+
+/// Setup run on a normal mount, then the operation run with
+/// `GALLERYFS_CRASH_AT` set, then the outcome checked after a clean remount.
+pub(super) struct Scenario {
+    pub(super) point: &'static str,
+    pub(super) what: &'static str,
+    /// Mount options while crashing (the expiry scenario shortens retention).
+    pub(super) options: &'static [&'static str],
+    pub(super) setup: fn(&Mount),
+    pub(super) op: fn(&Mount),
+    pub(super) check: fn(&Mount),
+}
+
+pub(super) fn put(m: &Mount, path: &str, data: &str) {
+    let p = m.gallery().join(path);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, data).unwrap();
+}
+
+pub(super) fn read(path: PathBuf) -> Option<String> {
+    match fs::read(&path) {
+        Ok(d) => Some(String::from_utf8(d).unwrap()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => panic!("read {}: {e}", path.display()),
+    }
+}
+
+pub(super) fn orig(m: &Mount, entry: &str) -> String {
+    String::from_utf8(xattr::get(&m.trash().join(entry), "user.trash.original_path").unwrap())
+        .unwrap()
+}
+
+pub(super) fn storage_nlink(m: &Mount, path: &str) -> u64 {
+    fs::symlink_metadata(m.storage.join("gallery").join(path))
+        .unwrap()
+        .nlink()
+}
+
+/// The operation that reaches the crash point fails once the daemon aborts.
+pub(super) fn attempt(what: &str, r: io::Result<()>) {
+    if let Ok(()) = r {
+        panic!("{what} succeeded although the daemon was to crash during it");
+    }
+}
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            point: "put:after-insert",
+            what: "rm album/cat.jpg",
+            options: &[],
+            setup: |m| put(m, "album/cat.jpg", "cat"),
+            op: |m| attempt("rm", fs::remove_file(m.gallery().join("album/cat.jpg"))),
+            check: |m| {
+                assert_eq!(
+                    read(m.gallery().join("album/cat.jpg")).as_deref(),
+                    Some("cat")
+                );
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "put:after-rename",
+            what: "rm album/cat.jpg",
+            options: &[],
+            setup: |m| put(m, "album/cat.jpg", "cat"),
+            op: |m| attempt("rm", fs::remove_file(m.gallery().join("album/cat.jpg"))),
+            check: |m| {
+                assert_eq!(read(m.gallery().join("album/cat.jpg")), None);
+                assert_eq!(m.trash_names(), ["cat.jpg"]);
+                assert_eq!(read(m.trash().join("cat.jpg")).as_deref(), Some("cat"));
+                assert_eq!(orig(m, "cat.jpg"), "album/cat.jpg");
+            },
+        },
+        Scenario {
+            point: "put:after-rename",
+            what: "mv album .trash/pics (a directory)",
+            options: &[],
+            setup: |m| put(m, "album/cat.jpg", "cat"),
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("album"), m.trash().join("pics")),
+                )
+            },
+            check: |m| {
+                assert_eq!(read(m.gallery().join("album/cat.jpg")), None);
+                assert_eq!(m.trash_names(), ["pics"]);
+                assert_eq!(read(m.trash().join("pics/cat.jpg")).as_deref(), Some("cat"));
+                assert_eq!(orig(m, "pics"), "album");
+            },
+        },
+        Scenario {
+            point: "stash:after-insert",
+            what: "mv new old (replacing old)",
+            options: &[],
+            setup: |m| {
+                put(m, "old", "old");
+                put(m, "new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("new"), m.gallery().join("old")),
+                )
+            },
+            check: |m| {
+                assert_eq!(read(m.gallery().join("old")).as_deref(), Some("old"));
+                assert_eq!(read(m.gallery().join("new")).as_deref(), Some("new"));
+                assert_eq!(m.trash_names(), Vec::<String>::new());
+                assert_eq!(storage_nlink(m, "old"), 1);
+            },
+        },
+        Scenario {
+            point: "stash:after-link",
+            what: "mv new old (replacing old)",
+            options: &[],
+            setup: |m| {
+                put(m, "old", "old");
+                put(m, "new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("new"), m.gallery().join("old")),
+                )
+            },
+            check: |m| {
+                // The rename never happened: old stays, only in the gallery.
+                assert_eq!(read(m.gallery().join("old")).as_deref(), Some("old"));
+                assert_eq!(read(m.gallery().join("new")).as_deref(), Some("new"));
+                assert_eq!(
+                    m.trash_names(),
+                    Vec::<String>::new(),
+                    "not duplicated in the trash"
+                );
+                assert_eq!(storage_nlink(m, "old"), 1, "the stash link is gone");
+            },
+        },
+        Scenario {
+            point: "stash:before-settle",
+            what: "mv new old (replacing old)",
+            options: &[],
+            setup: |m| {
+                put(m, "old", "old");
+                put(m, "new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("new"), m.gallery().join("old")),
+                )
+            },
+            check: |m| {
+                // The rename happened: old's data is a trash entry.
+                assert_eq!(read(m.gallery().join("old")).as_deref(), Some("new"));
+                assert_eq!(read(m.gallery().join("new")), None);
+                assert_eq!(m.trash_names(), ["old"]);
+                assert_eq!(read(m.trash().join("old")).as_deref(), Some("old"));
+                assert_eq!(orig(m, "old"), "old");
+                assert_eq!(storage_nlink(m, "old"), 1);
+            },
+        },
+        Scenario {
+            point: "take-out:after-rename",
+            what: "restore .trash/r.txt to album/r.txt",
+            options: &[],
+            setup: |m| {
+                put(m, "album/r.txt", "first");
+                fs::remove_file(m.gallery().join("album/r.txt")).unwrap();
+            },
+            op: |m| {
+                let r = fs::rename(m.trash().join("r.txt"), m.gallery().join("album/r.txt"));
+                attempt("restore", r)
+            },
+            check: |m| {
+                assert_eq!(
+                    read(m.gallery().join("album/r.txt")).as_deref(),
+                    Some("first")
+                );
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "the entry is gone");
+            },
+        },
+        Scenario {
+            point: "take-out:after-rename",
+            what: "restore .trash/r.txt over an existing album/r.txt",
+            options: &[],
+            setup: |m| {
+                put(m, "album/r.txt", "first");
+                fs::remove_file(m.gallery().join("album/r.txt")).unwrap();
+                put(m, "album/r.txt", "second");
+            },
+            op: |m| {
+                let r = fs::rename(m.trash().join("r.txt"), m.gallery().join("album/r.txt"));
+                attempt("restore", r)
+            },
+            check: |m| {
+                assert_eq!(
+                    read(m.gallery().join("album/r.txt")).as_deref(),
+                    Some("first")
+                );
+                assert_eq!(m.trash_names(), ["r (2).txt"], "only the replaced file");
+                assert_eq!(read(m.trash().join("r (2).txt")).as_deref(), Some("second"));
+                assert_eq!(orig(m, "r (2).txt"), "album/r.txt");
+                assert_eq!(storage_nlink(m, "album/r.txt"), 1);
+            },
+        },
+        Scenario {
+            point: "purge:after-unlink",
+            what: "rm .trash/x.txt",
+            options: &[],
+            setup: |m| {
+                put(m, "x.txt", "x");
+                put(m, "keep.txt", "keep");
+                fs::remove_file(m.gallery().join("x.txt")).unwrap();
+            },
+            op: |m| attempt("purge", fs::remove_file(m.trash().join("x.txt"))),
+            check: |m| {
+                assert_eq!(m.trash_names(), Vec::<String>::new());
+                assert_eq!(read(m.gallery().join("x.txt")), None);
+                assert_eq!(read(m.gallery().join("keep.txt")).as_deref(), Some("keep"));
+            },
+        },
+        Scenario {
+            point: "purge:after-park",
+            what: "expiry of the trashed directory album/",
+            options: &["retention=1s", "sweep=1s"],
+            setup: |m| {
+                put(m, "album/a.jpg", "a");
+                put(m, "album/sub/b.jpg", "b");
+                fs::rename(m.gallery().join("album"), m.trash().join("album")).unwrap();
+            },
+            // The sweep reaches the point by itself.
+            op: |_| {},
+            check: |m| {
+                // Remounted with the default 30-day retention: had the entry
+                // survived, it would show.
+                assert_eq!(m.trash_names(), Vec::<String>::new());
+                assert_eq!(read(m.gallery().join("album/a.jpg")), None);
+            },
+        },
+        Scenario {
+            point: "rename:after-begin",
+            what: "mv .trash/x.txt .trash/y.txt",
+            options: &[],
+            setup: |m| {
+                put(m, "d/x.txt", "x");
+                fs::remove_file(m.gallery().join("d/x.txt")).unwrap();
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.trash().join("x.txt"), m.trash().join("y.txt")),
+                )
+            },
+            check: |m| {
+                assert_eq!(m.trash_names(), ["x.txt"]);
+                assert_eq!(read(m.trash().join("x.txt")).as_deref(), Some("x"));
+                assert_eq!(orig(m, "x.txt"), "d/x.txt");
+            },
+        },
+        Scenario {
+            point: "rename:after-rename",
+            what: "mv .trash/x.txt .trash/y.txt",
+            options: &[],
+            setup: |m| {
+                put(m, "d/x.txt", "x");
+                fs::remove_file(m.gallery().join("d/x.txt")).unwrap();
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.trash().join("x.txt"), m.trash().join("y.txt")),
+                )
+            },
+            check: |m| {
+                // The file moved: the entry settles under its new name.
+                assert_eq!(m.trash_names(), ["y.txt"]);
+                assert_eq!(read(m.trash().join("y.txt")).as_deref(), Some("x"));
+                assert_eq!(orig(m, "y.txt"), "d/x.txt");
+            },
+        },
+        Scenario {
+            point: "displace:after-insert",
+            what: "mv new old, on a STORAGE without hard links",
+            options: &[],
+            setup: |m| {
+                put(m, "d/old", "old");
+                put(m, "d/new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("d/new"), m.gallery().join("d/old")),
+                )
+            },
+            check: |m| {
+                assert_eq!(read(m.gallery().join("d/old")).as_deref(), Some("old"));
+                assert_eq!(read(m.gallery().join("d/new")).as_deref(), Some("new"));
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "displace:after-move",
+            what: "mv new old, on a STORAGE without hard links",
+            options: &[],
+            setup: |m| {
+                put(m, "d/old", "old");
+                put(m, "d/new", "new");
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.gallery().join("d/new"), m.gallery().join("d/old")),
+                )
+            },
+            check: |m| {
+                // The rename never happened: the displaced file is back.
+                assert_eq!(read(m.gallery().join("d/old")).as_deref(), Some("old"));
+                assert_eq!(read(m.gallery().join("d/new")).as_deref(), Some("new"));
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "resize:after-change",
+            what: "mv .trash/album/big.jpg gallery/ (a partial restore)",
+            options: &[],
+            setup: |m| {
+                put(m, "album/big.jpg", &"b".repeat(64 * 1024));
+                put(m, "album/small.jpg", "s");
+                fs::rename(m.gallery().join("album"), m.trash().join("album")).unwrap();
+            },
+            op: |m| {
+                attempt(
+                    "mv",
+                    fs::rename(m.trash().join("album/big.jpg"), m.gallery().join("big.jpg")),
+                )
+            },
+            check: |m| {
+                assert_eq!(
+                    read(m.gallery().join("big.jpg")).map(|d| d.len()),
+                    Some(64 * 1024)
+                );
+                assert_eq!(m.trash_names(), ["album"]);
+                assert_eq!(
+                    read(m.trash().join("album/small.jpg")).as_deref(),
+                    Some("s")
+                );
+                // The entry's size was measured again: it no longer counts big.jpg.
+                let total = xattr::get(&m.trash(), "user.trash.total_size").unwrap();
+                let total: u64 = String::from_utf8(total).unwrap().parse().unwrap();
+                assert_eq!(total, tree_bytes(&m.storage.join("trash/album")));
+            },
+        },
+    ]
+}
+
+/// Bytes allocated to a tree, as the trash counts an entry's size.
+fn tree_bytes(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let md = fs::symlink_metadata(path).unwrap();
+    let mut total = md.blocks() * 512;
+    if md.is_dir() {
+        for e in fs::read_dir(path).unwrap() {
+            total += tree_bytes(&e.unwrap().path());
+        }
+    }
+    total
+}
+
+/// Runs every fault-point scenario; returns how many distinct points and
+/// scenarios were covered.
+pub(super) fn fault_points() -> (usize, usize) {
+    let in_source = points_in_source();
+    let all = scenarios();
+    let covered: BTreeSet<String> = all.iter().map(|s| s.point.to_string()).collect();
+    let missing: Vec<&String> = in_source.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "fault points without a crash scenario in tests/torture/crash/faults.rs: {missing:?}"
+    );
+    let stale: Vec<&String> = covered.difference(&in_source).collect();
+    assert!(
+        stale.is_empty(),
+        "scenarios for fault points that no longer exist: {stale:?}"
+    );
+    // Each on a mount of its own, all at once.
+    let outcomes: Vec<_> = thread::scope(|scope| {
+        let running: Vec<_> = all
+            .iter()
+            .map(|s| scope.spawn(move || run_scenario(s)))
+            .collect();
+        running.into_iter().map(|h| h.join()).collect()
+    });
+    for outcome in outcomes {
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+    (covered.len(), all.len())
+}
+
+pub(super) fn run_scenario(s: &Scenario) {
+    let mut m = Mount::new();
+    (s.setup)(&m);
+    m.unmount();
+    let marker = format!("fault injection: crashing at {}", s.point);
+    let before = m.log().matches(&marker).count();
+    m.options = s.options.iter().map(|o| o.to_string()).collect();
+    m.env = vec![("GALLERYFS_CRASH_AT".into(), s.point.into())];
+    if s.point.starts_with("displace:") {
+        // Displacing is the fallback for a STORAGE without hard links.
+        m.env.push(("GALLERYFS_FAIL".into(), "link".into()));
+    }
+    m.mount();
+    (s.op)(&m);
+    let start = Instant::now();
+    while m.log().matches(&marker).count() == before {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{} ({}): the daemon never reached the fault point:\n{}",
+            s.point,
+            s.what,
+            m.log()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = m.kill9();
+    if let Some(p) = integrity_problem(&m) {
+        panic!("{} ({}): after the crash: {p}", s.point, s.what);
+    }
+    m.env.clear();
+    m.options.clear();
+    m.mount();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (s.check)(&m)));
+    if let Err(e) = outcome {
+        let why = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        panic!(
+            "fault point {} ({}): wrong outcome after remount: {why}\ndaemon log:\n{}",
+            s.point,
+            s.what,
+            m.log()
+        );
+    }
+    let problems = match scan(&m) {
+        Ok(scan) => storage_problems(&m, &scan),
+        Err(e) => vec![e],
+    };
+    assert!(
+        problems.is_empty(),
+        "fault point {} ({}): {problems:#?}\ndaemon log:\n{}",
+        s.point,
+        s.what,
+        m.log()
+    );
+    m.unmount();
+    if let Some(p) = integrity_problem(&m) {
+        panic!("{} ({}): after unmount: {p}", s.point, s.what);
+    }
+}
