@@ -533,10 +533,137 @@ pub fn file_type(st: &Stat) -> u32 {
     st.st_mode & libc::S_IFMT
 }
 
+pub fn is_regular(st: &Stat) -> bool {
+    file_type(st) == libc::S_IFREG
+}
+
 pub fn is_dir(st: &Stat) -> bool {
     file_type(st) == libc::S_IFDIR
 }
 
 pub fn as_fd(file: &File) -> BorrowedFd<'_> {
     file.as_fd()
+}
+
+/// A new open file description of the file open as `fd`, with `flags`
+/// (through its /proc magic link, which must be followed).
+pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> FsResult<OwnedFd> {
+    let path = proc_path(fd);
+    // SAFETY: valid NUL-terminated path; the result is checked.
+    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC) };
+    check_fd(fd)
+}
+
+/// A new unnamed regular file in directory `dir` (`O_TMPFILE`), open for
+/// reading and writing; `link_fd` gives it a name.
+pub fn open_tmpfile(dir: BorrowedFd<'_>, mode: u32) -> FsResult<OwnedFd> {
+    // SAFETY: valid fd and a NUL-terminated literal; the result is checked.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c".".as_ptr(),
+            libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    };
+    check_fd(fd)
+}
+
+/// Gives the file open as `fd` (an `O_TMPFILE`) the name `dir/name`.
+/// Through its /proc magic link, which needs no CAP_DAC_READ_SEARCH
+/// (`AT_EMPTY_PATH` would).
+pub fn link_fd(fd: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<()> {
+    let path = proc_path(fd);
+    let name = cname(name)?;
+    // SAFETY: valid path, fd and name.
+    check(unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    })
+}
+
+/// `FICLONE`: `_IOW(0x94, 9, int)`.
+const FICLONE: libc::c_ulong = 0x4004_9409;
+
+/// Makes `dst` share `src`'s extents (a reflink): O(extents), no data
+/// copied. EOPNOTSUPP (or EXDEV, EINVAL) where the filesystem cannot.
+pub fn ficlone(dst: BorrowedFd<'_>, src: BorrowedFd<'_>) -> FsResult<()> {
+    // SAFETY: FICLONE takes the source fd as its argument; both fds are valid.
+    check(unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE, src.as_raw_fd()) })
+}
+
+/// Copies `len` bytes of `src` to the start of `dst`, in the kernel.
+pub fn copy_all(dst: BorrowedFd<'_>, src: BorrowedFd<'_>, len: u64) -> FsResult<()> {
+    let mut done = 0;
+    while done < len {
+        match copy_file_range(src, done, dst, done, (len - done).min(1 << 30))? {
+            0 => break,
+            n => done += n as u64,
+        }
+    }
+    Ok(())
+}
+
+/// Gives `dst` the mode, owner (when `chown`), times and extended attributes
+/// of `src` (last stat `st`): a copy that reads as the original did.
+pub fn copy_metadata(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    st: &Stat,
+    chown: bool,
+) -> FsResult<()> {
+    copy_xattrs(src, dst)?;
+    if chown {
+        fchown_fd(dst, Some(st.st_uid), Some(st.st_gid))?;
+    }
+    fchmod_fd(dst, st.st_mode & 0o7777)?;
+    let times = [
+        libc::timespec {
+            tv_sec: st.st_atime,
+            tv_nsec: st.st_atime_nsec,
+        },
+        libc::timespec {
+            tv_sec: st.st_mtime,
+            tv_nsec: st.st_mtime_nsec,
+        },
+    ];
+    futimens_fd(dst, &times)
+}
+
+/// Copies every extended attribute of `src` that `dst` accepts: a namespace
+/// the process may not write (`security.*`, `trusted.*` without
+/// privileges) is skipped, not an error.
+pub fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> FsResult<()> {
+    let names = listxattr_all(src)?;
+    for name in names.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let name = OsStr::from_bytes(name);
+        let value = match getxattr(src, name, 0).and_then(|v| getxattr(src, name, v.len())) {
+            Ok(value) => value,
+            Err(FsError::ENODATA) | Err(FsError::ERANGE) => continue,
+            Err(e) => return Err(e),
+        };
+        match setxattr(dst, name, &value, 0) {
+            Ok(()) => {}
+            Err(FsError::EPERM) | Err(FsError::ENOTSUP) | Err(FsError::EACCES) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Whether `fd` holds data (not only holes) somewhere in `start..end`.
+pub fn has_data(fd: BorrowedFd<'_>, start: u64, end: u64) -> FsResult<bool> {
+    match lseek(fd, start as i64, libc::SEEK_DATA) {
+        Ok(at) => Ok((at as u64) < end),
+        // No data after `start`.
+        Err(e) if e.errno() == libc::ENXIO => Ok(false),
+        // No SEEK_DATA here: assume data.
+        Err(FsError::EINVAL) => Ok(true),
+        Err(e) => Err(e),
+    }
 }

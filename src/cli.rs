@@ -8,7 +8,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::time::Duration;
 
 use crate::config::{
-    DEFAULT_RETENTION, DEFAULT_SWEEP, KernelFlag, MountArgs, Passthrough, TrashCap,
+    DEFAULT_OVERWRITE_INTERVAL, DEFAULT_RETENTION, DEFAULT_SWEEP, KernelFlag, MountArgs,
+    Passthrough, TrashCap,
 };
 
 const MINUTE_SECS: u64 = 60;
@@ -313,6 +314,35 @@ fn apply_option(
                 ))
             })?);
         }
+        "overwrite" => {
+            mount.overwrite.keep = match needs_value("keep")? {
+                "keep" => true,
+                "off" => false,
+                other => {
+                    return Err(UsageError::new(format_args!(
+                        "invalid value '{other}' for overwrite (expected keep or off)"
+                    )));
+                }
+            }
+        }
+        "overwrite_interval" => {
+            let text = needs_value("5m")?;
+            mount.overwrite.interval = parse_duration_or_zero(text).map_err(|_| {
+                UsageError::new(format_args!(
+                    "invalid duration '{text}' for {name} ({MIN_RETENTION_EXPECTED})"
+                ))
+            })?;
+        }
+        "overwrite_copy_max" => {
+            let text = needs_value("256M")?;
+            // 0: never copy (keep by inode or reflink only).
+            mount.overwrite.copy_max =
+                if text == "0" { Ok(0) } else { parse_size(text) }.map_err(|_| {
+                    UsageError::new(format_args!(
+                        "invalid size '{text}' for {name} ({SIZE_EXPECTED})"
+                    ))
+                })?;
+        }
         "fsname" => {
             let text = needs_value("/srv/pictures-store")?;
             if text.is_empty() {
@@ -528,9 +558,11 @@ galleryfs options:
                            filesystem); oldest entries go first (default none)
   min_retention=DURATION   entries younger than this are never purged for space
                            or for max_trash (default 0)
-  quota=SIZE               limit the gallery's own bytes to SIZE: writes beyond
-                           fail (EDQUOT); the trash does not count; df shows
-                           SIZE as the total (default none)
+  quota=SIZE               limit the gallery's own bytes (EDQUOT beyond; the trash
+                           does not count; df shows SIZE as the total)
+  overwrite=keep|off       keep in .trash/ what a truncation or O_TRUNC destroys
+  overwrite_interval=DURATION  not again for a path within it ({interval}; 0: always)
+  overwrite_copy_max=SIZE  the largest copy kept without reflinks ({copy_max})
   DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
   SIZE: bytes, or a number followed by K, M, G or T (powers of 1024): 20G.
 
@@ -554,6 +586,8 @@ fstab example:
 ",
         retention = format_duration(DEFAULT_RETENTION),
         sweep = format_duration(DEFAULT_SWEEP),
+        interval = format_duration(DEFAULT_OVERWRITE_INTERVAL),
+        copy_max = "256M",
     )
 }
 

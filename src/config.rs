@@ -69,6 +69,7 @@ pub struct MountArgs {
     pub max_trash: Option<TrashCap>,
     /// Bytes.
     pub quota: Option<u64>,
+    pub overwrite: Overwrite,
     pub allow_other: bool,
     pub allow_root: bool,
     /// Always true when `allow_other` is.
@@ -99,6 +100,7 @@ impl MountArgs {
             passthrough: Passthrough::Auto,
             max_trash: None,
             quota: None,
+            overwrite: Overwrite::default(),
             allow_other: false,
             allow_root: false,
             default_permissions: false,
@@ -107,6 +109,36 @@ impl MountArgs {
             auto_unmount: false,
             kernel_flags: Vec::new(),
             ignored: Vec::new(),
+        }
+    }
+}
+
+/// How long after an overwrite kept in the trash the same path's next
+/// overwrites are not kept (`overwrite_interval=`): a burst of saves keeps
+/// the content from before the burst.
+pub const DEFAULT_OVERWRITE_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// The largest file kept by copying when no cheaper way applies
+/// (`overwrite_copy_max=`).
+pub const DEFAULT_OVERWRITE_COPY_MAX: u64 = 256 << 20;
+
+/// `overwrite=`, `overwrite_interval=`, `overwrite_copy_max=`: keeping the
+/// content an overwrite in the gallery destroys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overwrite {
+    /// `overwrite=keep` (true, the default) or `off`.
+    pub keep: bool,
+    /// May be zero: every overwrite is kept.
+    pub interval: Duration,
+    /// Bytes.
+    pub copy_max: u64,
+}
+
+impl Default for Overwrite {
+    fn default() -> Overwrite {
+        Overwrite {
+            keep: true,
+            interval: DEFAULT_OVERWRITE_INTERVAL,
+            copy_max: DEFAULT_OVERWRITE_COPY_MAX,
         }
     }
 }

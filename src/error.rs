@@ -29,6 +29,9 @@ impl FsError {
     pub const EDQUOT: FsError = FsError(libc::EDQUOT);
     pub const EMLINK: FsError = FsError(libc::EMLINK);
     pub const EFBIG: FsError = FsError(libc::EFBIG);
+    pub const EXDEV: FsError = FsError(libc::EXDEV);
+    pub const ENOTTY: FsError = FsError(libc::ENOTTY);
+    pub const ETXTBSY: FsError = FsError(libc::ETXTBSY);
 
     pub fn from_errno(errno: i32) -> FsError {
         if errno > 0 {

@@ -146,7 +146,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     if !args.ignored.is_empty() {
         log::debug!("ignored mount options: {}", args.ignored.join(","));
     }
-    let fs = Arc::new(GalleryFs::new(nodes, trash, storage_fd));
+    let fs = Arc::new(GalleryFs::new(nodes, trash, storage_fd, args.overwrite));
     fs.set_space_policy(&args.policy())
         .map_err(|e| format!("cannot measure the gallery in {}: {e}", path.display()))?;
     let config = fuse_config(args, &path);

@@ -14,6 +14,7 @@ use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
 use super::view::ViewState;
 use crate::backing::{self, Stat};
 use crate::clock::time_left;
+use crate::config::Overwrite;
 use crate::error::{FsError, FsResult};
 use crate::node::{GALLERY, NodeId, NodeTable, Pin, Place, ROOT, TRASH, is_trash_dir};
 use crate::space::Space;
@@ -36,11 +37,18 @@ pub(crate) struct Core {
     invalidator: OnceLock<Box<dyn Invalidator>>,
     /// Whether galleryfs may give new files to their creator (it runs as root).
     pub(super) can_chown: bool,
+    /// Keeping overwritten content (see `keep`).
+    pub(super) overwrite: Overwrite,
     mounted_at: SystemTime,
 }
 
 impl Core {
-    pub(super) fn new(nodes: NodeTable, store: TrashStore, storage_fd: OwnedFd) -> Core {
+    pub(super) fn new(
+        nodes: NodeTable,
+        store: TrashStore,
+        storage_fd: OwnedFd,
+        overwrite: Overwrite,
+    ) -> Core {
         Core {
             nodes,
             space: Space::new(store.usage().clone()),
@@ -50,6 +58,7 @@ impl Core {
             desktop: ViewState::default(),
             invalidator: OnceLock::new(),
             can_chown: backing::geteuid() == 0,
+            overwrite,
             mounted_at: SystemTime::now(),
         }
     }
@@ -182,7 +191,7 @@ impl Core {
     /// Opens backed node `node` for I/O; returns the handle.
     pub(super) fn open_backed(&self, node: NodeId, flags: i32) -> FsResult<u64> {
         let (fd, _) = self.nodes.open_file(node, backing_open_flags(flags))?;
-        Ok(self.handles.add_file(std::fs::File::from(fd), node))
+        Ok(self.handles.add_file(std::fs::File::from(fd), node, flags))
     }
 
     /// `gallery/`-relative path of `parent/name`: what an entry records.

@@ -9,8 +9,10 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::core::{Core, backing_open_flags};
 use super::events::{self, Change};
+use super::keep::{self, Overwrite};
 use super::types::{Attr, Caller, Entry, SetAttr, TimeSpec};
 use crate::backing::{self, Stat};
+use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
 use crate::node::{BackingKey, NodeId, TRASH};
 use crate::space;
@@ -115,7 +117,9 @@ pub(super) fn create(
         Ok(())
     })?;
     let fd = opened.ok_or(FsError::EIO)?;
-    let fh = core.handles.add_file(std::fs::File::from(fd), entry.node);
+    let fh = core
+        .handles
+        .add_file(std::fs::File::from(fd), entry.node, flags);
     Ok((entry, fh))
 }
 
@@ -238,7 +242,7 @@ pub(super) fn rename_into(
         // No hard links on this filesystem (or too many): move it aside instead.
         Err(FsError::EPERM) | Err(FsError::EMLINK) => {
             core.store
-                .displace(dst.as_fd(), new_name, &original, &victim)?
+                .displace(dst.as_fd(), new_name, &original, &victim, Reason::Replaced)?
         }
         Err(e) => return Err(e),
     };
@@ -266,15 +270,7 @@ pub(super) fn rename_into(
 /// was removed while open).
 pub(super) fn setattr(core: &Core, node: NodeId, set: SetAttr, fh: Option<u64>) -> FsResult<Attr> {
     if let Some(size) = set.size {
-        match core.handles.file_of(fh) {
-            Some(file) => core.truncate(file.as_fd(), size)?,
-            None => {
-                let (fd, _) = core
-                    .nodes
-                    .open_file(node, libc::O_WRONLY | libc::O_NONBLOCK)?;
-                core.truncate(fd.as_fd(), size)?;
-            }
-        }
+        truncate(core, node, size, fh)?;
     }
     let (fd, _) = core.nodes.path_fd(node)?;
     // A request that sets nothing is the kernel's ctime update
@@ -292,6 +288,57 @@ pub(super) fn setattr(core: &Core, node: NodeId, set: SetAttr, fh: Option<u64>) 
         backing::futimens_fd(fd.as_fd(), &times)?;
     }
     Ok(core.attr_of(node, &backing::fstat(fd.as_fd())?))
+}
+
+/// Truncates gallery file `node` to `size` (through open file `fh` if
+/// given), keeping what it destroys (see `keep`).
+fn truncate(core: &Core, node: NodeId, size: u64, fh: Option<u64>) -> FsResult<()> {
+    let change = Overwrite::Truncate { size };
+    if let Some(file) = core.handles.file_of(fh) {
+        keep::before(core, node, backing::fstat(file.as_fd())?, change)?;
+        return core.truncate(file.as_fd(), size);
+    }
+    let st = core.nodes.stat(node)?;
+    if size == 0 {
+        if keep::empty(core, node, st)?.is_some() {
+            // A new empty file took the old one's place.
+            return Ok(());
+        }
+    } else {
+        keep::before(core, node, st, change)?;
+    }
+    let (fd, _) = core
+        .nodes
+        .open_file(node, libc::O_WRONLY | libc::O_NONBLOCK)?;
+    core.truncate(fd.as_fd(), size)
+}
+
+/// Opens gallery file `node` with `O_TRUNC`, keeping what it destroys (see
+/// `keep`): the file emptied whole goes to the trash and the open gets the
+/// new empty one, or the content is copied first and the file truncated.
+pub(super) fn open_truncating(core: &Core, node: NodeId, flags: i32) -> FsResult<u64> {
+    // The kernel refuses O_RDONLY|O_TRUNC of a running program only after
+    // this open has truncated it (handle_truncate): refuse it first.
+    if core.handles.is_executing(node) {
+        return Err(FsError::ETXTBSY);
+    }
+    let flags = flags & !libc::O_TRUNC;
+    let st = core.nodes.stat(node)?;
+    if let Some(fresh) = keep::empty(core, node, st)? {
+        let file = backing::reopen(fresh.as_fd(), backing_open_flags(flags))?;
+        return Ok(core
+            .handles
+            .add_file(std::fs::File::from(file), node, flags));
+    }
+    if backing::is_regular(&st) {
+        // Through an fd of its own: O_RDONLY|O_TRUNC truncates too. An empty
+        // file is truncated as well: that updates its times, as on Linux.
+        let (fd, _) = core
+            .nodes
+            .open_file(node, libc::O_WRONLY | libc::O_NONBLOCK)?;
+        core.truncate(fd.as_fd(), 0)?;
+    }
+    core.open_backed(node, flags)
 }
 
 /// Whether xattr `name` may be set or removed on a gallery node.

@@ -11,6 +11,10 @@ use crate::error::{FsError, FsResult};
 use crate::node::NodeId;
 use crate::sync::lock;
 
+/// `FMODE_EXEC` as the kernel passes it in an open's flags: the open of a
+/// program it is about to execute.
+const FMODE_EXEC: i32 = 0x20;
+
 /// An open directory. Gallery and trashed directories are listed once, at
 /// the first readdir, and served by offset; `.trash` may hold a million
 /// entries, so it is read from the catalog a page at a time.
@@ -36,9 +40,10 @@ pub(super) enum ViewFile {
 pub(super) struct Handles {
     next: AtomicU64,
     /// Open backing files, with the node each was opened on.
-    files: Mutex<HashMap<u64, (Arc<File>, NodeId)>>,
-    /// How many open backing files each node has.
-    open: Mutex<HashMap<NodeId, usize>>,
+    files: Mutex<HashMap<u64, (Arc<File>, NodeId, bool)>>,
+    /// How many open backing files each node has, and how many of them
+    /// were opened to execute it.
+    open: Mutex<HashMap<NodeId, (usize, usize)>>,
     dirs: Mutex<HashMap<u64, Arc<Listing>>>,
     views: Mutex<HashMap<u64, ViewFile>>,
 }
@@ -58,43 +63,60 @@ impl Handles {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Lock order: `files` before `open`.
-    pub(super) fn add_file(&self, file: File, node: NodeId) -> u64 {
+    /// Lock order: `files` before `open`. `flags` are the open's.
+    pub(super) fn add_file(&self, file: File, node: NodeId, flags: i32) -> u64 {
         let fh = self.next();
+        let exec = flags & FMODE_EXEC != 0;
         let mut files = lock(&self.files);
-        files.insert(fh, (Arc::new(file), node));
-        *lock(&self.open).entry(node).or_default() += 1;
+        files.insert(fh, (Arc::new(file), node, exec));
+        let mut open = lock(&self.open);
+        let counts = open.entry(node).or_default();
+        counts.0 += 1;
+        counts.1 += usize::from(exec);
         fh
     }
 
     pub(super) fn file(&self, fh: u64) -> FsResult<Arc<File>> {
         lock(&self.files)
             .get(&fh)
-            .map(|(f, _)| f.clone())
+            .map(|(f, _, _)| f.clone())
             .ok_or(FsError::EBADF)
     }
 
     /// The backing file of `fh`, if it is an open backing file.
     pub(super) fn file_of(&self, fh: Option<u64>) -> Option<Arc<File>> {
-        fh.and_then(|fh| lock(&self.files).get(&fh).map(|(f, _)| f.clone()))
+        fh.and_then(|fh| lock(&self.files).get(&fh).map(|(f, _, _)| f.clone()))
     }
 
     pub(super) fn close_file(&self, fh: u64) {
         let mut files = lock(&self.files);
-        if let Some((_, node)) = files.remove(&fh) {
+        if let Some((_, node, exec)) = files.remove(&fh) {
             let mut open = lock(&self.open);
-            if let Some(n) = open.get_mut(&node) {
-                *n -= 1;
-                if *n == 0 {
+            if let Some(counts) = open.get_mut(&node) {
+                counts.0 -= 1;
+                counts.1 -= usize::from(exec);
+                if counts.0 == 0 {
                     open.remove(&node);
                 }
             }
         }
     }
 
+    /// The node open backing file `fh` was opened on.
+    pub(super) fn node_of(&self, fh: u64) -> Option<NodeId> {
+        lock(&self.files).get(&fh).map(|&(_, node, _)| node)
+    }
+
     /// Whether some process has node `node` open through the mount.
     pub(super) fn is_open(&self, node: NodeId) -> bool {
         lock(&self.open).contains_key(&node)
+    }
+
+    /// Whether some process is executing node `node`.
+    pub(super) fn is_executing(&self, node: NodeId) -> bool {
+        lock(&self.open)
+            .get(&node)
+            .is_some_and(|&(_, execs)| execs > 0)
     }
 
     pub(super) fn add_listing(&self, listing: Listing) -> u64 {

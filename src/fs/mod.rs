@@ -19,6 +19,7 @@ mod events;
 mod files;
 mod gallery;
 mod handles;
+mod keep;
 mod root;
 mod trash;
 mod types;
@@ -51,9 +52,14 @@ pub struct GalleryFs {
 }
 
 impl GalleryFs {
-    pub fn new(nodes: NodeTable, store: TrashStore, storage_fd: std::os::fd::OwnedFd) -> GalleryFs {
+    pub fn new(
+        nodes: NodeTable,
+        store: TrashStore,
+        storage_fd: std::os::fd::OwnedFd,
+        overwrite: crate::config::Overwrite,
+    ) -> GalleryFs {
         GalleryFs {
-            core: Arc::new(Core::new(nodes, store, storage_fd)),
+            core: Arc::new(Core::new(nodes, store, storage_fd, overwrite)),
         }
     }
 
@@ -347,7 +353,11 @@ impl GalleryFs {
             Place::Desktop(view) => desktop::open(&self.core, view, flags),
             Place::TrashDir(Some(_)) => Err(FsError::EISDIR),
             place if writes && place.in_trash() => Err(FsError::EROFS),
-            _ => self.core.open_backed(node, flags),
+            // With FUSE_ATOMIC_O_TRUNC the truncation arrives here, not as a setattr.
+            Place::Gallery if flags & libc::O_TRUNC != 0 => {
+                gallery::open_truncating(&self.core, node, flags)
+            }
+            _ => self.core.open_backed(node, flags & !libc::O_TRUNC),
         }
     }
 
@@ -394,6 +404,23 @@ impl GalleryFs {
         if self.is_view_handle(fh) {
             // GIO preallocates its info files; memory needs no reservation.
             return Ok(());
+        }
+        let destroys = libc::FALLOC_FL_PUNCH_HOLE
+            | libc::FALLOC_FL_COLLAPSE_RANGE
+            | libc::FALLOC_FL_ZERO_RANGE;
+        if mode & destroys != 0
+            && let Some(node) = self.core.handles.node_of(fh)
+        {
+            let st = backing::fstat(self.core.handles.file(fh)?.as_fd())?;
+            keep::before(
+                &self.core,
+                node,
+                st,
+                keep::Overwrite::Range {
+                    offset,
+                    len: length,
+                },
+            )?;
         }
         files::fallocate(&self.core, fh, offset, length, mode)
     }

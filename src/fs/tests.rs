@@ -29,7 +29,7 @@ fn core() -> Core {
         store.purging_fd,
         Duration::from_secs(30 * 86_400),
     );
-    let fs = GalleryFs::new(nodes, trash, store.storage_fd);
+    let fs = GalleryFs::new(nodes, trash, store.storage_fd, Default::default());
     Core {
         _dir: dir,
         root,

@@ -9,7 +9,7 @@
 //! cache, reopened by walking links from a fixed root fd and verified against
 //! the key, so the number of open fds stays bounded however large the tree.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -73,6 +73,9 @@ struct Node {
     /// the node: while it is open the backing filesystem cannot give the
     /// number to a new file (see `NodeTable::pin`).
     pinned: Option<Pin>,
+    /// The inode this node denoted before `swapped`, kept from taking the
+    /// node's number until the kernel forgets the node.
+    swapped_out: Option<BackingKey>,
 }
 
 /// A name of a node: its parent and the name in it.
@@ -84,7 +87,12 @@ const MAX_LINKS: usize = 8;
 
 struct Inner {
     nodes: HashMap<NodeId, Node>,
+    /// Numbers that are not the inode's own: other devices, reserved
+    /// numbers, and the two inodes of an overwrite kept by inode (`swapped`).
     by_key: HashMap<BackingKey, NodeId>,
+    /// Inodes that must not take their own number while the kernel holds it
+    /// for another inode (see `swapped`).
+    moved_away: HashSet<BackingKey>,
     by_link: HashMap<(NodeId, OsString), NodeId>,
     next_synthetic: NodeId,
     store_dev: u64,
@@ -107,11 +115,11 @@ impl Inner {
 
     /// The node number of backing inode `key`.
     fn id_for(&mut self, key: BackingKey) -> NodeId {
-        if key.dev == self.store_dev && key.ino > RESERVED {
-            return key.ino;
-        }
         if let Some(&id) = self.by_key.get(&key) {
             return id;
+        }
+        if key.dev == self.store_dev && key.ino > RESERVED && !self.moved_away.contains(&key) {
+            return key.ino;
         }
         let id = self.next_synthetic;
         self.next_synthetic += 1;
@@ -172,6 +180,7 @@ impl NodeTable {
                     generation: 0,
                     dead: false,
                     pinned: None,
+                    swapped_out: None,
                 },
             );
             by_key.insert(key, id);
@@ -180,6 +189,7 @@ impl NodeTable {
             inner: Mutex::new(Inner {
                 nodes,
                 by_key,
+                moved_away: HashSet::new(),
                 by_link: HashMap::new(),
                 next_synthetic: FIRST_SYNTHETIC,
                 store_dev,
@@ -211,11 +221,7 @@ impl NodeTable {
     pub fn id_of(&self, st: &Stat) -> NodeId {
         let key = BackingKey::of(st);
         let inner = lock(&self.inner);
-        if key.dev == inner.store_dev && key.ino > RESERVED {
-            key.ino
-        } else {
-            inner.by_key.get(&key).copied().unwrap_or(key.ino)
-        }
+        inner.by_key.get(&key).copied().unwrap_or(key.ino)
     }
 
     /// The node number of a same-device inode number (d_ino of a listing).
@@ -244,6 +250,7 @@ impl NodeTable {
             generation: 0,
             dead: false,
             pinned: None,
+            swapped_out: None,
         });
         if node.key != key || node.is_dir != is_dir || node.dead {
             // The inode number was reused by a new file since the node was
@@ -317,8 +324,34 @@ impl NodeTable {
         if inner.by_key.get(&node.key) == Some(&id) {
             inner.by_key.remove(&node.key);
         }
+        if let Some(old) = node.swapped_out {
+            inner.moved_away.remove(&old);
+        }
         drop(inner);
         self.drop_fd(id);
+    }
+
+    /// Node `id`'s inode went to the trash and a new inode (`new`) took its
+    /// name while the kernel goes on using `id` for that name (an overwrite
+    /// kept by inode, see `fs::keep`). `id` now denotes the new inode, so
+    /// the name keeps its number; the old inode, wherever it is reached
+    /// again, gets a synthetic number until the kernel forgets `id`.
+    pub fn swapped(&self, id: NodeId, new: &Stat) {
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        let new_key = BackingKey::of(new);
+        let Some(node) = inner.nodes.get_mut(&id) else {
+            return;
+        };
+        let old_key = std::mem::replace(&mut node.key, new_key);
+        if inner.by_key.get(&old_key) == Some(&id) {
+            inner.by_key.remove(&old_key);
+        }
+        if old_key.dev == inner.store_dev && old_key.ino == id && node.swapped_out.is_none() {
+            node.swapped_out = Some(old_key);
+            inner.moved_away.insert(old_key);
+        }
+        inner.by_key.insert(new_key, id);
     }
 
     fn drop_fd(&self, id: NodeId) {

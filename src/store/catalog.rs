@@ -61,6 +61,9 @@ pub enum EntryState {
     /// `trash/NAME` was moved out of the gallery (no hard links there) for a
     /// rename that is about to take its place.
     Replacing = 3,
+    /// `trash/NAME` is a copy being made of a gallery file whose content is
+    /// about to be overwritten; the gallery file is untouched until it settles.
+    Copying = 4,
 }
 
 impl EntryState {
@@ -69,6 +72,7 @@ impl EntryState {
             1 => EntryState::Linking,
             2 => EntryState::Renaming,
             3 => EntryState::Replacing,
+            4 => EntryState::Copying,
             _ => EntryState::Settled,
         }
     }
@@ -322,6 +326,15 @@ impl Catalog {
         Ok(())
     }
 
+    /// A copy was made: the row settles, with the copy's inode number.
+    pub fn settle_copy(&self, id: i64, ino: u64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE entries SET state = 0, ino = ?2 WHERE id = ?1")?;
+        stmt.execute(params![id, ino as i64])?;
+        Ok(())
+    }
+
     /// Marks entry `id` as being renamed to `new_name`; false if that name is taken.
     pub fn begin_rename(&self, id: i64, new_name: &[u8]) -> rusqlite::Result<bool> {
         let mut stmt = self.conn.prepare_cached(
@@ -430,6 +443,20 @@ impl Catalog {
             .prepare_cached("UPDATE entries SET resizing = resizing + 1 WHERE id = ?1")?;
         stmt.execute([id])?;
         Ok(())
+    }
+
+    /// Whether a settled `overwritten` entry of `original_path` was made at
+    /// or after `since` (the index on original path and time answers it).
+    pub fn overwritten_since(&self, original_path: &[u8], since: i64) -> rusqlite::Result<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 1 FROM entries WHERE original_path = ?1 AND deleted_at >= ?2
+             AND reason = ?3 AND state = 0",
+        )?;
+        stmt.exists(params![
+            original_path,
+            since,
+            reason_code(Reason::Overwritten)
+        ])
     }
 
     /// Rows whose size a crash may have left stale: `(id, name)`.

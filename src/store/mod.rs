@@ -1,8 +1,9 @@
 //! The store: STORAGE on disk and everything that changes it as a unit of
 //! the trash. `layout` recognises, initialises and locks STORAGE; `catalog`
 //! is the SQLite catalog (SQLite only); `naming` chooses entry names;
-//! `usage` counts bytes; `TrashStore` (`trash`) owns every crash-ordered
-//! composition and `reconcile` repairs what a crash interrupted.
+//! `usage` counts bytes; `TrashStore` (`trash`, and `keep` for copies of
+//! overwritten files) owns every crash-ordered composition and `reconcile`
+//! repairs what a crash interrupted.
 //!
 //! # Crash order
 //!
@@ -22,6 +23,9 @@
 //! | | | `stash:before-settle` | the gallery name shows another inode: the rename happened, the row settles |
 //! | displace (the same where STORAGE has no hard links) | insert a `Replacing` row; move the file into `trash/`; the caller renames into its place; settle | `displace:after-insert` | no file in `trash/`: the row is dropped |
 //! | | | `displace:after-move` | nothing at the original path: the rename never happened, the file moves back and the row is dropped; something there: the row settles |
+//! | keep by inode (an overwrite empties a file nobody else has open: `fs::keep`) | displace it (as above, reason `overwritten`); link a new empty file at the name; settle | `displace:after-insert`, `displace:after-move` | as for displace: nothing at the name, so the old file moves back; or the new file is there and the entry settles |
+//! | keep by copy (`copy_in`, before a truncation or a punched hole) | insert a `Copying` row; reflink or copy into `trash/`; settle; the caller then changes the file | `copy:after-insert` | no copy: the row is dropped, the file untouched |
+//! | | | `copy:after-copy` | a copy that never settled: it and its row are removed, the file untouched. After the settle (no fault point): an entry equal to the file, which the change never reached — nothing lost |
 //! | take out (restore) | rename the entry out of `trash/`; delete its row | `take-out:after-rename` | a row without its file is dropped: the restore is complete |
 //! | change inside a trashed directory (partial restore, delete inside) | mark the row `resizing`; change STORAGE; record the new size and clear the mark | `resize:after-change` | the marked row's size is measured again |
 //! | purge (a file, an empty directory) | unlink; delete the row | `purge:after-unlink` | a row without its file is dropped |
@@ -36,14 +40,17 @@
 //! clean stop only the unsettled and `resizing` rows above are looked at.
 
 pub mod catalog;
+mod keep;
 mod layout;
 pub mod naming;
 mod reconcile;
+mod reflinks;
 mod trash;
 pub mod usage;
 
 #[cfg(test)]
 mod tests;
 
+pub use keep::Kept;
 pub use layout::{DATABASE, Store};
 pub use trash::{Entry, TrashStore};

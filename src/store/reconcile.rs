@@ -63,6 +63,16 @@ impl TrashStore {
                     }
                 }
                 EntryState::Replacing => self.finish_replacing(&catalog, &row, &mut report)?,
+                EntryState::Copying => {
+                    // The gallery file was never changed: the copy goes.
+                    log::warn!("removing the interrupted copy {label:?}");
+                    match backing::unlinkat(trash, OsStr::from_bytes(&row.name), false) {
+                        Ok(()) | Err(crate::error::FsError::ENOENT) => {}
+                        Err(e) => return Err(e),
+                    }
+                    catalog.delete(row.id)?;
+                    report.rolled_back += 1;
+                }
                 EntryState::Renaming => {
                     if exists(trash, &row.name)?.is_some() {
                         catalog.settle(row.id)?;

@@ -11,6 +11,7 @@ use super::reconcile::ReconcileReport;
 use super::trash::TrashStore;
 use crate::backing;
 use crate::clock::now_secs;
+use crate::contract::Reason;
 use crate::error::FsError;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -281,7 +282,13 @@ fn an_interrupted_displacement_moves_the_file_back_if_the_rename_never_happened(
     let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
     let stash = f
         .trash
-        .displace(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .displace(
+            gallery.as_fd(),
+            OsStr::new("b"),
+            b"b",
+            &st,
+            Reason::Replaced,
+        )
         .unwrap();
     assert!(
         !f.gallery().join("b").exists(),
@@ -304,7 +311,13 @@ fn an_interrupted_displacement_settles_if_the_rename_happened() {
     let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
     let stash = f
         .trash
-        .displace(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .displace(
+            gallery.as_fd(),
+            OsStr::new("b"),
+            b"b",
+            &st,
+            Reason::Replaced,
+        )
         .unwrap();
     fs::rename(f.gallery().join("new"), f.gallery().join("b")).unwrap();
     std::mem::forget(stash); // crash before settle
@@ -322,7 +335,13 @@ fn a_failed_rename_puts_a_displaced_file_back() {
     let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
     let stash = f
         .trash
-        .displace(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .displace(
+            gallery.as_fd(),
+            OsStr::new("b"),
+            b"b",
+            &st,
+            Reason::Replaced,
+        )
         .unwrap();
     f.trash.unstash(stash, gallery.as_fd()).unwrap();
     assert_eq!(fs::read_to_string(f.gallery().join("b")).unwrap(), "old");

@@ -48,11 +48,13 @@ pub struct TrashStore {
     pub(super) purging_fd: OwnedFd,
     retention: i64,
     /// Serialises name choice with the catalog/rename pairs that use the name.
-    moves: Mutex<()>,
+    pub(super) moves: Mutex<()>,
     /// Names claimed by desktop clients before their file arrives.
     reserved: Mutex<std::collections::HashSet<Vec<u8>>>,
     /// The trash's bytes (sum of the rows' sizes), kept on every change (see `space`).
     pub(super) usage: Arc<Usage>,
+    /// Whether STORAGE makes reflinks, learned at the first copy.
+    pub(super) reflinks: super::reflinks::Reflinks,
 }
 
 pub(super) fn exists(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Stat>> {
@@ -83,6 +85,7 @@ impl TrashStore {
             purging_fd,
             retention: retention.as_secs().min(i64::MAX as u64 / 4) as i64,
             moves: Mutex::new(()),
+            reflinks: Default::default(),
             reserved: Mutex::new(std::collections::HashSet::new()),
         }
     }
@@ -174,7 +177,7 @@ impl TrashStore {
     /// The first free entry name for a file called `name`. Galleries repeat
     /// names (every camera folder has its IMG_0001.jpg), so the names already
     /// used are read in one range query rather than probed one by one.
-    fn free_name(&self, catalog: &Catalog, name: &[u8]) -> FsResult<Vec<u8>> {
+    pub(super) fn free_name(&self, catalog: &Catalog, name: &[u8]) -> FsResult<Vec<u8>> {
         let Some(prefix) = naming::collision_prefix(name) else {
             return naming::first_free(name, |c| self.name_taken(catalog, c));
         };
@@ -346,6 +349,7 @@ impl TrashStore {
         name: &OsStr,
         original_path: &[u8],
         st: &Stat,
+        reason: Reason,
     ) -> FsResult<Stash> {
         let size = Self::size_of(dir, name, st);
         let _moves = lock(&self.moves);
@@ -358,7 +362,7 @@ impl TrashStore {
             st,
             size,
             EntryState::Replacing,
-            Reason::Replaced,
+            reason,
         )?;
         fault::point("displace:after-insert");
         let moved = backing::renameat2(

@@ -47,6 +47,13 @@ impl Usage {
         self.arrived.store(true, Ordering::SeqCst);
     }
 
+    /// A copy of `bytes` of a gallery file entered the trash; the gallery
+    /// keeps its own (a truncation that follows counts for itself).
+    pub fn copied(&self, bytes: u64) {
+        self.trash.fetch_add(bytes, Ordering::SeqCst);
+        self.arrived.store(true, Ordering::SeqCst);
+    }
+
     /// `bytes` of the trash moved back into the gallery.
     pub fn restored(&self, bytes: u64) {
         sub(&self.trash, bytes);

@@ -416,9 +416,18 @@ fn peer_suites_pjdfstest_and_fsx() {
     // fsx on its own two mounts while pjdfstest runs on a third.
     let fsx = {
         let (a, b) = (fsx_bin.clone(), fsx_bin.clone());
-        let with = std::thread::spawn(move || run_fsx(&a, &[], ops_each, fsx_seed_a));
-        let without =
-            std::thread::spawn(move || run_fsx(&b, &["passthrough=off"], ops_each, fsx_seed_b));
+        // fsx checks its file once moved into the trash by name: the entries
+        // kept for its truncations (tests/it/overwrite) would take that name.
+        let with =
+            std::thread::spawn(move || run_fsx(&a, &["overwrite=off"], ops_each, fsx_seed_a));
+        let without = std::thread::spawn(move || {
+            run_fsx(
+                &b,
+                &["passthrough=off", "overwrite=off"],
+                ops_each,
+                fsx_seed_b,
+            )
+        });
         (with, without)
     };
     let pjd = run_pjdfstest(&pjd_bin);

@@ -137,6 +137,8 @@ fn run_row(row: &Row) -> Result<(), String> {
     let before_snapshot = snapshot(&m);
     let before_count = m.trash_names().len() as i64;
     let before_ino: Vec<Option<u64>> = args.iter().map(|a| ino(&resolve(&m, a))).collect();
+    let before_content: Vec<Option<Vec<u8>>> =
+        args.iter().map(|a| fs::read(resolve(&m, a)).ok()).collect();
 
     let result = step(&m, last);
     let got = match result {
@@ -192,6 +194,28 @@ fn run_row(row: &Row) -> Result<(), String> {
                 if !trashed {
                     problems.push(format!(
                         "no entry holds a gallery file of {args:?} with its original path: {entries:?}"
+                    ));
+                }
+            }
+            Outcome::Kept => {
+                delta += 1;
+                let kept = args.iter().zip(&before_content).any(|(a, old)| {
+                    let (Some(orig), Some(old)) = (a.strip_prefix("gallery/"), old) else {
+                        return false;
+                    };
+                    ino(&resolve(&m, a)).is_some()
+                        && m.trash_names().iter().any(|name| {
+                            let e = m.trash().join(name);
+                            xattr::get_string_opt(&e, "user.trash.original_path").as_deref()
+                                == Some(orig)
+                                && xattr::get_string_opt(&e, "user.trash.reason").as_deref()
+                                    == Some("overwritten")
+                                && fs::read(&e).ok().as_ref() == Some(old)
+                        })
+                });
+                if !kept {
+                    problems.push(format!(
+                        "no overwritten entry holds the old content of {args:?}, or the file is gone"
                     ));
                 }
             }

@@ -444,7 +444,63 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 assert_eq!(total, tree_bytes(&m.storage.join("trash/album")));
             },
         },
+        Scenario {
+            point: "displace:after-move",
+            what: "echo new > d/f (an overwrite kept by inode)",
+            options: &[],
+            setup: |m| put(m, "d/f", "old"),
+            op: |m| attempt("write", fs::write(m.gallery().join("d/f"), "new")),
+            check: |m| {
+                // The new file never took the name: the old one is back.
+                assert_eq!(read(m.gallery().join("d/f")).as_deref(), Some("old"));
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "copy:after-insert",
+            what: "truncate -s 3 d/f (an overwrite kept by a copy)",
+            options: &[],
+            setup: |m| put(m, "d/f", "old content"),
+            op: |m| attempt("truncate", shorten(m, "d/f", 3)),
+            check: |m| {
+                assert_eq!(
+                    read(m.gallery().join("d/f")).as_deref(),
+                    Some("old content")
+                );
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
+            },
+        },
+        Scenario {
+            point: "copy:after-copy",
+            what: "truncate -s 3 d/f (an overwrite kept by a copy)",
+            options: &[],
+            setup: |m| put(m, "d/f", "old content"),
+            op: |m| attempt("truncate", shorten(m, "d/f", 3)),
+            check: |m| {
+                // The copy never settled and the file was never truncated.
+                assert_eq!(
+                    read(m.gallery().join("d/f")).as_deref(),
+                    Some("old content")
+                );
+                assert_eq!(m.trash_names(), Vec::<String>::new(), "no entry");
+                assert!(
+                    fs::read_dir(m.storage.join("trash"))
+                        .unwrap()
+                        .next()
+                        .is_none(),
+                    "the half-made copy is removed from STORAGE"
+                );
+            },
+        },
     ]
+}
+
+/// `truncate -s LEN PATH` through an open file (ftruncate), as vim does.
+fn shorten(m: &Mount, path: &str, len: u64) -> io::Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(m.gallery().join(path))?
+        .set_len(len)
 }
 
 /// Bytes allocated to a tree, as the trash counts an entry's size.

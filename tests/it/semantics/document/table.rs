@@ -48,6 +48,8 @@ pub(super) const AT_EVERY_PLACE: [&str; 6] =
 pub(super) enum Outcome {
     Ok,
     ToTrash,
+    /// The content the call destroyed is an `overwritten` entry of the file.
+    Kept,
     ToGallery,
     Deleted,
     Errno(i32),
@@ -58,6 +60,7 @@ impl std::fmt::Display for Outcome {
         match self {
             Outcome::Ok => write!(f, "ok"),
             Outcome::ToTrash => write!(f, "→ .trash"),
+            Outcome::Kept => write!(f, "kept"),
             Outcome::ToGallery => write!(f, "→ gallery"),
             Outcome::Deleted => write!(f, "deleted"),
             Outcome::Errno(e) => write!(f, "{}", errno_name(*e)),
@@ -96,6 +99,7 @@ pub(super) fn parse_outcome(text: &str) -> Result<Vec<Outcome>, String> {
         .map(|word| match word {
             "ok" => Ok(Outcome::Ok),
             "→ .trash" => Ok(Outcome::ToTrash),
+            "kept" => Ok(Outcome::Kept),
             "→ gallery" => Ok(Outcome::ToGallery),
             "deleted" => Ok(Outcome::Deleted),
             name => errno_from_name(name)
