@@ -36,11 +36,15 @@ pub(super) enum ViewFile {
     Client(u64),
 }
 
+/// An open backing file, the node it was opened on, and whether it was
+/// opened to execute the program.
+type OpenFile = (Arc<File>, NodeId, bool);
+
 /// Every open handle of the mount.
 pub(super) struct Handles {
     next: AtomicU64,
     /// Open backing files, with the node each was opened on.
-    files: Mutex<HashMap<u64, (Arc<File>, NodeId, bool)>>,
+    files: Mutex<HashMap<u64, OpenFile>>,
     /// How many open backing files each node has, and how many of them
     /// were opened to execute it.
     open: Mutex<HashMap<NodeId, (usize, usize)>>,
