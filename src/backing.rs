@@ -656,14 +656,49 @@ pub fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> FsResult<()> {
     Ok(())
 }
 
-/// Whether `fd` holds data (not only holes) somewhere in `start..end`.
-pub fn has_data(fd: BorrowedFd<'_>, start: u64, end: u64) -> FsResult<bool> {
-    match lseek(fd, start as i64, libc::SEEK_DATA) {
-        Ok(at) => Ok((at as u64) < end),
-        // No data after `start`.
-        Err(e) if e.errno() == libc::ENXIO => Ok(false),
-        // No SEEK_DATA here: assume data.
-        Err(FsError::EINVAL) => Ok(true),
-        Err(e) => Err(e),
+/// Whether `fd` holds a byte other than zero in `start..end`: holes read as
+/// zeros, so a range of holes and zeros loses nothing when cut off. Reads at
+/// most `budget` bytes of data, then assumes there is something.
+pub fn has_nonzero(fd: BorrowedFd<'_>, start: u64, end: u64, budget: u64) -> FsResult<bool> {
+    let mut at = start;
+    let mut read = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    while at < end {
+        let data = match lseek(fd, at as i64, libc::SEEK_DATA) {
+            Ok(data) => data as u64,
+            // No data after `at`.
+            Err(e) if e.errno() == libc::ENXIO => return Ok(false),
+            // No SEEK_DATA here: read everything.
+            Err(FsError::EINVAL) => at,
+            Err(e) => return Err(e),
+        };
+        if data >= end {
+            return Ok(false);
+        }
+        let want = (end - data).min(buf.len() as u64) as usize;
+        // SAFETY: the buffer holds `want` bytes; the fd is valid.
+        let n = unsafe {
+            libc::pread(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                want,
+                data as libc::off_t,
+            )
+        };
+        if n < 0 {
+            return Err(FsError::last());
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        if buf[..n as usize].iter().any(|&b| b != 0) {
+            return Ok(true);
+        }
+        read += n as u64;
+        if read >= budget {
+            return Ok(true);
+        }
+        at = data + n as u64;
     }
+    Ok(false)
 }

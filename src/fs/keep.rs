@@ -25,6 +25,10 @@ use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, Place};
 use crate::store::Kept;
 
+/// How much of a range about to be destroyed is read to tell whether it
+/// holds anything but zeros; past this it is kept.
+const ZERO_CHECK_BUDGET: u64 = 16 << 20;
+
 /// What is about to happen to a file's content.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Overwrite {
@@ -51,7 +55,7 @@ fn target(core: &Core, node: NodeId, st: Stat, change: Overwrite) -> FsResult<Op
         Overwrite::Truncate { size: to } => (to, size),
         Overwrite::Range { offset, len } => (offset, offset.saturating_add(len).min(size)),
     };
-    // Nothing to lose: an empty range, or one of holes only (`cp
+    // Nothing to lose: an empty range, or one of holes and zeros only (`cp
     // --sparse=always` punches holes into what it writes).
     if !policy.keep || !backing::is_regular(&st) || start >= end || st.st_blocks == 0 {
         return Ok(None);
@@ -60,7 +64,7 @@ fn target(core: &Core, node: NodeId, st: Stat, change: Overwrite) -> FsResult<Op
         let (fd, _) = core
             .nodes
             .open_file(node, libc::O_RDONLY | libc::O_NONBLOCK)?;
-        if !backing::has_data(fd.as_fd(), start, end)? {
+        if !backing::has_nonzero(fd.as_fd(), start, end, ZERO_CHECK_BUDGET)? {
             return Ok(None);
         }
     }

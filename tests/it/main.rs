@@ -6,6 +6,7 @@ mod desktop;
 mod gallery_trash;
 mod mountinfo;
 mod mounting;
+mod overwrite;
 mod semantics;
 mod space;
 

@@ -2,7 +2,8 @@
 //! `tests/torture`) share, in one place:
 //!
 //! - [`Mount`]: a real galleryfs mounted on a temporary directory, unmounted
-//!   when dropped; [`Tmpfs`], a small tmpfs to use as STORAGE;
+//!   when dropped; [`Tmpfs`], a small tmpfs, and [`LoopFs`], a btrfs or xfs
+//!   loop image, to use as STORAGE;
 //! - [`bins`]: where cargo put the `galleryfs` and `gallery-trash` binaries;
 //! - [`wait`]: polling for a condition with a deadline (never a fixed sleep);
 //! - [`cmd`]: running programs that must succeed or fail;
@@ -18,6 +19,7 @@ pub mod consistency;
 pub mod errno;
 pub mod fsutil;
 pub mod harness;
+mod loopfs;
 mod mount;
 mod tmpfs;
 pub mod wait;
@@ -25,6 +27,7 @@ pub mod xattr;
 
 pub use bins::{gallery_trash_bin, galleryfs_bin};
 pub use cmd::{fails, ok, run, sh};
+pub use loopfs::LoopFs;
 pub use mount::{MOUNT_TIMEOUT, Mount, is_mounted, require_fuse};
 pub use tmpfs::Tmpfs;
 pub use wait::wait_until;
