@@ -422,6 +422,39 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
 done
 phase_end small
 
+# ---------------------------------------------------------------- overwrites: cp over existing files (issue 11)
+phase "cp of ${N_SMALL} new files, cp over ${N_SMALL} existing 4 KiB files, cp over a ${SEQ_MIB} MiB file"
+rep=1
+while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 180))"; do
+    for t in "${TARGETS[@]}"; do
+        python3 "$HELPERS/mkfiles.py" "${WD[$t]}/ow-src.$rep" "$N_SMALL" 4096
+        python3 "$HELPERS/mkfiles.py" "${WD[$t]}/ow-dst.$rep" "$N_SMALL" 4096
+        dd if=/dev/urandom of="${WD[$t]}/ow-big.$rep" bs=1M count="$SEQ_MIB" status=none
+    done
+    sync
+    for t in "${TARGETS[@]}"; do
+        timed cp -R "${WD[$t]}/ow-src.$rep/." "${WD[$t]}/ow-new.$rep"
+        rec cp_new "$t" "$T"
+    done
+    for t in "${TARGETS[@]}"; do
+        timed cp -R "${WD[$t]}/ow-src.$rep/." "${WD[$t]}/ow-dst.$rep"
+        rec overwrite "$t" "$T"
+    done
+    n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 | wc -l)
+    [ "$n" -eq "$N_SMALL" ] || note "cp over $N_SMALL files left $n entries in .trash (rep $rep), expected $N_SMALL"
+    for t in "${TARGETS[@]}"; do
+        sync
+        timed cp "${WD[$t]}/big" "${WD[$t]}/ow-big.$rep"
+        rec overwrite_big "$t" "$T"
+    done
+    for t in native bindfs; do
+        for d in ow-src ow-dst ow-new ow-big; do discard "$t" "$d.$rep"; done
+    done
+    gfs_reset "ow-src.$rep" "ow-dst.$rep" "ow-new.$rep" "ow-big.$rep"
+    rep=$((rep + 1))
+done
+phase_end overwrite
+
 # ---------------------------------------------------------------- the userland alternatives: gio trash, trash-put
 phase "native gio trash and trash-put of ${N_SMALL} files"
 XDG=$RUN/xdg   # the home trash of these runs: on the same disk, so a trash is a rename

@@ -20,6 +20,9 @@ MAIN = [
     ("ls_cold", "`ls -l` of {n_small} files, cold", "s", "lower", 1.5),
     ("ls_warm", "`ls -l` of {n_small} files, warm", "s", "lower", 1.3),
     ("rm", "`rm -rf` of {n_small} files (galleryfs: each → .trash)", "s", "lower", 2.5),
+    ("cp_new", "`cp -R` of {n_small} new 4 KiB files", "s", "lower", 2.5),
+    ("overwrite", "`cp -R` over {n_small} existing 4 KiB files (galleryfs: each kept in .trash)", "s", "lower", 2.5),
+    ("overwrite_big", "`cp` over an existing {seq_mib} MiB file (galleryfs: kept whole, no copy)", "s", "lower", 1.3),
     ("untar", "untar {tree_files} files / {tree_dirs} dirs / {tree_mib} MiB", "s", "lower", 3.0),
     ("find", "`find` over that tree, warm", "s", "lower", 3.0),
 ]

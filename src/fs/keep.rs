@@ -173,9 +173,22 @@ fn like(core: &Core, node: NodeId, fresh: &OwnedFd, st: &Stat) -> FsResult<()> {
 
 /// Mechanism 2 or 3: a reflink or a copy of the content becomes the entry.
 fn by_copy(core: &Core, node: NodeId, t: &Target) -> FsResult<()> {
-    let (src, _) = core
+    let src = match core
         .nodes
-        .open_file(node, libc::O_RDONLY | libc::O_NONBLOCK)?;
+        .open_file(node, libc::O_RDONLY | libc::O_NONBLOCK)
+    {
+        Ok((src, _)) => src,
+        // A non-root galleryfs cannot read a file its owner made write-only:
+        // nobody could read what would be kept.
+        Err(FsError::EACCES) => {
+            log::warn!(
+                "overwrite of gallery/{} not kept: galleryfs may not read it",
+                String::from_utf8_lossy(&t.original)
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     let copy_max = core.overwrite.copy_max;
     let bytes = t.st.st_blocks.max(0) as u64 * 512;
     let kept = core.space.retry(core, bytes, || {
