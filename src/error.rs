@@ -32,6 +32,7 @@ impl FsError {
     pub const EXDEV: FsError = FsError(libc::EXDEV);
     pub const ENOTTY: FsError = FsError(libc::ENOTTY);
     pub const ETXTBSY: FsError = FsError(libc::ETXTBSY);
+    pub const ENOTEMPTY: FsError = FsError(libc::ENOTEMPTY);
 
     pub fn from_errno(errno: i32) -> FsError {
         if errno > 0 {

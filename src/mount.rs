@@ -124,6 +124,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         gallery_fd,
         trash_fd,
         purging_fd,
+        pending_fd,
         catalog,
         ..
     } = store;
@@ -135,6 +136,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         nodes.gallery_fd().clone(),
         nodes.trash_fd().clone(),
         purging_fd,
+        pending_fd,
         args.retention,
     );
     let report = trash

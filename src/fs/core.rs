@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use super::deleter::{Deleters, FolderTimes};
 use super::handles::Handles;
 use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
 use super::view::ViewState;
@@ -34,6 +35,10 @@ pub(crate) struct Core {
     /// What the trash costs in storage: df, purging for space, caps, quota.
     pub(super) space: Space,
     pub(super) desktop: ViewState,
+    /// Which process each request came from (see `deleter`).
+    pub(super) deleters: Deleters,
+    /// Folders' times from before their removal began (see `fold`).
+    pub(super) folder_times: FolderTimes,
     invalidator: OnceLock<Box<dyn Invalidator>>,
     /// Whether galleryfs may give new files to their creator (it runs as root).
     pub(super) can_chown: bool,
@@ -56,6 +61,8 @@ impl Core {
             storage_fd,
             handles: Handles::new(),
             desktop: ViewState::default(),
+            deleters: Deleters::default(),
+            folder_times: FolderTimes::default(),
             invalidator: OnceLock::new(),
             can_chown: backing::geteuid() == 0,
             overwrite,

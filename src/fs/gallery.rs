@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use super::core::{Core, backing_open_flags};
 use super::events::{self, Change};
+use super::fold;
 use super::keep::{self, Overwrite};
 use super::types::{Attr, Caller, Entry, SetAttr, TimeSpec};
 use crate::backing::{self, Stat};
@@ -16,6 +17,8 @@ use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
 use crate::node::{BackingKey, NodeId, TRASH};
 use crate::space;
+use crate::store::Origin;
+use crate::store::catalog::DeletedBy;
 
 /// Gives a name galleryfs just created to the caller, as the kernel would
 /// have: owner = caller, group = caller's unless the directory is setgid.
@@ -146,7 +149,12 @@ pub(super) fn link(
 
 /// Unlink in the gallery: the file becomes a trash entry, unless another
 /// hard link keeps its data.
-pub(super) fn unlink(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<()> {
+pub(super) fn unlink(
+    core: &Core,
+    parent: NodeId,
+    name: &OsStr,
+    by: Option<DeletedBy>,
+) -> FsResult<()> {
     let dir = core.nodes.dir_fd(parent)?;
     let st = backing::fstatat(dir.as_fd(), name)?;
     if backing::is_dir(&st) {
@@ -159,9 +167,15 @@ pub(super) fn unlink(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<()> 
         return Ok(());
     }
     let original = core.original_path(parent, name)?;
-    let entry = core.space.retry(core, 0, || {
-        core.store.put(dir.as_fd(), name, &original, &st)
-    })?;
+    fold::touched(core, parent, &original, by);
+    let origin = Origin {
+        original_path: &original,
+        st: &st,
+        by,
+    };
+    let entry = core
+        .space
+        .retry(core, 0, || core.store.put(dir.as_fd(), name, origin))?;
     core.nodes
         .moved(parent, name, TRASH, OsStr::from_bytes(&entry));
     events::announce(
@@ -173,8 +187,19 @@ pub(super) fn unlink(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<()> 
     Ok(())
 }
 
-/// Rmdir in the gallery: an empty directory holds nothing to keep.
-pub(super) fn rmdir(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<()> {
+/// Rmdir in the gallery. The end of a removal of a folder by one process
+/// (`rm -r`) folds what it removed below into one entry; an emptied
+/// subfolder waits, hidden, for that (see `fold`); an empty directory
+/// removed by the kernel itself holds nothing to keep.
+pub(super) fn rmdir(
+    core: &Core,
+    parent: NodeId,
+    name: &OsStr,
+    by: Option<DeletedBy>,
+) -> FsResult<()> {
+    if let Some(by) = by {
+        return fold::rmdir(core, parent, name, by);
+    }
     let dir = core.nodes.dir_fd(parent)?;
     let st = backing::fstatat(dir.as_fd(), name);
     let pin = core.pin(parent, name);
@@ -194,9 +219,10 @@ pub(super) fn rename(
     new_parent: NodeId,
     new_name: &OsStr,
     flags: u32,
+    by: Option<DeletedBy>,
 ) -> FsResult<()> {
     let src = core.nodes.dir_fd(parent)?;
-    rename_into(core, new_parent, new_name, flags, |dst| {
+    rename_into(core, new_parent, new_name, flags, by, |dst| {
         core.space.retry(core, space::BLOCK, || {
             backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
         })
@@ -219,6 +245,7 @@ pub(super) fn rename_into(
     new_parent: NodeId,
     new_name: &OsStr,
     flags: u32,
+    by: Option<DeletedBy>,
     rename: impl FnOnce(&OwnedFd) -> FsResult<()>,
 ) -> FsResult<()> {
     let dst = core.nodes.dir_fd(new_parent)?;
@@ -237,12 +264,17 @@ pub(super) fn rename_into(
         return rename(&dst);
     };
     let original = core.original_path(new_parent, new_name)?;
-    let stash = match core.store.stash(dst.as_fd(), new_name, &original, &victim) {
+    let origin = Origin {
+        original_path: &original,
+        st: &victim,
+        by,
+    };
+    let stash = match core.store.stash(dst.as_fd(), new_name, origin) {
         Ok(stash) => stash,
         // No hard links on this filesystem (or too many): move it aside instead.
         Err(FsError::EPERM) | Err(FsError::EMLINK) => {
             core.store
-                .displace(dst.as_fd(), new_name, &original, &victim, Reason::Replaced)?
+                .displace(dst.as_fd(), new_name, origin, Reason::Replaced)?
         }
         Err(e) => return Err(e),
     };

@@ -23,7 +23,7 @@ use crate::clock::now_secs;
 use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, Place};
-use crate::store::Kept;
+use crate::store::{Kept, Origin};
 
 /// How much of a range about to be destroyed is read to tell whether it
 /// holds anything but zeros; past this it is kept.
@@ -138,13 +138,14 @@ fn by_inode(core: &Core, node: NodeId, t: &Target) -> FsResult<File> {
     let dir = core.nodes.dir_fd(t.parent)?;
     let fresh = backing::open_tmpfile(dir.as_fd(), t.st.st_mode & 0o7777)?;
     like(core, node, &fresh, &t.st)?;
-    let stash = core.store.displace(
-        dir.as_fd(),
-        &t.name,
-        &t.original,
-        &t.st,
-        Reason::Overwritten,
-    )?;
+    let origin = Origin {
+        original_path: &t.original,
+        st: &t.st,
+        by: None,
+    };
+    let stash = core
+        .store
+        .displace(dir.as_fd(), &t.name, origin, Reason::Overwritten)?;
     if let Err(e) = backing::link_fd(fresh.as_fd(), dir.as_fd(), &t.name) {
         core.store.unstash(stash, dir.as_fd())?;
         return Err(e);
@@ -192,8 +193,13 @@ fn by_copy(core: &Core, node: NodeId, t: &Target) -> FsResult<()> {
     let copy_max = core.overwrite.copy_max;
     let bytes = t.st.st_blocks.max(0) as u64 * 512;
     let kept = core.space.retry(core, bytes, || {
+        let origin = Origin {
+            original_path: &t.original,
+            st: &t.st,
+            by: None,
+        };
         core.store
-            .copy_in(src.as_fd(), &t.original, &t.st, copy_max, core.can_chown)
+            .copy_in(src.as_fd(), origin, copy_max, core.can_chown)
     })?;
     match kept {
         Kept::As(_) => events::announce(

@@ -14,9 +14,11 @@
 //! here knows FUSE (see `fuse`).
 
 mod core;
+mod deleter;
 mod desktop;
 mod events;
 mod files;
+mod fold;
 mod gallery;
 mod handles;
 mod keep;
@@ -39,6 +41,7 @@ use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, NodeTable, Place, ROOT, TRASH, View, is_trash_dir};
 use crate::space;
 use crate::store::TrashStore;
+use crate::store::catalog::DeletedBy;
 
 pub use self::core::TTL;
 pub use self::types::{Attr, Caller, DirItem, Entry, Invalidation, Invalidator, SetAttr, TimeSpec};
@@ -79,7 +82,15 @@ impl GalleryFs {
     // ---- names -----------------------------------------------------------
 
     pub fn lookup(&self, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
-        self.lookup_as(Caller { uid: 0, gid: 0 }, parent, name)
+        self.lookup_as(
+            Caller {
+                uid: 0,
+                gid: 0,
+                pid: 0,
+            },
+            parent,
+            name,
+        )
     }
 
     /// Looks `name` up in `parent` for `caller` (`.Trash-UID` depends on who asks).
@@ -215,22 +226,26 @@ impl GalleryFs {
         }
     }
 
-    pub fn unlink(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+    pub fn unlink(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<()> {
         let core = &*self.core;
         match self.place(parent)? {
             Place::Root => Err(FsError::EPERM),
-            Place::GalleryRoot | Place::Gallery => gallery::unlink(core, parent, name),
+            Place::GalleryRoot | Place::Gallery => {
+                gallery::unlink(core, parent, name, core.deleters.of(caller.pid))
+            }
             Place::TrashDir(_) => trash::remove_entry(core, parent, name, false),
             Place::TrashEntry | Place::InTrash => trash::remove_inside(core, parent, name, false),
             Place::Desktop(view) => desktop::unlink(core, view, name),
         }
     }
 
-    pub fn rmdir(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+    pub fn rmdir(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<()> {
         let core = &*self.core;
         match self.place(parent)? {
             Place::Root => Err(FsError::EPERM),
-            Place::GalleryRoot | Place::Gallery => gallery::rmdir(core, parent, name),
+            Place::GalleryRoot | Place::Gallery => {
+                gallery::rmdir(core, parent, name, core.deleters.of(caller.pid))
+            }
             Place::TrashDir(_) => trash::remove_entry(core, parent, name, true),
             Place::TrashEntry | Place::InTrash => trash::remove_inside(core, parent, name, true),
             Place::Desktop(view) => desktop::rmdir(core, view, name),
@@ -239,6 +254,7 @@ impl GalleryFs {
 
     pub fn rename(
         &self,
+        caller: Caller,
         parent: NodeId,
         name: &OsStr,
         new_parent: NodeId,
@@ -249,12 +265,13 @@ impl GalleryFs {
             return Err(FsError::EINVAL);
         }
         let core = &*self.core;
+        let by = core.deleters.of(caller.pid);
         let exchange = flags & libc::RENAME_EXCHANGE != 0;
         let gallery = |p| matches!(p, Place::GalleryRoot | Place::Gallery);
         match (self.place(parent)?, self.place(new_parent)?) {
             (Place::Root, _) | (_, Place::Root) => Err(FsError::EPERM),
             (from, to) if gallery(from) && gallery(to) => {
-                gallery::rename(core, parent, name, new_parent, new_name, flags)
+                gallery::rename(core, parent, name, new_parent, new_name, flags, by)
             }
             (Place::Desktop(_), _) | (_, Place::Desktop(_)) if exchange => Err(FsError::EINVAL),
             // gvfsd-trash's Delete and Empty Trash: a move into expunged/ purges.
@@ -268,11 +285,11 @@ impl GalleryFs {
             (Place::Desktop(_), _) | (_, Place::Desktop(_)) => Err(FsError::EPERM),
             (from, Place::TrashDir(_)) if gallery(from) => {
                 no_exchange(exchange)?;
-                trash::receive(core, parent, name, new_parent, new_name)
+                trash::receive(core, parent, name, new_parent, new_name, by)
             }
             (Place::TrashDir(_), to) if gallery(to) => {
                 no_exchange(exchange)?;
-                self.restore(parent, name, new_parent, new_name, flags)
+                self.restore(parent, name, new_parent, new_name, flags, by)
             }
             (Place::TrashDir(_), Place::TrashDir(_)) => {
                 no_exchange(exchange)?;
@@ -280,7 +297,7 @@ impl GalleryFs {
             }
             (Place::TrashEntry | Place::InTrash, to) if gallery(to) => {
                 no_exchange(exchange)?;
-                self.restore_part(parent, name, new_parent, new_name, flags)
+                self.restore_part(parent, name, new_parent, new_name, flags, by)
             }
             _ => Err(FsError::EROFS),
         }
@@ -295,13 +312,14 @@ impl GalleryFs {
         new_parent: NodeId,
         new_name: &OsStr,
         flags: u32,
+        by: Option<DeletedBy>,
     ) -> FsResult<()> {
         let core = &*self.core;
         core.live_in_trash(parent, name)?;
         let entry = core.store.lookup(name.as_bytes())?.ok_or(FsError::ENOENT)?;
         // A restored entry counts toward the quota again.
         let _quota = core.space.reserve(entry.row.size)?;
-        gallery::rename_into(core, new_parent, new_name, flags, |dst| {
+        gallery::rename_into(core, new_parent, new_name, flags, by, |dst| {
             core.space.retry(core, space::BLOCK, || {
                 core.store
                     .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
@@ -326,6 +344,7 @@ impl GalleryFs {
         new_parent: NodeId,
         new_name: &OsStr,
         flags: u32,
+        by: Option<DeletedBy>,
     ) -> FsResult<()> {
         let core = &*self.core;
         core.live_in_trash(parent, name)?;
@@ -334,7 +353,7 @@ impl GalleryFs {
         let bytes = backing::tree_size(src.as_fd(), name)?;
         let _quota = core.space.reserve(bytes)?;
         core.store.change_inside(owner.row.id, true, || {
-            gallery::rename_into(core, new_parent, new_name, flags, |dst| {
+            gallery::rename_into(core, new_parent, new_name, flags, by, |dst| {
                 core.space.retry(core, space::BLOCK, || {
                     backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
                 })

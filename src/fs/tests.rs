@@ -15,7 +15,11 @@ struct Core {
     fs: GalleryFs,
 }
 
-const ME: Caller = Caller { uid: 0, gid: 0 };
+const ME: Caller = Caller {
+    uid: 0,
+    gid: 0,
+    pid: 0,
+};
 
 fn core() -> Core {
     let dir = tempfile::tempdir().unwrap();
@@ -27,6 +31,7 @@ fn core() -> Core {
         nodes.gallery_fd().clone(),
         nodes.trash_fd().clone(),
         store.purging_fd,
+        store.pending_fd,
         Duration::from_secs(30 * 86_400),
     );
     let fs = GalleryFs::new(nodes, trash, store.storage_fd, Default::default());
@@ -55,7 +60,7 @@ fn unlink_in_the_gallery_makes_an_entry_with_xattrs() {
     let c = core();
     let dir = c.fs.mkdir(GALLERY, os("albums"), 0o755, ME).unwrap().node;
     let node = write_file(&c, dir, "cat.jpg", b"meow");
-    c.fs.unlink(dir, os("cat.jpg")).unwrap();
+    c.fs.unlink(ME, dir, os("cat.jpg")).unwrap();
     assert_eq!(
         c.fs.lookup(dir, os("cat.jpg")).unwrap_err(),
         FsError::ENOENT
@@ -83,7 +88,7 @@ fn unlink_in_the_gallery_makes_an_entry_with_xattrs() {
 fn the_trash_is_read_only_and_the_root_is_not_writable() {
     let c = core();
     write_file(&c, GALLERY, "f", b"x");
-    c.fs.unlink(GALLERY, os("f")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("f")).unwrap();
     let entry = c.fs.lookup(TRASH, os("f")).unwrap().node;
     assert_eq!(
         c.fs.open(entry, libc::O_WRONLY).unwrap_err(),
@@ -106,7 +111,7 @@ fn the_trash_is_read_only_and_the_root_is_not_writable() {
         FsError::EPERM
     );
     assert_eq!(
-        c.fs.rename(ROOT, os("gallery"), ROOT, os("g"), 0)
+        c.fs.rename(ME, ROOT, os("gallery"), ROOT, os("g"), 0)
             .unwrap_err(),
         FsError::EPERM
     );
@@ -122,12 +127,12 @@ fn rename_over_a_file_trashes_it_and_a_failed_rename_keeps_it() {
     write_file(&c, GALLERY, "dir2", b"not a dir");
     // A directory cannot replace a file: the target stays, the trash stays empty.
     assert_eq!(
-        c.fs.rename(GALLERY, os("dir"), GALLERY, os("dir2"), 0)
+        c.fs.rename(ME, GALLERY, os("dir"), GALLERY, os("dir2"), 0)
             .unwrap_err(),
         FsError::ENOTDIR
     );
     assert!(c.fs.lookup(TRASH, os("dir2")).is_err());
-    c.fs.rename(GALLERY, os("new"), GALLERY, os("old"), 0)
+    c.fs.rename(ME, GALLERY, os("new"), GALLERY, os("old"), 0)
         .unwrap();
     assert_eq!(fs::read(c.root.join("gallery/old")).unwrap(), b"new");
     assert_eq!(fs::read(c.root.join("trash/old")).unwrap(), b"old");
@@ -142,15 +147,16 @@ fn rename_over_a_file_trashes_it_and_a_failed_rename_keeps_it() {
 fn restore_replaces_and_trashes_what_was_there() {
     let c = core();
     write_file(&c, GALLERY, "p", b"first");
-    c.fs.unlink(GALLERY, os("p")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("p")).unwrap();
     write_file(&c, GALLERY, "p", b"second");
-    c.fs.rename(TRASH, os("p"), GALLERY, os("p"), 0).unwrap();
+    c.fs.rename(ME, TRASH, os("p"), GALLERY, os("p"), 0)
+        .unwrap();
     assert_eq!(fs::read(c.root.join("gallery/p")).unwrap(), b"first");
     // "p" was still the restored entry's name when the replaced file was trashed.
     assert_eq!(fs::read(c.root.join("trash/p (2)")).unwrap(), b"second");
     // Into .trash under a taken name: EEXIST, nothing replaced.
     write_file(&c, GALLERY, "q", b"q");
-    let taken = c.fs.rename(GALLERY, os("q"), TRASH, os("p (2)"), 0);
+    let taken = c.fs.rename(ME, GALLERY, os("q"), TRASH, os("p (2)"), 0);
     assert_eq!(taken.unwrap_err(), FsError::EEXIST);
     assert_eq!(fs::read(c.root.join("trash/p (2)")).unwrap(), b"second");
 }
@@ -160,13 +166,13 @@ fn hard_linked_files_are_unlinked_for_real() {
     let c = core();
     let node = write_file(&c, GALLERY, "a", b"data");
     c.fs.link(node, GALLERY, os("b")).unwrap();
-    c.fs.unlink(GALLERY, os("a")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("a")).unwrap();
     assert!(
         c.fs.lookup(TRASH, os("a")).is_err(),
         "no entry while another link exists"
     );
     assert_eq!(c.fs.getattr(node, None).unwrap().0.nlink, 1);
-    c.fs.unlink(GALLERY, os("b")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("b")).unwrap();
     assert!(c.fs.lookup(TRASH, os("b")).is_ok());
 }
 
@@ -199,7 +205,7 @@ fn the_root_shows_the_trash_only_when_it_holds_something() {
     let c = core();
     assert_eq!(names(&c, ROOT), ["gallery"]);
     write_file(&c, GALLERY, "f", b"x");
-    c.fs.unlink(GALLERY, os("f")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("f")).unwrap();
     assert_eq!(names(&c, ROOT), ["gallery", ".trash"]);
     let (attr, _) = c.fs.getattr(TRASH, None).unwrap();
     assert_eq!(attr.perm, 0o1777, "sticky and world-writable, like /tmp");
@@ -210,13 +216,13 @@ fn the_root_shows_the_trash_only_when_it_holds_something() {
 fn removing_an_entry_inside_the_trash_deletes_it_for_good() {
     let c = core();
     write_file(&c, GALLERY, "f", b"data");
-    c.fs.unlink(GALLERY, os("f")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("f")).unwrap();
     c.fs.lookup(TRASH, os("f")).unwrap();
-    c.fs.unlink(TRASH, os("f")).unwrap();
+    c.fs.unlink(ME, TRASH, os("f")).unwrap();
     assert!(names(&c, TRASH).is_empty());
     assert!(!c.root.join("trash/f").exists());
     assert_eq!(
-        c.fs.unlink(TRASH, os("f")).unwrap_err(),
+        c.fs.unlink(ME, TRASH, os("f")).unwrap_err(),
         FsError::ENOENT,
         "never ESTALE"
     );
@@ -228,7 +234,7 @@ fn moving_a_folder_into_the_trash_and_back_restores_it_whole() {
     let album = c.fs.mkdir(GALLERY, os("album"), 0o750, ME).unwrap().node;
     write_file(&c, album, "a.jpg", b"a");
     write_file(&c, album, "b.jpg", b"b");
-    c.fs.rename(GALLERY, os("album"), TRASH, os("album"), 0)
+    c.fs.rename(ME, GALLERY, os("album"), TRASH, os("album"), 0)
         .unwrap();
     assert_eq!(names(&c, TRASH), ["album"]);
     let entry = c.fs.lookup(TRASH, os("album")).unwrap().node;
@@ -242,7 +248,7 @@ fn moving_a_folder_into_the_trash_and_back_restores_it_whole() {
         FsError::EROFS,
         "nothing in the trash opens for writing"
     );
-    c.fs.rename(TRASH, os("album"), GALLERY, os("back"), 0)
+    c.fs.rename(ME, TRASH, os("album"), GALLERY, os("back"), 0)
         .unwrap();
     assert_eq!(fs::read(c.root.join("gallery/back/b.jpg")).unwrap(), b"b");
     assert!(names(&c, TRASH).is_empty());
@@ -256,12 +262,12 @@ fn a_partial_restore_and_a_delete_inside_shrink_the_entry() {
     write_file(&c, album, "big", &[7u8; 64 * 1024]);
     write_file(&c, album, "small", b"s");
     write_file(&c, album, "gone", &[1u8; 16 * 1024]);
-    c.fs.rename(GALLERY, os("album"), TRASH, os("album"), 0)
+    c.fs.rename(ME, GALLERY, os("album"), TRASH, os("album"), 0)
         .unwrap();
     let before = total_size(&c);
     let entry = c.fs.lookup(TRASH, os("album")).unwrap().node;
     c.fs.lookup(entry, os("big")).unwrap();
-    c.fs.rename(entry, os("big"), GALLERY, os("big"), 0)
+    c.fs.rename(ME, entry, os("big"), GALLERY, os("big"), 0)
         .unwrap();
     assert_eq!(
         fs::read(c.root.join("gallery/big")).unwrap().len(),
@@ -273,13 +279,13 @@ fn a_partial_restore_and_a_delete_inside_shrink_the_entry() {
         "{after_restore} vs {before}"
     );
     c.fs.lookup(entry, os("gone")).unwrap();
-    c.fs.unlink(entry, os("gone")).unwrap();
+    c.fs.unlink(ME, entry, os("gone")).unwrap();
     assert!(total_size(&c) + 16 * 1024 <= after_restore);
     assert_eq!(names(&c, entry), ["small"]);
     // Nothing moves into a trashed directory.
     write_file(&c, GALLERY, "new", b"n");
     assert_eq!(
-        c.fs.rename(GALLERY, os("new"), entry, os("new"), 0)
+        c.fs.rename(ME, GALLERY, os("new"), entry, os("new"), 0)
             .unwrap_err(),
         FsError::EROFS
     );
@@ -289,7 +295,7 @@ fn a_partial_restore_and_a_delete_inside_shrink_the_entry() {
 fn the_desktop_view_shows_each_uid_its_own_entries() {
     let c = core();
     write_file(&c, GALLERY, "mine.jpg", b"m");
-    c.fs.unlink(GALLERY, os("mine.jpg")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("mine.jpg")).unwrap();
     let top = c.fs.lookup(ROOT, os(".Trash-0")).unwrap().node;
     let files = c.fs.lookup(top, os("files")).unwrap().node;
     assert_eq!(files, View::Files(0).id());
@@ -308,6 +314,7 @@ fn the_desktop_view_shows_each_uid_its_own_entries() {
     let other = Caller {
         uid: 1000,
         gid: 1000,
+        pid: 0,
     };
     assert_eq!(
         c.fs.lookup_as(other, ROOT, os(".Trash-0")).unwrap_err(),
@@ -325,12 +332,13 @@ fn the_desktop_view_shows_each_uid_its_own_entries() {
 fn moving_an_entry_into_expunged_purges_it() {
     let c = core();
     write_file(&c, GALLERY, "x", b"x");
-    c.fs.unlink(GALLERY, os("x")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("x")).unwrap();
     let top = c.fs.lookup(ROOT, os(".Trash-0")).unwrap().node;
     let expunged = c.fs.mkdir(top, os("expunged"), 0o700, ME).unwrap().node;
     let files = View::Files(0).id();
     c.fs.lookup(files, os("x")).unwrap();
-    c.fs.rename(files, os("x"), expunged, os("K1"), 0).unwrap();
+    c.fs.rename(ME, files, os("x"), expunged, os("K1"), 0)
+        .unwrap();
     assert!(names(&c, TRASH).is_empty());
     assert!(names(&c, expunged).is_empty());
     assert!(!c.root.join("trash/x").exists());
@@ -342,20 +350,21 @@ fn renaming_an_entry_keeps_its_metadata_and_refuses_taken_names() {
     let d = c.fs.mkdir(GALLERY, os("d"), 0o755, ME).unwrap().node;
     write_file(&c, d, "a", b"a");
     write_file(&c, d, "b", b"b");
-    c.fs.unlink(d, os("a")).unwrap();
-    c.fs.unlink(d, os("b")).unwrap();
+    c.fs.unlink(ME, d, os("a")).unwrap();
+    c.fs.unlink(ME, d, os("b")).unwrap();
     assert_eq!(
-        c.fs.rename(TRASH, os("a"), TRASH, os("b"), 0).unwrap_err(),
+        c.fs.rename(ME, TRASH, os("a"), TRASH, os("b"), 0)
+            .unwrap_err(),
         FsError::EEXIST
     );
-    c.fs.rename(TRASH, os("a"), TRASH, os("c"), 0).unwrap();
+    c.fs.rename(ME, TRASH, os("a"), TRASH, os("c"), 0).unwrap();
     let entry = c.fs.lookup(TRASH, os("c")).unwrap().node;
     assert_eq!(
         c.fs.getxattr(entry, os(XATTR_ORIGINAL_PATH)).unwrap(),
         b"d/a"
     );
     assert_eq!(
-        c.fs.rename(TRASH, os("c"), TRASH, os("e"), libc::RENAME_EXCHANGE)
+        c.fs.rename(ME, TRASH, os("c"), TRASH, os("e"), libc::RENAME_EXCHANGE)
             .unwrap_err(),
         FsError::EINVAL,
         "exchange is for the gallery only"
@@ -373,7 +382,7 @@ fn setting_trash_attributes_is_refused_everywhere() {
         "reserved in the gallery"
     );
     c.fs.setxattr(node, os("user.note"), b"kept", 0).unwrap();
-    c.fs.unlink(GALLERY, os("f")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("f")).unwrap();
     let entry = c.fs.lookup(TRASH, os("f")).unwrap().node;
     assert_eq!(c.fs.getxattr(entry, os("user.note")).unwrap(), b"kept");
     assert_eq!(

@@ -21,7 +21,12 @@ use crate::contract::{
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, ROOT, TRASH};
 use crate::space::{self, Space};
-use crate::store::catalog::EntryRow;
+use crate::store::Origin;
+use crate::store::catalog::{DeletedBy, EntryRow};
+
+/// How long an emptied folder waits, hidden, for its parent's removal to
+/// fold it: longer than any one `rm -r` takes.
+const PENDING_SECS: i64 = 3600;
 
 /// Rows of `.trash` read per catalog query when listing it.
 const TRASH_PAGE: usize = 1024;
@@ -97,13 +102,19 @@ pub(super) fn receive(
     name: &OsStr,
     new_parent: NodeId,
     new_name: &OsStr,
+    by: Option<DeletedBy>,
 ) -> FsResult<()> {
     let src = core.nodes.dir_fd(parent)?;
     let st = backing::fstatat(src.as_fd(), name)?;
     let original = core.original_path(parent, name)?;
+    let origin = Origin {
+        original_path: &original,
+        st: &st,
+        by,
+    };
     core.space.retry(core, 0, || {
         core.store
-            .put_as(src.as_fd(), name, new_name.as_bytes(), &original, &st)
+            .put_as(src.as_fd(), name, new_name.as_bytes(), origin)
     })?;
     // The kernel keeps the moved dentry with its gallery timeout, which
     // `ttl_for` caps at the retention, so it lapses by the entry's expiry.
@@ -241,6 +252,11 @@ pub(super) fn list_entry_xattrs(st: &Stat, names: &mut Vec<u8>) {
 /// Deletes expired entries, a batch at a time, telling the kernel.
 /// Returns how many went.
 pub(super) fn expire(core: &Core) -> FsResult<usize> {
+    // Emptied folders whose parent's removal never came (see `fold`).
+    let dropped = core.store.drop_pending(now_secs() - PENDING_SECS)?;
+    if dropped > 0 {
+        log::debug!("dropped {dropped} emptied folders no removal folded");
+    }
     let mut total = 0;
     loop {
         let purged = core

@@ -63,6 +63,8 @@ pub struct Entry {
 pub struct Caller {
     pub uid: u32,
     pub gid: u32,
+    /// The requesting thread (0: the kernel itself).
+    pub pid: u32,
 }
 
 /// One name of a directory listing; `offset` is the cookie of the next one.

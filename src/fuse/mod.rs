@@ -232,12 +232,12 @@ impl Filesystem for FuseAdapter {
         );
     }
 
-    fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        reply_empty("unlink", reply, self.fs.unlink(parent.0, name));
+    fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        reply_empty("unlink", reply, self.fs.unlink(caller(req), parent.0, name));
     }
 
-    fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        reply_empty("rmdir", reply, self.fs.rmdir(parent.0, name));
+    fn rmdir(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
+        reply_empty("rmdir", reply, self.fs.rmdir(caller(req), parent.0, name));
     }
 
     fn symlink(
@@ -256,7 +256,7 @@ impl Filesystem for FuseAdapter {
 
     fn rename(
         &self,
-        _req: &Request,
+        req: &Request,
         parent: INodeNo,
         name: &OsStr,
         newparent: INodeNo,
@@ -264,9 +264,14 @@ impl Filesystem for FuseAdapter {
         flags: RenameFlags,
         reply: ReplyEmpty,
     ) {
-        let result = self
-            .fs
-            .rename(parent.0, name, newparent.0, newname, flags.bits());
+        let result = self.fs.rename(
+            caller(req),
+            parent.0,
+            name,
+            newparent.0,
+            newname,
+            flags.bits(),
+        );
         reply_empty("rename", reply, result);
     }
 

@@ -279,8 +279,26 @@ impl NodeTable {
         if let Some(node) = inner.nodes.get_mut(&id)
             && !Self::is_fixed(id)
         {
-            node.links.retain(|l| *l != link);
+            // An inode with one name (or a directory) has no other: any other
+            // link the node still knows went stale behind the kernel's back
+            // (a move into or out of the trash racing with this lookup), and
+            // keeping it would put the node in two places at once.
+            let only = st.st_nlink <= 1 || is_dir;
+            let stale: Vec<Link> = if only {
+                node.links.drain(..).filter(|l| *l != link).collect()
+            } else {
+                node.links.retain(|l| *l != link);
+                Vec::new()
+            };
             node.links.insert(0, link);
+            for old in stale {
+                if inner.by_link.get(&old) == Some(&id) {
+                    inner.by_link.remove(&old);
+                }
+            }
+            let Some(node) = inner.nodes.get_mut(&id) else {
+                return id;
+            };
             if node.links.len() > MAX_LINKS
                 && let Some(dropped) = node.links.pop()
             {

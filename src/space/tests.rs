@@ -50,6 +50,7 @@ impl Fake {
             prev_name: None,
             ino: 0,
             reason: crate::contract::Reason::Deleted,
+            by: None,
         });
         drop(s);
         self.space.usage.trashed(size);

@@ -42,6 +42,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX entries_resizing ON entries(id) WHERE resizing != 0;",
     // 5: why an entry is in the trash (`Reason`, see `reason_code`).
     "ALTER TABLE entries ADD COLUMN reason INTEGER NOT NULL DEFAULT 0;",
+    // 6: the process that deleted an entry (pid and start time, 0 if
+    // unknown), so one removal of a folder folds into one entry.
+    "ALTER TABLE entries ADD COLUMN by_pid INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE entries ADD COLUMN by_start INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX entries_by_deleter ON entries(by_pid, by_start, original_path)
+        WHERE by_pid != 0;
+    ALTER TABLE entries ADD COLUMN folded_into INTEGER;
+    CREATE INDEX entries_folded ON entries(folded_into) WHERE folded_into IS NOT NULL;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -64,6 +72,13 @@ pub enum EntryState {
     /// `trash/NAME` is a copy being made of a gallery file whose content is
     /// about to be overwritten; the gallery file is untouched until it settles.
     Copying = 4,
+    /// `trash/NAME` is an emptied directory a process removed, kept out of
+    /// sight until its parent's removal folds it into one entry (or it
+    /// turns out to be the end of that removal, and goes).
+    Pending = 5,
+    /// `trash/NAME` is a removed folder into which its process's entries
+    /// below it (rows whose `folded_into` is this row) are being moved.
+    Folding = 6,
 }
 
 impl EntryState {
@@ -73,6 +88,8 @@ impl EntryState {
             2 => EntryState::Renaming,
             3 => EntryState::Replacing,
             4 => EntryState::Copying,
+            5 => EntryState::Pending,
+            6 => EntryState::Folding,
             _ => EntryState::Settled,
         }
     }
@@ -96,6 +113,7 @@ pub struct EntryRow {
     /// Backing inode number (0 if unknown).
     pub ino: u64,
     pub reason: Reason,
+    pub by: Option<DeletedBy>,
 }
 
 /// What a new row records.
@@ -109,6 +127,7 @@ pub struct NewEntry<'a> {
     pub state: EntryState,
     pub ino: u64,
     pub reason: Reason,
+    pub by: Option<DeletedBy>,
 }
 
 #[derive(Debug)]
@@ -155,8 +174,8 @@ pub struct Catalog {
     pub(crate) conn: Connection,
 }
 
-const COLUMNS: &str =
-    "id, name, original_path, deleted_at, kind, uid, size, state, prev_name, ino, reason";
+const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name, \
+     ino, reason, by_pid, by_start";
 
 fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok(EntryRow {
@@ -171,7 +190,29 @@ fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
         prev_name: row.get(8)?,
         ino: row.get::<_, i64>(9)? as u64,
         reason: reason_of(row.get(10)?),
+        by: DeletedBy::of(row.get::<_, i64>(11)? as u32, row.get::<_, i64>(12)? as u64),
     })
+}
+
+/// The process that deleted an entry: its pid, and its start time (clock
+/// ticks since boot) so that a later process with the same pid is another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeletedBy {
+    pub pid: u32,
+    pub start: u64,
+}
+
+impl DeletedBy {
+    /// None for the stored "unknown" (pid 0).
+    fn of(pid: u32, start: u64) -> Option<DeletedBy> {
+        (pid != 0).then_some(DeletedBy { pid, start })
+    }
+}
+
+/// The range of original paths below directory `path`: `path/` up to,
+/// not including, `path0` (`0` is the byte after `/`).
+fn below(path: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    ([path, b"/"].concat(), [path, b"0"].concat())
 }
 
 /// How a `Reason` is stored: never renumber.
@@ -252,8 +293,9 @@ impl Catalog {
     pub fn insert(&self, e: &NewEntry<'_>) -> rusqlite::Result<Option<i64>> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT OR IGNORE INTO entries
-                 (name, original_path, deleted_at, kind, uid, size, state, ino, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 (name, original_path, deleted_at, kind, uid, size, state, ino, reason,
+                  by_pid, by_start)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let n = stmt.execute(params![
             e.name,
@@ -264,7 +306,9 @@ impl Catalog {
             e.size as i64,
             e.state as i64,
             e.ino as i64,
-            reason_code(e.reason)
+            reason_code(e.reason),
+            e.by.map_or(0, |b| b.pid as i64),
+            e.by.map_or(0, |b| b.start as i64)
         ])?;
         Ok((n == 1).then(|| self.conn.last_insert_rowid()))
     }
@@ -323,6 +367,15 @@ impl Catalog {
             .conn
             .prepare_cached("UPDATE entries SET state = 0, prev_name = NULL WHERE id = ?1")?;
         stmt.execute([id])?;
+        Ok(())
+    }
+
+    /// Row `id` settles under the name `name`.
+    pub fn rename_settle(&self, id: i64, name: &[u8]) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE entries SET name = ?2, state = 0 WHERE id = ?1")?;
+        stmt.execute(params![id, name])?;
         Ok(())
     }
 
@@ -457,6 +510,89 @@ impl Catalog {
             since,
             reason_code(Reason::Overwritten)
         ])
+    }
+
+    /// Whether `by` deleted anything below directory `path` (a range scan of
+    /// the deleter index) that is not yet folded.
+    pub fn deleted_below(&self, by: DeletedBy, path: &[u8]) -> rusqlite::Result<bool> {
+        self.deleted_below_but(by, path, 0)
+    }
+
+    /// `deleted_below`, not counting row `but`.
+    pub fn deleted_below_but(
+        &self,
+        by: DeletedBy,
+        path: &[u8],
+        but: i64,
+    ) -> rusqlite::Result<bool> {
+        let (low, high) = below(path);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT 1 FROM entries WHERE by_pid = ?1 AND by_start = ?2
+             AND original_path >= ?3 AND original_path < ?4
+             AND state IN (0, 5) AND folded_into IS NULL AND id != ?5 LIMIT 1",
+        )?;
+        stmt.exists(params![by.pid as i64, by.start as i64, low, high, but])
+    }
+
+    /// Marks what `by` deleted below `path` as being folded into row `into`.
+    pub fn mark_folded(&self, into: i64, by: DeletedBy, path: &[u8]) -> rusqlite::Result<usize> {
+        let (low, high) = below(path);
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE entries SET folded_into = ?1 WHERE by_pid = ?2 AND by_start = ?3
+             AND original_path >= ?4 AND original_path < ?5
+             AND state IN (0, 5) AND folded_into IS NULL AND id != ?1",
+        )?;
+        stmt.execute(params![into, by.pid as i64, by.start as i64, low, high])
+    }
+
+    /// The rows being folded into row `into`, shallowest original path first.
+    pub fn folded(&self, into: i64) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM entries WHERE folded_into = ?1
+             ORDER BY length(original_path) - length(replace(original_path, '/', '')), id"
+        ))?;
+        stmt.query_map([into], row_to_entry)?.collect()
+    }
+
+    /// Row `id` is no longer folded into anything (it stays its own entry).
+    pub fn unfold(&self, id: i64) -> rusqlite::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE entries SET folded_into = NULL WHERE id = ?1")?;
+        stmt.execute([id])?;
+        Ok(())
+    }
+
+    /// The fold into row `into` is complete: its rows go, it settles with `size`.
+    pub fn finish_fold(&self, into: i64, size: u64) -> rusqlite::Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM entries WHERE folded_into = ?1", [into])?;
+        tx.execute(
+            "UPDATE entries SET state = 0, size = ?2 WHERE id = ?1",
+            params![into, size as i64],
+        )?;
+        tx.commit()
+    }
+
+    /// Undoes a fold that never moved its folder: its rows are their own again.
+    pub fn abandon_fold(&self, into: i64) -> rusqlite::Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE entries SET folded_into = NULL WHERE folded_into = ?1",
+            [into],
+        )?;
+        tx.execute("DELETE FROM entries WHERE id = ?1", [into])?;
+        tx.commit()
+    }
+
+    /// Pending directories (see `EntryState::Pending`) deleted before `cutoff`.
+    pub fn pending_before(&self, cutoff: i64, limit: usize) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM entries WHERE state = 5 AND folded_into IS NULL
+             AND deleted_at < ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        stmt.query_map(params![cutoff, limit as i64], row_to_entry)?
+            .collect()
     }
 
     /// Rows whose size a crash may have left stale: `(id, name)`.

@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use super::catalog::EntryState;
-use super::trash::TrashStore;
+use super::trash::{Origin, TrashStore};
 use crate::backing::{self, Stat};
 use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
@@ -39,11 +39,11 @@ impl TrashStore {
     pub fn copy_in(
         &self,
         src: BorrowedFd<'_>,
-        original_path: &[u8],
-        st: &Stat,
+        origin: Origin<'_>,
         copy_max: u64,
         chown: bool,
     ) -> FsResult<Kept> {
+        let (original_path, st) = (origin.original_path, origin.st);
         let size = st.st_size as u64;
         if !self.reflinks.available() && size > copy_max {
             return Ok(Kept::TooLarge);
@@ -62,8 +62,10 @@ impl TrashStore {
             let id = Self::new_row(
                 &catalog,
                 &entry,
-                original_path,
-                &unknown,
+                &Origin {
+                    st: &unknown,
+                    ..origin
+                },
                 st.st_blocks as u64 * 512,
                 EntryState::Copying,
                 Reason::Overwritten,

@@ -23,6 +23,7 @@ use crate::backing;
 pub const GALLERY_DIR: &str = "gallery";
 pub const TRASH_DIR: &str = "trash";
 pub const PURGING_DIR: &str = "purging";
+pub const PENDING_DIR: &str = "pending";
 pub const DATABASE: &str = "galleryfs.db";
 pub const LOCK_FILE: &str = "galleryfs.lock";
 
@@ -31,6 +32,7 @@ const KNOWN_NAMES: &[&str] = &[
     GALLERY_DIR,
     TRASH_DIR,
     PURGING_DIR,
+    PENDING_DIR,
     DATABASE,
     "galleryfs.db-wal",
     "galleryfs.db-shm",
@@ -109,6 +111,7 @@ pub struct Store {
     pub gallery_fd: OwnedFd,
     pub trash_fd: OwnedFd,
     pub purging_fd: OwnedFd,
+    pub pending_fd: OwnedFd,
     pub catalog: Catalog,
     /// Held (flock'ed) for as long as the store is open.
     _lock: File,
@@ -171,7 +174,7 @@ impl Store {
             }
         }
         let lock = Self::lock(&path)?;
-        for dir in [GALLERY_DIR, TRASH_DIR, PURGING_DIR] {
+        for dir in [GALLERY_DIR, TRASH_DIR, PURGING_DIR, PENDING_DIR] {
             let sub = path.join(dir);
             if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&sub)
                 && e.kind() != std::io::ErrorKind::AlreadyExists
@@ -213,6 +216,7 @@ impl Store {
         let gallery_fd = open_dir(&path.join(GALLERY_DIR))?;
         let trash_fd = open_dir(&path.join(TRASH_DIR))?;
         let purging_fd = open_dir(&path.join(PURGING_DIR))?;
+        let pending_fd = open_dir(&path.join(PENDING_DIR))?;
         let st = backing::fstat(storage_fd.as_fd()).map_err(|e| err(format!("{shown}: {e}")))?;
         for (fd, name) in [(&gallery_fd, GALLERY_DIR), (&trash_fd, TRASH_DIR)] {
             let sub = backing::fstat(fd.as_fd()).map_err(|e| err(format!("{name}: {e}")))?;
@@ -229,6 +233,7 @@ impl Store {
             gallery_fd,
             trash_fd,
             purging_fd,
+            pending_fd,
             catalog,
             _lock: lock,
         })

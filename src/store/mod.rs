@@ -40,6 +40,7 @@
 //! clean stop only the unsettled and `resizing` rows above are looked at.
 
 pub mod catalog;
+mod fold;
 mod keep;
 mod layout;
 pub mod naming;
@@ -53,4 +54,4 @@ mod tests;
 
 pub use keep::Kept;
 pub use layout::{DATABASE, Store};
-pub use trash::{Entry, TrashStore};
+pub use trash::{Entry, Origin, TrashStore};

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use super::catalog::{Catalog, EntryRow, EntryState};
-use super::trash::{TrashStore, exists};
+use super::trash::{Origin, TrashStore, exists};
 use crate::backing::{self, Stat};
 use crate::contract::Reason;
 use crate::error::FsResult;
@@ -35,10 +35,41 @@ impl TrashStore {
             log::info!("finishing the deletion of {:?}", parked.name);
             backing::remove_tree(self.purging_fd.as_fd(), &parked.name)?;
         }
-        let mut catalog = self.catalog();
+        let unclean = self.catalog().was_in_use()?;
+        // Folds first: they take pending and settled rows of their own.
+        let folding = self.catalog().unsettled()?;
+        for row in folding.iter().filter(|r| r.state == EntryState::Folding) {
+            if exists(trash, &row.name)?.is_some() {
+                log::warn!(
+                    "finishing the interrupted folding of {:?}",
+                    String::from_utf8_lossy(&row.name)
+                );
+                self.finish_fold(row.id, &row.name, &row.original_path)?;
+                report.finished += 1;
+            } else {
+                self.catalog().abandon_fold(row.id)?;
+                report.rolled_back += 1;
+            }
+        }
+        let mut stale = Vec::new();
+        let catalog = self.catalog();
         for row in catalog.unsettled()? {
             let label = String::from_utf8_lossy(&row.name).into_owned();
             match row.state {
+                // After a crash, an emptied folder of a removal that took more
+                // than it (`rm -r` stopped half-way) shows, with its metadata;
+                // after a clean stop, or alone, it was an empty folder's
+                // removal: it goes.
+                EntryState::Pending if unclean && self.part_of_removal(&catalog, &row)? => {
+                    log::warn!(
+                        "keeping the emptied folder {:?} of an interrupted removal",
+                        String::from_utf8_lossy(&row.original_path)
+                    );
+                    self.show_pending(&catalog, &row)?;
+                    report.finished += 1;
+                }
+                EntryState::Pending => stale.push(row),
+                EntryState::Folding => {}
                 EntryState::Linking => {
                     let in_trash = exists(trash, &row.name)?;
                     let in_gallery = self.resolve_in_gallery(&row.original_path);
@@ -86,8 +117,13 @@ impl TrashStore {
                 EntryState::Settled => {}
             }
         }
+        drop(catalog);
+        for row in stale {
+            self.forget_pending(&row)?;
+        }
+        let mut catalog = self.catalog();
         self.remeasure(&catalog, &mut report)?;
-        if catalog.was_in_use()? {
+        if unclean {
             // The last mount did not end cleanly (or this catalog is new):
             // make the catalog and trash/ agree entry by entry.
             self.reconcile_all(&mut catalog, &mut report)?;
@@ -131,11 +167,15 @@ impl TrashStore {
                 String::from_utf8_lossy(name)
             );
             let size = Self::size_of(trash, &file.name, &st);
+            let origin = Origin {
+                original_path: name,
+                st: &st,
+                by: None,
+            };
             Self::new_row(
                 catalog,
                 name,
-                name,
-                &st,
+                &origin,
                 size,
                 EntryState::Settled,
                 Reason::Deleted,
@@ -183,6 +223,17 @@ impl TrashStore {
         catalog.settle(row.id)?;
         report.finished += 1;
         Ok(())
+    }
+
+    /// Whether pending folder `row`'s process removed more than it below its
+    /// parent folder.
+    fn part_of_removal(&self, catalog: &Catalog, row: &EntryRow) -> FsResult<bool> {
+        let Some(by) = row.by else { return Ok(false) };
+        let parent = match row.original_path.iter().rposition(|&b| b == b'/') {
+            Some(i) => &row.original_path[..i],
+            None => return Ok(false),
+        };
+        Ok(catalog.deleted_below_but(by, parent, row.id)?)
     }
 
     /// Recomputes the sizes that changes inside trashed directories left

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Store;
 use super::catalog::EntryState;
 use super::reconcile::ReconcileReport;
-use super::trash::TrashStore;
+use super::trash::{Origin, TrashStore};
 use crate::backing;
 use crate::clock::now_secs;
 use crate::contract::Reason;
@@ -16,6 +16,14 @@ use crate::error::FsError;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+fn origin_b(st: &backing::Stat) -> Origin<'_> {
+    Origin {
+        original_path: b"b",
+        st,
+        by: None,
+    }
+}
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -32,6 +40,7 @@ fn fixture(retention: Duration) -> Fixture {
         Arc::new(store.gallery_fd),
         Arc::new(store.trash_fd),
         store.purging_fd,
+        store.pending_fd,
         retention,
     );
     std::mem::forget(store.storage_fd);
@@ -59,13 +68,13 @@ impl Fixture {
     }
     fn put(&self, name: &str) -> Vec<u8> {
         let st = backing::fstatat(self.trash.gallery_fd.as_fd(), OsStr::new(name)).unwrap();
+        let origin = Origin {
+            original_path: name.as_bytes(),
+            st: &st,
+            by: None,
+        };
         self.trash
-            .put(
-                self.trash.gallery_fd.as_fd(),
-                OsStr::new(name),
-                name.as_bytes(),
-                &st,
-            )
+            .put(self.trash.gallery_fd.as_fd(), OsStr::new(name), origin)
             .unwrap()
     }
 }
@@ -95,11 +104,15 @@ fn a_crash_between_row_and_rename_leaves_the_file_in_the_gallery() {
     let f = fixture(MONTH);
     fs::write(f.gallery().join("a"), "a").unwrap();
     let st = backing::fstatat(f.trash.gallery_fd.as_fd(), OsStr::new("a")).unwrap();
+    let origin = Origin {
+        original_path: b"a",
+        st: &st,
+        by: None,
+    };
     TrashStore::new_row(
         &f.trash.catalog(),
         b"a",
-        b"a",
-        &st,
+        &origin,
         0,
         EntryState::Settled,
         crate::contract::Reason::Deleted,
@@ -119,7 +132,7 @@ fn an_interrupted_replacement_rolls_back_if_the_rename_never_happened() {
     let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
     let stash = f
         .trash
-        .stash(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .stash(gallery.as_fd(), OsStr::new("b"), origin_b(&st))
         .unwrap();
     std::mem::forget(stash); // crash: neither settled nor unstashed
     let report = f.trash.reconcile().unwrap();
@@ -140,7 +153,7 @@ fn an_interrupted_replacement_settles_if_the_rename_happened() {
     let st = backing::fstatat(gallery.as_fd(), OsStr::new("b")).unwrap();
     let stash = f
         .trash
-        .stash(gallery.as_fd(), OsStr::new("b"), b"b", &st)
+        .stash(gallery.as_fd(), OsStr::new("b"), origin_b(&st))
         .unwrap();
     fs::rename(f.gallery().join("new"), f.gallery().join("b")).unwrap();
     std::mem::forget(stash); // crash before settle
@@ -285,8 +298,7 @@ fn an_interrupted_displacement_moves_the_file_back_if_the_rename_never_happened(
         .displace(
             gallery.as_fd(),
             OsStr::new("b"),
-            b"b",
-            &st,
+            origin_b(&st),
             Reason::Replaced,
         )
         .unwrap();
@@ -314,8 +326,7 @@ fn an_interrupted_displacement_settles_if_the_rename_happened() {
         .displace(
             gallery.as_fd(),
             OsStr::new("b"),
-            b"b",
-            &st,
+            origin_b(&st),
             Reason::Replaced,
         )
         .unwrap();
@@ -338,8 +349,7 @@ fn a_failed_rename_puts_a_displaced_file_back() {
         .displace(
             gallery.as_fd(),
             OsStr::new("b"),
-            b"b",
-            &st,
+            origin_b(&st),
             Reason::Replaced,
         )
         .unwrap();

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::catalog::{Catalog, EntryRow, EntryState, NewEntry};
+use super::catalog::{Catalog, DeletedBy, EntryRow, EntryState, NewEntry};
 use super::naming;
 use super::usage::Usage;
 use crate::backing::{self, Stat};
@@ -26,6 +26,17 @@ pub const BATCH: usize = 512;
 pub struct Entry {
     pub row: EntryRow,
     pub expires_at: i64,
+}
+
+/// Where a new entry comes from: what its row records besides its name.
+#[derive(Clone, Copy)]
+pub struct Origin<'a> {
+    /// Relative to `gallery/`.
+    pub original_path: &'a [u8],
+    /// The file's last stat.
+    pub st: &'a Stat,
+    /// The process that deleted, replaced or overwrote it, if known.
+    pub by: Option<DeletedBy>,
 }
 
 /// A gallery file put aside in the trash while a rename replaces it: hard
@@ -46,6 +57,8 @@ pub struct TrashStore {
     pub(super) trash_fd: Arc<OwnedFd>,
     pub(super) gallery_fd: Arc<OwnedFd>,
     pub(super) purging_fd: OwnedFd,
+    /// `STORAGE/pending`: emptied folders waiting to be folded (see `fold`).
+    pub(super) pending_fd: OwnedFd,
     retention: i64,
     /// Serialises name choice with the catalog/rename pairs that use the name.
     pub(super) moves: Mutex<()>,
@@ -55,6 +68,8 @@ pub struct TrashStore {
     pub(super) usage: Arc<Usage>,
     /// Whether STORAGE makes reflinks, learned at the first copy.
     pub(super) reflinks: super::reflinks::Reflinks,
+    /// Numbers the names of pending folders (see `fold`).
+    pub(super) pending_seq: std::sync::atomic::AtomicU64,
 }
 
 pub(super) fn exists(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Stat>> {
@@ -71,6 +86,7 @@ impl TrashStore {
         gallery_fd: Arc<OwnedFd>,
         trash_fd: Arc<OwnedFd>,
         purging_fd: OwnedFd,
+        pending_fd: OwnedFd,
         retention: Duration,
     ) -> TrashStore {
         let usage = Arc::new(Usage::new(catalog.total_size().unwrap_or_else(|e| {
@@ -83,9 +99,11 @@ impl TrashStore {
             trash_fd,
             gallery_fd,
             purging_fd,
+            pending_fd,
             retention: retention.as_secs().min(i64::MAX as u64 / 4) as i64,
             moves: Mutex::new(()),
             reflinks: Default::default(),
+            pending_seq: Default::default(),
             reserved: Mutex::new(std::collections::HashSet::new()),
         }
     }
@@ -195,8 +213,7 @@ impl TrashStore {
     pub(super) fn new_row(
         catalog: &Catalog,
         name: &[u8],
-        original_path: &[u8],
-        st: &Stat,
+        origin: &Origin<'_>,
         size: u64,
         state: EntryState,
         reason: Reason,
@@ -204,14 +221,15 @@ impl TrashStore {
         catalog
             .insert(&NewEntry {
                 name,
-                original_path,
+                original_path: origin.original_path,
                 deleted_at: now_secs(),
-                kind: backing::file_type(st),
-                uid: st.st_uid,
+                kind: backing::file_type(origin.st),
+                uid: origin.st.st_uid,
                 size,
                 state,
-                ino: st.st_ino,
+                ino: origin.st.st_ino,
                 reason,
+                by: origin.by,
             })?
             .ok_or(FsError::EEXIST)
     }
@@ -226,18 +244,12 @@ impl TrashStore {
 
     /// Moves `dir/name` (whose stat is `st`) into the trash as a new entry named
     /// after it; returns the entry's name.
-    pub fn put(
-        &self,
-        dir: BorrowedFd<'_>,
-        name: &OsStr,
-        original_path: &[u8],
-        st: &Stat,
-    ) -> FsResult<Vec<u8>> {
-        let size = Self::size_of(dir, name, st);
+    pub fn put(&self, dir: BorrowedFd<'_>, name: &OsStr, origin: Origin<'_>) -> FsResult<Vec<u8>> {
+        let size = Self::size_of(dir, name, origin.st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         let entry = self.free_name(&catalog, name.as_bytes())?;
-        self.put_locked(&catalog, dir, name, &entry, original_path, st, size)?;
+        self.put_locked(&catalog, dir, name, &entry, &origin, size)?;
         Ok(entry)
     }
 
@@ -247,37 +259,33 @@ impl TrashStore {
         dir: BorrowedFd<'_>,
         name: &OsStr,
         entry: &[u8],
-        original_path: &[u8],
-        st: &Stat,
+        origin: Origin<'_>,
     ) -> FsResult<()> {
-        let size = Self::size_of(dir, name, st);
+        let size = Self::size_of(dir, name, origin.st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         // A name claimed by a desktop client is taken by the rename it announced.
         if self.name_used(&catalog, entry)? {
             return Err(FsError::EEXIST);
         }
-        self.put_locked(&catalog, dir, name, entry, original_path, st, size)?;
+        self.put_locked(&catalog, dir, name, entry, &origin, size)?;
         lock(&self.reserved).remove(entry);
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn put_locked(
         &self,
         catalog: &Catalog,
         dir: BorrowedFd<'_>,
         name: &OsStr,
         entry: &[u8],
-        original_path: &[u8],
-        st: &Stat,
+        origin: &Origin<'_>,
         size: u64,
     ) -> FsResult<()> {
         let id = Self::new_row(
             catalog,
             entry,
-            original_path,
-            st,
+            origin,
             size,
             EntryState::Settled,
             Reason::Deleted,
@@ -301,22 +309,15 @@ impl TrashStore {
 
     /// Hard-links `dir/name`, a file a rename is about to replace, into the
     /// trash. The caller then renames and calls `settle` or `unstash`.
-    pub fn stash(
-        &self,
-        dir: BorrowedFd<'_>,
-        name: &OsStr,
-        original_path: &[u8],
-        st: &Stat,
-    ) -> FsResult<Stash> {
-        let size = Self::size_of(dir, name, st);
+    pub fn stash(&self, dir: BorrowedFd<'_>, name: &OsStr, origin: Origin<'_>) -> FsResult<Stash> {
+        let size = Self::size_of(dir, name, origin.st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         let entry = self.free_name(&catalog, name.as_bytes())?;
         let id = Self::new_row(
             &catalog,
             &entry,
-            original_path,
-            st,
+            &origin,
             size,
             EntryState::Linking,
             Reason::Replaced,
@@ -347,19 +348,17 @@ impl TrashStore {
         &self,
         dir: BorrowedFd<'_>,
         name: &OsStr,
-        original_path: &[u8],
-        st: &Stat,
+        origin: Origin<'_>,
         reason: Reason,
     ) -> FsResult<Stash> {
-        let size = Self::size_of(dir, name, st);
+        let size = Self::size_of(dir, name, origin.st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         let entry = self.free_name(&catalog, name.as_bytes())?;
         let id = Self::new_row(
             &catalog,
             &entry,
-            original_path,
-            st,
+            &origin,
             size,
             EntryState::Replacing,
             reason,

@@ -14,6 +14,7 @@ fn new_entry<'a>(name: &'a [u8], path: &'a [u8], at: i64) -> NewEntry<'a> {
         state: EntryState::Settled,
         ino: 42,
         reason: Reason::Deleted,
+        by: None,
     }
 }
 

@@ -232,10 +232,27 @@ pub fn storage_problems(m: &Mount, s: &Scan) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
+    let pending_names: BTreeSet<String> = fs::read_dir(m.storage.join("pending"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     match catalog_rows(&m.storage.join("galleryfs.db")) {
         Ok(rows) => {
             let mut named = BTreeSet::new();
             for (name, orig, state) in rows {
+                // An emptied folder waiting in STORAGE/pending for its
+                // parent's removal to fold it (galleryfs's fold): hidden.
+                if state == PENDING {
+                    if !pending_names.contains(name.trim_start_matches('/')) {
+                        problems.push(format!(
+                            "pending row {name:?} has no folder in STORAGE/pending"
+                        ));
+                    }
+                    continue;
+                }
                 if state != 0 {
                     problems.push(format!("catalog row {name:?} is unsettled (state {state})"));
                 }
@@ -260,6 +277,9 @@ pub fn storage_problems(m: &Mount, s: &Scan) -> Vec<String> {
     }
     problems
 }
+
+/// The catalog state of an emptied folder awaiting its parent's removal.
+const PENDING: i64 = 5;
 
 /// (name, original_path, state) of every catalog row, read-only (the daemon
 /// may have the database open: WAL readers do not disturb it).

@@ -84,3 +84,14 @@ pub fn chmod(p: &Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode))
         .unwrap_or_else(|e| panic!("chmod {}: {e}", p.display()));
 }
+
+/// Removes empty directory `p` from another process (`rmdir`): what the
+/// calling process removed below it then stays loose entries, not folded
+/// into one for the directory (galleryfs folds one process's removal).
+pub fn rmdir_elsewhere(p: &Path) {
+    let status = std::process::Command::new("rmdir")
+        .arg(p)
+        .status()
+        .expect("run rmdir");
+    assert!(status.success(), "rmdir {} failed", p.display());
+}

@@ -2,6 +2,7 @@
 //! `trash-empty`) on the mount's `.Trash-UID`.
 
 use super::*;
+use galleryfs_testkit::fsutil::rmdir_elsewhere;
 
 // ---- trash-cli ----------------------------------------------------------
 
@@ -69,7 +70,7 @@ fn trash_restore_answers_its_prompt_and_puts_the_file_back() {
     write(&albums.join("keep.jpg"), b"k");
     fs::remove_file(albums.join("r.jpg")).unwrap();
     fs::remove_file(albums.join("keep.jpg")).unwrap();
-    fs::remove_dir(&albums).unwrap();
+    rmdir_elsewhere(&albums);
 
     let mut restore = c.trash_cli("trash-restore");
     restore

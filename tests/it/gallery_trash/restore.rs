@@ -3,14 +3,15 @@
 //! unless `--rename` or `--to`.
 
 use super::*;
+use galleryfs_testkit::fsutil::rmdir_elsewhere;
 
 #[test]
 fn restore_recreates_deleted_parent_directories_with_the_users_umask() {
     let m = Mount::new();
     let mnt = &m.mountpoint;
     trash_file(&m, "a/b/cat.jpg", b"meow");
-    fs::remove_dir(m.gallery().join("a/b")).unwrap();
-    fs::remove_dir(m.gallery().join("a")).unwrap();
+    rmdir_elsewhere(&m.gallery().join("a/b"));
+    rmdir_elsewhere(&m.gallery().join("a"));
 
     let bin = gallery_trash_bin();
     let bin = bin.display();

@@ -215,7 +215,7 @@ fn a_failed_rename_leaves_the_target_and_the_trash_alone() {
 // ---- 5. rmdir and rm -r -----------------------------------------------------------
 
 #[test]
-fn rmdir_removes_and_rm_r_trashes_each_file() {
+fn rmdir_removes_and_rm_r_trashes_the_folder_whole() {
     let m = Mount::new();
     let g = m.gallery();
     mkdir_p(&g.join("empty"));
@@ -232,19 +232,31 @@ fn rmdir_removes_and_rm_r_trashes_each_file() {
     write(&g.join("t/a.txt"), b"A");
     write(&g.join("t/sub/b.txt"), b"B");
     write(&g.join("t/sub/deeper/c.txt"), b"C");
+    fs::set_permissions(g.join("t/sub"), fs::Permissions::from_mode(0o750)).unwrap();
     ok(Command::new("rm").arg("-r").arg(g.join("t")));
 
+    // One removal of a folder, one entry: the folder, whole.
     assert!(!exists(&g.join("t")));
     assert!(!exists(&storage_gallery(&m).join("t")));
-    assert_eq!(names(&m.trash()), name_set(&["a.txt", "b.txt", "c.txt"]));
-    for (entry, path, content) in [
-        ("a.txt", "t/a.txt", "A"),
-        ("b.txt", "t/sub/b.txt", "B"),
-        ("c.txt", "t/sub/deeper/c.txt", "C"),
+    assert_eq!(names(&m.trash()), name_set(&["t"]));
+    let e = m.trash().join("t");
+    assert_eq!(xattr::get_string(&e, "user.trash.original_path"), "t");
+    assert_eq!(xattr::get_string(&e, "user.trash.reason"), "deleted");
+    for (path, content) in [
+        ("a.txt", "A"),
+        ("sub/b.txt", "B"),
+        ("sub/deeper/c.txt", "C"),
     ] {
-        let e = m.trash().join(entry);
-        assert_eq!(xattr::get_string(&e, "user.trash.original_path"), path);
-        assert_eq!(read(&e), content.as_bytes());
+        assert_eq!(read(&e.join(path)), content.as_bytes());
     }
-    assert_eq!(names(&storage_trash(&m)).len(), 3);
+    assert!(
+        lstat(&e.join("sub/empty")).is_dir(),
+        "the empty subfolder too"
+    );
+    assert_eq!(lstat(&e.join("sub")).mode() & 0o7777, 0o750);
+    assert_eq!(names(&storage_trash(&m)), name_set(&["t"]));
+    // Restored whole by one move.
+    fs::rename(&e, g.join("t")).unwrap();
+    assert_eq!(read(&g.join("t/sub/deeper/c.txt")), b"C");
+    assert!(names(&m.trash()).is_empty());
 }

@@ -1,5 +1,5 @@
-//! A real tree: `cp -a` into the gallery preserves it, and `rm -r` makes one
-//! entry per file, each with its original path.
+//! A real tree: `cp -a` into the gallery preserves it, `rm -r` makes one
+//! entry of it, and a move back restores it exactly.
 
 use super::*;
 
@@ -112,26 +112,42 @@ fn cp_a_of_a_real_tree_then_rm_r() {
 
     ok(Command::new("rm").arg("-r").arg(&dst));
     assert!(!exists(&dst));
-    let files: BTreeSet<Vec<u8>> = want
-        .iter()
-        .filter(|(_, i)| i.kind != libc::S_IFDIR)
-        .map(|(rel, _)| [&b"tree/"[..], rel.as_os_str().as_bytes()].concat())
-        .collect();
-    let entries = names(&m.trash());
-    assert_eq!(entries.len(), files.len(), "one entry per file");
-    assert_eq!(names(&storage_trash(&m)).len(), files.len());
-    // Regular files and directories can carry user xattrs (symlinks cannot).
-    let originals: BTreeSet<Vec<u8>> = entries
-        .iter()
-        .map(|e| m.trash().join(e))
-        .filter(|e| lstat(e).is_file())
-        .map(|e| xattr::get_opt(&e, "user.trash.original_path").expect("original_path"))
-        .collect();
-    let regular: BTreeSet<Vec<u8>> = want
-        .iter()
-        .filter(|(_, i)| i.kind == libc::S_IFREG)
-        .map(|(rel, _)| [&b"tree/"[..], rel.as_os_str().as_bytes()].concat())
-        .collect();
-    assert_eq!(originals, regular, "original paths of the entries");
-    assert!(files.is_superset(&regular));
+    // One removal of a folder, one entry: the whole tree, as it was
+    // (contents, modes, owners, times, xattrs, links), under its name.
+    assert_eq!(names(&m.trash()), name_set(&["tree"]));
+    let entry = m.trash().join("tree");
+    assert_eq!(
+        xattr::get_string(&entry, "user.trash.original_path"),
+        "tree"
+    );
+    let kept = tree(&entry);
+    for (rel, item) in &want {
+        let mut got = kept.get(rel).map(|k| TreeItem {
+            xattrs: k.xattrs.clone(),
+            target: k.target.clone(),
+            ..*k
+        });
+        if rel.as_os_str().is_empty()
+            && let Some(got) = &mut got
+        {
+            // The entry's own attributes.
+            got.xattrs.retain(|n, _| !n.starts_with("user.trash."));
+        }
+        assert_eq!(
+            got.as_ref(),
+            Some(item),
+            "{} differs in the trash",
+            rel.display()
+        );
+    }
+    assert_eq!(kept.len(), want.len(), "extra files in the entry");
+    // A restore by one move puts it back exactly.
+    fs::rename(&entry, &dst).unwrap();
+    ok(Command::new("diff")
+        .arg("-r")
+        .arg("--no-dereference")
+        .arg(&src)
+        .arg(&dst));
+    assert_eq!(tree(&dst), want, "the tree after its restore");
+    assert!(names(&m.trash()).is_empty());
 }

@@ -492,7 +492,70 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 );
             },
         },
+        Scenario {
+            point: "fold:after-mark",
+            what: "rm -r d (one removal of a folder, folded into one entry)",
+            options: &[],
+            setup: fold_setup,
+            op: |m| attempt("rm -r", rm_r(m, "d")),
+            check: |m| {
+                // The folder never moved: what rm removed stays loose, the
+                // emptied subfolder shows as an entry of its own.
+                assert!(m.gallery().join("d").is_dir(), "d is still in the gallery");
+                assert_eq!(m.trash_names(), ["empty", "x", "y"]);
+                assert_eq!(read(m.trash().join("x")).as_deref(), Some("x"));
+                assert_eq!(orig(m, "y"), "d/y");
+                assert_eq!(orig(m, "empty"), "d/empty");
+            },
+        },
+        Scenario {
+            point: "fold:after-rename",
+            what: "rm -r d (one removal of a folder, folded into one entry)",
+            options: &[],
+            setup: fold_setup,
+            op: |m| attempt("rm -r", rm_r(m, "d")),
+            check: fold_finished,
+        },
+        Scenario {
+            point: "fold:after-move",
+            what: "rm -r d (one removal of a folder, folded into one entry)",
+            options: &[],
+            setup: fold_setup,
+            op: |m| attempt("rm -r", rm_r(m, "d")),
+            check: fold_finished,
+        },
     ]
+}
+
+/// Files and an empty folder in `d`: `rm -r d` folds once, at `rmdir d`
+/// (a folder with files of its own inside would fold first).
+fn fold_setup(m: &Mount) {
+    put(m, "d/x", "x");
+    put(m, "d/y", "y");
+    fs::create_dir(m.gallery().join("d/empty")).unwrap();
+}
+
+/// The folder moved into the trash: reconcile finished the fold.
+fn fold_finished(m: &Mount) {
+    assert!(!m.gallery().join("d").exists());
+    assert_eq!(m.trash_names(), ["d"]);
+    assert_eq!(orig(m, "d"), "d");
+    assert_eq!(read(m.trash().join("d/x")).as_deref(), Some("x"));
+    assert_eq!(read(m.trash().join("d/y")).as_deref(), Some("y"));
+    assert!(m.trash().join("d/empty").is_dir());
+}
+
+/// `rm -r gallery/PATH`, as a process of its own.
+fn rm_r(m: &Mount, path: &str) -> io::Result<()> {
+    let status = std::process::Command::new("rm")
+        .arg("-r")
+        .arg(m.gallery().join(path))
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("rm -r {path}: {status}")))
+    }
 }
 
 /// `truncate -s LEN PATH` through an open file (ftruncate), as vim does.

@@ -119,8 +119,16 @@ pub fn apply(mnt: &Path, op: &Op) -> Result<(), i32> {
         }
         Op::Rmdir { path } => {
             let p = cpath(mnt, path);
-            // SAFETY: valid path.
-            check(unsafe { libc::rmdir(p.as_ptr()) })
+            // From a thread of its own, so that what this thread removed below
+            // is not folded into one entry: the model predicts loose entries.
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    // SAFETY: valid path.
+                    check(unsafe { libc::rmdir(p.as_ptr()) })
+                })
+                .join()
+            })
+            .expect("the rmdir thread panicked")
         }
         Op::Symlink { target, path } => {
             let t = CString::new(target.as_bytes()).expect("no NUL");
