@@ -21,6 +21,7 @@ mod context;
 mod list;
 mod purge;
 mod restore;
+mod versions;
 
 /// The uids of the multi-user test: a file owner and an intruder.
 const OWNER_UID: u32 = 1000;

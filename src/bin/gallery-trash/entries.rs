@@ -10,7 +10,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use galleryfs::contract;
+use galleryfs::contract::{self, Reason};
 
 use crate::mounts::Galleryfs;
 use crate::syscalls;
@@ -114,6 +114,10 @@ pub(crate) struct Entry {
     pub deleted_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub days_left: Option<i64>,
+    /// Why it is in the trash; None when unreadable (no attributes, another
+    /// user's private entry, a daemon without the attribute, a value this
+    /// version does not know).
+    pub reason: Option<Reason>,
 }
 
 /// An entry with the total size of its tree.
@@ -155,6 +159,9 @@ fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
     let time = |attr: &str| text(attr).as_deref().and_then(contract::parse_time);
     let deleted_at = time(contract::XATTR_DELETED_AT);
     let expires_at = time(contract::XATTR_EXPIRES_AT);
+    let reason = text(contract::XATTR_REASON)
+        .as_deref()
+        .and_then(Reason::parse);
     // When the attribute itself cannot be read, galleryfs's rule on expires_at.
     let days_left = text(contract::XATTR_DAYS_LEFT)
         .as_deref()
@@ -170,6 +177,7 @@ fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
         deleted_at,
         expires_at,
         days_left,
+        reason,
     })
 }
 
@@ -251,6 +259,7 @@ pub(crate) mod tests {
             deleted_at,
             expires_at: deleted_at.map(|d| d + chrono::Days::new(30)),
             days_left: deleted_at.map(|_| 30),
+            reason: original.map(|_| Reason::Deleted),
         }
     }
 

@@ -9,11 +9,24 @@ pub(crate) fn local_minute(at: DateTime<Utc>) -> String {
     minute_in(at, &Local)
 }
 
+/// A time in the local time zone, to the second: `2026-11-26 21:03:46`.
+/// `restore --at` reads it back (`crate::at`).
+pub(crate) fn local_second(at: DateTime<Utc>) -> String {
+    second_in(at, &Local)
+}
+
 fn minute_in<Tz: TimeZone>(at: DateTime<Utc>, tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
     at.with_timezone(tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn second_in<Tz: TimeZone>(at: DateTime<Utc>, tz: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    at.with_timezone(tz).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// `1 item`, `0 items`, `3 items`.
@@ -38,6 +51,8 @@ mod tests {
         assert_eq!(minute_in(at, &Utc), "2026-11-26 21:03");
         let paris = FixedOffset::east_opt(3600).unwrap();
         assert_eq!(minute_in(at, &paris), "2026-11-26 22:03");
+        assert_eq!(second_in(at, &Utc), "2026-11-26 21:03:46");
+        assert_eq!(second_in(at, &paris), "2026-11-26 22:03:46");
     }
 
     #[test]

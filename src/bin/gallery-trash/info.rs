@@ -114,6 +114,7 @@ fn render(
         ("name", escape(e.name.as_bytes())),
         ("path", escape(e.path.as_os_str().as_bytes())),
         ("original path", table::original_display(e)),
+        ("reason", table::reason_display(e)),
         ("kind", s.kind.as_str().to_string()),
         ("deleted", when(e.deleted_at)),
         ("expires", when(e.expires_at)),
@@ -200,6 +201,7 @@ mod tests {
 name:          cat (2).jpg
 path:          /mnt/g/.trash/cat (2).jpg
 original path: gallery/albums/cat.jpg
+reason:        deleted
 kind:          file
 deleted:       2026-11-26 21:03 (2026-11-26T21:03:46Z)
 expires:       2026-12-26 21:03 (2026-12-26T21:03:46Z)

@@ -1,4 +1,5 @@
-//! The JSON shape of `list --json` and `info --json`: one object per entry.
+//! The JSON shape of `list --json`, `versions --json` and `info --json`: one
+//! object per entry.
 //! Unreadable values are `null`; names that are not UTF-8 are given lossily
 //! in `name` and exactly in `name_bytes`.
 
@@ -9,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::entries::Measured;
 
-/// The fields of `list --json`.
+/// The fields of `list --json` and `versions --json`.
 pub(crate) fn entry(m: &Measured) -> Value {
     let e = &m.entry;
     let name = e.name.as_bytes();
@@ -37,6 +38,7 @@ pub(crate) fn entry(m: &Measured) -> Value {
         json!(e.expires_at.map(contract::format_time)),
     );
     obj.insert("days_left".into(), json!(e.days_left));
+    obj.insert("reason".into(), json!(e.reason.map(|r| r.as_str())));
     obj.insert("size".into(), json!(m.size));
     obj.insert("kind".into(), json!(e.stat.kind.as_str()));
     Value::Object(obj)
@@ -80,6 +82,7 @@ mod tests {
                 "deleted_at": "2026-11-26T21:03:46Z",
                 "expires_at": "2026-12-26T21:03:46Z",
                 "days_left": 30,
+                "reason": "deleted",
                 "size": 1234,
                 "kind": "file",
             })
@@ -109,6 +112,7 @@ mod tests {
         assert_eq!(v["deleted_at"], Value::Null);
         assert_eq!(v["expires_at"], Value::Null);
         assert_eq!(v["days_left"], Value::Null);
+        assert_eq!(v["reason"], Value::Null);
         assert!(v.get("name_bytes").is_none());
     }
 

@@ -1,5 +1,6 @@
 //! `gallery-trash`: the Trash of a galleryfs mount at the shell — list with
-//! days left, restore to the original place, purge, empty, info.
+//! days left, the versions of a file, restore to the original place (or an
+//! older version), purge, empty, info.
 //!
 //! It works only through the mount (readdir, the `user.trash.*` xattrs,
 //! rename, unlink, rmdir) and never opens STORAGE or the database, so the
@@ -8,6 +9,7 @@
 // Every `unsafe` block of the product says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod at;
 mod cli;
 mod entries;
 mod escape;
@@ -25,6 +27,7 @@ mod restore;
 mod space;
 mod syscalls;
 mod table;
+mod versions;
 
 use std::process::ExitCode;
 
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Command::List(args) => list::run(args),
+        Command::Versions(args) => versions::run(args),
         Command::Restore(args) => restore::run(args),
         Command::Purge(args) => purge::purge(args),
         Command::Empty(args) => purge::empty(args),

@@ -3,7 +3,9 @@
 //! A MOUNT argument is any existing path inside a mount. An ENTRY is a path
 //! to `.trash/NAME`, or the original path of a deleted file under `gallery/`:
 //! that file no longer exists, so only its parent is resolved (symlinks,
-//! `..`) and the last component is kept as typed.
+//! `..`) and the last component is kept as typed. An original path has
+//! versions (every entry with that path, newest first): `restore` takes the
+//! first, or with `--at` the newest deleted by then.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -12,10 +14,13 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use galleryfs::contract::{self, GALLERY, MountInfo, TRASH};
 
-use crate::entries::{self, Entry};
+use crate::at::At;
+use crate::entries::{self, Entry, Unknown};
 use crate::escape::escape;
+use crate::human;
 use crate::mounts::{self, Galleryfs, LocateError, Located};
 use crate::report::describe;
 
@@ -49,19 +54,35 @@ pub(crate) fn classify(inner: &Path) -> Option<Reference> {
     }
 }
 
-/// The most recently deleted entry whose original path is `original`. Ties
-/// on `deleted_at` (whole seconds) go to the later status change (when the
-/// entry entered the trash), then to the longer name (`cat (3).jpg` after
-/// `cat (2).jpg` after `cat.jpg`), then to byte order.
-pub(crate) fn pick_latest<'a>(entries: &'a [Entry], original: &[u8]) -> Option<&'a Entry> {
-    entries
+/// Every entry whose original path is `original`, newest first: by
+/// `deleted_at` (whole seconds; unknown last), ties going to the later status
+/// change (when the entry entered the trash), then to the longer name
+/// (`cat (3).jpg` before `cat (2).jpg` before `cat.jpg`), then to byte order.
+pub(crate) fn versions<'a>(entries: &'a [Entry], original: &[u8]) -> Vec<&'a Entry> {
+    let mut found: Vec<&Entry> = entries
         .iter()
         .filter(|e| {
             e.original_path
                 .as_deref()
                 .is_ok_and(|p| trim_slashes(p) == trim_slashes(original))
         })
-        .max_by_key(|e| (e.deleted_at, e.stat.ctime, e.name.len(), e.name.as_bytes()))
+        .collect();
+    let key = |e: &&'a Entry| (e.deleted_at, e.stat.ctime, e.name.len(), e.name.as_bytes());
+    found.sort_by(|a, b| key(b).cmp(&key(a)));
+    found
+}
+
+/// The most recently deleted entry whose original path is `original`: the
+/// first of `versions`.
+pub(crate) fn pick_latest<'a>(entries: &'a [Entry], original: &[u8]) -> Option<&'a Entry> {
+    versions(entries, original).into_iter().next()
+}
+
+/// The newest entry of `original` deleted at or before `at` (`restore --at`).
+pub(crate) fn pick_at<'a>(entries: &'a [Entry], original: &[u8], at: &At) -> Option<&'a Entry> {
+    versions(entries, original)
+        .into_iter()
+        .find(|e| e.deleted_at.is_some_and(|d| at.covers(d)))
 }
 
 fn trim_slashes(path: &[u8]) -> &[u8] {
@@ -114,6 +135,16 @@ pub(crate) enum Reason {
     Outside(LocateError),
     NotAnEntry,
     NoSuchEntry,
+    /// `--at` found versions of the original path, none deleted by then.
+    NoVersionAt {
+        original: Vec<u8>,
+        at: String,
+        oldest: Option<DateTime<Utc>>,
+    },
+    /// `--at` with `.trash/NAME`, which is one version already.
+    AtWithEntry,
+    /// `versions .trash/NAME` of an entry whose original path is unknown.
+    OriginalUnknown,
     Io(io::Error),
 }
 
@@ -135,6 +166,35 @@ impl fmt::Display for ResolveError {
                 self.arg
             ),
             Reason::NoSuchEntry => write!(f, "no such entry ({})", self.arg),
+            Reason::NoVersionAt {
+                original,
+                at,
+                oldest,
+            } => {
+                write!(
+                    f,
+                    "no version of {GALLERY}/{} deleted at or before {at}",
+                    escape(original)
+                )?;
+                match oldest {
+                    Some(oldest) => write!(
+                        f,
+                        " (the oldest was deleted {})",
+                        human::local_second(*oldest)
+                    ),
+                    None => Ok(()),
+                }
+            }
+            Reason::AtWithEntry => write!(
+                f,
+                "--at chooses among the versions of an original path in gallery/; an entry of .trash is one version already ({})",
+                self.arg
+            ),
+            Reason::OriginalUnknown => write!(
+                f,
+                "original path unknown (a symlink or special file has no trash attributes) ({})",
+                self.arg
+            ),
             Reason::Io(e) => write!(f, "{} ({})", describe(e), self.arg),
         }
     }
@@ -194,26 +254,78 @@ impl Resolver {
 
     /// The entry an ENTRY argument names.
     pub fn resolve(&mut self, path: &Path) -> Result<(Galleryfs, Entry), ResolveError> {
+        self.resolve_at(path, None)
+    }
+
+    /// The entry an ENTRY argument names; with `at`, an original path means
+    /// its newest version deleted at or before then instead of its latest.
+    pub fn resolve_at(
+        &mut self,
+        path: &Path,
+        at: Option<&At>,
+    ) -> Result<(Galleryfs, Entry), ResolveError> {
         let located = self.locate(path)?;
         let fail = |reason| ResolveError {
             reason,
             arg: escape(path.as_os_str().as_bytes()),
         };
         let entry = match classify(&located.inner).ok_or_else(|| fail(Reason::NotAnEntry))? {
-            Reference::Entry(name) => {
-                entries::read_one(&located.fs, &name).map_err(|e| match e.kind() {
-                    io::ErrorKind::NotFound => fail(Reason::NoSuchEntry),
-                    _ => fail(Reason::Io(e)),
-                })?
-            }
+            Reference::Entry(_) if at.is_some() => return Err(fail(Reason::AtWithEntry)),
+            Reference::Entry(name) => read_entry(&located.fs, &name).map_err(fail)?,
             Reference::Original(original) => {
                 let trash = self.trash(&located.fs).map_err(|e| fail(Reason::Io(e)))?;
-                pick_latest(trash, &original)
-                    .cloned()
-                    .ok_or_else(|| fail(Reason::NoSuchEntry))?
+                let picked = match at {
+                    None => pick_latest(trash, &original),
+                    Some(at) => pick_at(trash, &original, at),
+                };
+                match (picked, at) {
+                    (Some(entry), _) => entry.clone(),
+                    (None, Some(at)) if pick_latest(trash, &original).is_some() => {
+                        let oldest = versions(trash, &original)
+                            .into_iter()
+                            .filter_map(|e| e.deleted_at)
+                            .min();
+                        return Err(fail(Reason::NoVersionAt {
+                            original,
+                            at: at.text.clone(),
+                            oldest,
+                        }));
+                    }
+                    (None, _) => return Err(fail(Reason::NoSuchEntry)),
+                }
             }
         };
         Ok((located.fs, entry))
+    }
+
+    /// The versions of the file a PATH argument names, newest first, with
+    /// its original path: PATH is an original path in gallery/ (which need
+    /// not exist now), or an entry of .trash meaning its original path.
+    pub fn versions(
+        &mut self,
+        path: &Path,
+    ) -> Result<(Galleryfs, Vec<u8>, Vec<Entry>), ResolveError> {
+        let located = self.locate(path)?;
+        let fail = |reason| ResolveError {
+            reason,
+            arg: escape(path.as_os_str().as_bytes()),
+        };
+        let original = match classify(&located.inner).ok_or_else(|| fail(Reason::NotAnEntry))? {
+            Reference::Original(original) => original,
+            Reference::Entry(name) => read_entry(&located.fs, &name)
+                .map_err(fail)?
+                .original_path
+                .map_err(|unknown| match unknown {
+                    Unknown::NoAttributes => fail(Reason::OriginalUnknown),
+                    Unknown::PermissionDenied => {
+                        fail(Reason::Io(io::Error::from_raw_os_error(libc::EACCES)))
+                    }
+                    Unknown::Failed(why) => fail(Reason::Io(io::Error::other(why))),
+                })?,
+        };
+        let trash = self.trash(&located.fs).map_err(|e| fail(Reason::Io(e)))?;
+        let found = versions(trash, &original).into_iter().cloned().collect();
+        Ok((located.fs, original, found))
     }
 
     /// Forgets an entry that has left the trash, so later arguments do not find it.
@@ -229,6 +341,14 @@ impl Resolver {
         }
         Ok(&self.trashes[&fs.root])
     }
+}
+
+/// The entry `.trash/NAME`, or why not.
+fn read_entry(fs: &Galleryfs, name: &std::ffi::OsStr) -> Result<Entry, Reason> {
+    entries::read_one(fs, name).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => Reason::NoSuchEntry,
+        _ => Reason::Io(e),
+    })
 }
 
 #[cfg(test)]
@@ -325,6 +445,76 @@ mod tests {
         // A later status change wins over the name.
         trash[0].stat.ctime = (5, 0);
         assert_eq!(pick_latest(&trash, b"cat.jpg").unwrap().name, "cat.jpg");
+    }
+
+    fn cat_versions() -> Vec<Entry> {
+        vec![
+            fake(b"cat.jpg", Some("cat.jpg"), Some("2026-11-26T10:00:00Z")),
+            fake(
+                b"cat (3).jpg",
+                Some("cat.jpg"),
+                Some("2026-11-26T10:30:00Z"),
+            ),
+            fake(
+                b"cat (2).jpg",
+                Some("cat.jpg"),
+                Some("2026-11-26T10:10:00Z"),
+            ),
+            fake(
+                b"cat (4).jpg",
+                Some("cat.jpg"),
+                Some("2026-11-26T10:30:00Z"),
+            ),
+            fake(b"dog.jpg", Some("dog.jpg"), Some("2026-11-26T11:00:00Z")),
+            fake(b"link", None, None),
+        ]
+    }
+
+    fn names(entries: &[&Entry]) -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| e.name.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn versions_are_newest_first_and_start_with_what_restore_picks() {
+        let trash = cat_versions();
+        let found = versions(&trash, b"cat.jpg");
+        assert_eq!(
+            names(&found),
+            ["cat (4).jpg", "cat (3).jpg", "cat (2).jpg", "cat.jpg"]
+        );
+        assert_eq!(found[0].name, pick_latest(&trash, b"cat.jpg").unwrap().name);
+        assert_eq!(names(&versions(&trash, b"dog.jpg/")), ["dog.jpg"]);
+        assert!(versions(&trash, b"bird.jpg").is_empty());
+        assert!(versions(&trash, b"link").is_empty());
+    }
+
+    #[test]
+    fn at_picks_the_newest_version_deleted_by_then() {
+        let trash = cat_versions();
+        let at = |text: &str| crate::at::parse(text).unwrap();
+        let picked = |text: &str| {
+            pick_at(&trash, b"cat.jpg", &at(text)).map(|e| e.name.to_string_lossy().into_owned())
+        };
+        assert_eq!(
+            picked("2026-11-26T10:10:00Z").as_deref(),
+            Some("cat (2).jpg")
+        );
+        assert_eq!(
+            picked("2026-11-26T10:29:59Z").as_deref(),
+            Some("cat (2).jpg")
+        );
+        assert_eq!(
+            picked("2026-11-26T10:30:00Z").as_deref(),
+            Some("cat (4).jpg")
+        );
+        assert_eq!(
+            picked("2027-01-01T00:00:00Z").as_deref(),
+            Some("cat (4).jpg")
+        );
+        assert_eq!(picked("2026-11-26T09:59:59Z"), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `--to`) by a plain rename through the mount, which galleryfs turns into a
 //! restore. Nothing is ever replaced: the target is checked with lstat and
 //! the rename itself is RENAME_NOREPLACE where the kernel supports it.
+//! `--at TIME` picks an older version of an original path (`crate::at`).
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use galleryfs::contract;
 
+use crate::at::At;
 use crate::cli::RestoreArgs;
 use crate::entries::{self, Entry, Kind, Unknown};
 use crate::escape::escape;
@@ -70,7 +72,12 @@ pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
     };
     let euid = syscalls::euid();
     for arg in &args.entries {
-        match restore_one(&mut resolver, arg, destination.as_ref(), args.rename, euid) {
+        let how = How {
+            at: args.at.as_ref(),
+            destination: destination.as_ref(),
+            rename: args.rename,
+        };
+        match restore_one(&mut resolver, arg, &how, euid) {
             Ok(line) => println!("{line}"),
             Err(message) => report.error(format!("Restore failed: {message}")),
         }
@@ -103,14 +110,22 @@ fn destination(resolver: &Resolver, to: &Path) -> Result<Destination, String> {
     }
 }
 
+/// The options of one restore.
+struct How<'a> {
+    at: Option<&'a At>,
+    destination: Option<&'a Destination>,
+    rename: bool,
+}
+
 fn restore_one(
     resolver: &mut Resolver,
     arg: &Path,
-    destination: Option<&Destination>,
-    rename: bool,
+    how: &How,
     euid: u32,
 ) -> Result<String, String> {
-    let (fs, entry) = resolver.resolve(arg).map_err(|e| e.to_string())?;
+    let (fs, entry) = resolver
+        .resolve_at(arg, how.at)
+        .map_err(|e| e.to_string())?;
     let shown = format!("{}/{}", contract::TRASH, escape(entry.name.as_bytes()));
     let trash = entries::lstat(&fs.trash_dir()).map_err(|e| {
         format!(
@@ -122,7 +137,7 @@ fn restore_one(
     if !entries::may_remove(&trash, &entry.stat, euid) {
         return Err(format!("permission denied ({shown})"));
     }
-    let (target, recreate_parents) = match destination {
+    let (target, recreate_parents) = match how.destination {
         None => (
             original_target(&entry).map_err(|reason| format!("{reason} ({shown})"))?,
             true,
@@ -145,9 +160,9 @@ fn restore_one(
             )
         })?;
     }
-    let placed = place(&fs, &entry, &target, rename).map_err(|e| match e {
-        PlaceError::Exists(inner) => {
-            format!("{} already exists", escape(inner.as_os_str().as_bytes()))
+    let placed = place(&fs, &entry, &target, how.rename).map_err(|e| match e {
+        PlaceError::Exists { inner, is_dir } => {
+            already_exists(&inner, is_dir, &entry, how.destination.is_some())
         }
         PlaceError::NoFreeName => format!(
             "no free name for {} ({shown})",
@@ -201,8 +216,36 @@ fn original_name(entry: &Entry) -> OsString {
         .map_or_else(|| entry.name.clone(), OsStr::to_owned)
 }
 
+/// `gallery/cat.jpg already exists (…)`: what to do instead. The refusal
+/// stands; the hint names the options, and for a file in the way of a file
+/// (typically an overwritten version whose path holds the newer content),
+/// that `mv` would replace it, sending the current file to the trash.
+fn already_exists(inner: &Path, is_dir: bool, entry: &Entry, to_given: bool) -> String {
+    let target = escape(inner.as_os_str().as_bytes());
+    let options = if to_given {
+        "--rename restores it under a free name"
+    } else {
+        "--rename restores it under a free name, --to PATH elsewhere"
+    };
+    let mv = if is_dir || entry.stat.kind == Kind::Dir {
+        String::new()
+    } else {
+        format!(
+            "; `mv` of {}/{} over it would replace it, putting the current file in the trash as {}",
+            contract::TRASH,
+            escape(entry.name.as_bytes()),
+            contract::Reason::Replaced.as_str()
+        )
+    };
+    format!("{target} already exists ({options}{mv})")
+}
+
 enum PlaceError {
-    Exists(PathBuf),
+    /// Something is at `inner` already; `is_dir` if a directory.
+    Exists {
+        inner: PathBuf,
+        is_dir: bool,
+    },
     NoFreeName,
     Io(io::Error),
 }
@@ -228,7 +271,12 @@ fn place(
         let path = fs.root.join(&inner);
         match fs::symlink_metadata(&path) {
             Ok(_) if rename => continue,
-            Ok(_) => return Err(PlaceError::Exists(inner)),
+            Ok(meta) => {
+                return Err(PlaceError::Exists {
+                    inner,
+                    is_dir: meta.is_dir(),
+                });
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(PlaceError::Io(e)),
         }
@@ -237,7 +285,8 @@ fn place(
             // Created by someone else since the lstat.
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) && rename => continue,
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
-                return Err(PlaceError::Exists(inner));
+                let is_dir = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+                return Err(PlaceError::Exists { inner, is_dir });
             }
             // No RENAME_NOREPLACE here: the lstat above is the check, and a
             // file that appears in between still goes to the trash, not away.
@@ -371,6 +420,33 @@ mod tests {
         let mut private = fake(b"secret", None, None);
         private.original_path = Err(Unknown::PermissionDenied);
         assert_eq!(original_target(&private).unwrap_err(), "permission denied");
+    }
+
+    #[test]
+    fn a_taken_target_names_the_ways_out() {
+        let file = fake(b"cat (2).jpg", Some("cat.jpg"), None);
+        let target = Path::new("gallery/cat.jpg");
+        assert_eq!(
+            already_exists(target, false, &file, false),
+            "gallery/cat.jpg already exists (--rename restores it under a free name, \
+             --to PATH elsewhere; `mv` of .trash/cat (2).jpg over it would replace it, \
+             putting the current file in the trash as replaced)"
+        );
+        assert_eq!(
+            already_exists(Path::new("gallery/keep.jpg"), false, &file, true),
+            "gallery/keep.jpg already exists (--rename restores it under a free name; \
+             `mv` of .trash/cat (2).jpg over it would replace it, putting the current \
+             file in the trash as replaced)"
+        );
+        // No mv hint where a rename could not replace: a directory either side.
+        assert_eq!(
+            already_exists(target, true, &file, false),
+            "gallery/cat.jpg already exists (--rename restores it under a free name, \
+             --to PATH elsewhere)"
+        );
+        let mut dir = fake(b"albums", Some("albums"), None);
+        dir.stat.kind = Kind::Dir;
+        assert!(!already_exists(Path::new("gallery/albums"), false, &dir, false).contains("mv"));
     }
 
     #[test]

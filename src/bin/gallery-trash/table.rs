@@ -1,4 +1,4 @@
-//! The table `list` and `purge` print, and the footer under it.
+//! The tables `list`, `purge` and `versions` print, and the footers under them.
 
 use std::os::unix::ffi::OsStrExt;
 
@@ -10,9 +10,37 @@ use crate::escape::escape;
 use crate::human;
 use crate::space::{self, TrashSpace};
 
-const HEADERS: [&str; 5] = ["NAME", "ORIGINAL PATH", "DELETED", "DAYS LEFT", "SIZE"];
-/// Columns aligned to the right (numbers).
-const RIGHT_ALIGNED: [bool; 5] = [false, false, false, true, true];
+/// A column of a table: its header, and whether it holds numbers (aligned right).
+struct Column {
+    header: &'static str,
+    right: bool,
+}
+
+const fn left(header: &'static str) -> Column {
+    Column {
+        header,
+        right: false,
+    }
+}
+
+const fn right(header: &'static str) -> Column {
+    Column {
+        header,
+        right: true,
+    }
+}
+
+/// The columns of `list` and `purge`.
+const LIST: [Column; 6] = [
+    left("NAME"),
+    left("ORIGINAL PATH"),
+    left("REASON"),
+    left("DELETED"),
+    right("DAYS LEFT"),
+    right("SIZE"),
+];
+/// The columns of `versions`: the original path is the same for every row.
+const VERSIONS: [Column; 4] = [left("NAME"), left("REASON"), left("DELETED"), right("SIZE")];
 const GAP: &str = "  ";
 /// Shown for a value that cannot be read.
 pub(crate) const UNKNOWN: &str = "?";
@@ -61,22 +89,63 @@ pub(crate) fn render(rows: &[Measured]) -> String {
 }
 
 fn render_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> String {
-    let cells: Vec<[String; 5]> = rows.iter().map(|r| row(r, &time)).collect();
-    let mut widths = HEADERS.map(width);
+    grid(&LIST, rows.iter().map(|r| list_row(r, &time)).collect())
+}
+
+/// The table of `versions`: deletion times to the second, since versions of
+/// one file are often minutes apart, and `restore --at` takes them as printed.
+pub(crate) fn render_versions(rows: &[Measured]) -> String {
+    versions_with(rows, human::local_second)
+}
+
+fn versions_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> String {
+    let cells = rows
+        .iter()
+        .map(|r| {
+            let e = &r.entry;
+            vec![
+                display_name(e),
+                reason_display(e),
+                e.deleted_at.map(&time).unwrap_or_else(|| UNKNOWN.into()),
+                human_size(r.size),
+            ]
+        })
+        .collect();
+    grid(&VERSIONS, cells)
+}
+
+/// `3 versions of gallery/albums/cat.jpg, 4.3 MiB`.
+pub(crate) fn versions_footer(rows: &[Measured], original: &[u8]) -> String {
+    let count = match rows.len() {
+        1 => "1 version".to_string(),
+        n => format!("{n} versions"),
+    };
+    format!(
+        "{count} of {}/{}, {}",
+        contract::GALLERY,
+        escape(original),
+        human_size(rows.iter().map(|r| r.size).sum())
+    )
+}
+
+/// Aligns `cells` under the headers of `columns`, two spaces apart.
+fn grid(columns: &[Column], cells: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = columns.iter().map(|c| width(c.header)).collect();
     for line in &cells {
         for (w, cell) in widths.iter_mut().zip(line) {
             *w = (*w).max(width(cell));
         }
     }
+    let headers = columns.iter().map(|c| c.header.to_string()).collect();
     let mut out = String::new();
-    for line in std::iter::once(HEADERS.map(String::from)).chain(cells) {
+    for line in std::iter::once(headers).chain(cells) {
         let padded: Vec<String> = line
             .iter()
-            .zip(widths)
-            .zip(RIGHT_ALIGNED)
-            .map(|((cell, w), right)| {
+            .zip(&widths)
+            .zip(columns)
+            .map(|((cell, &w), column)| {
                 let pad = " ".repeat(w - width(cell));
-                if right {
+                if column.right {
                     format!("{pad}{cell}")
                 } else {
                     format!("{cell}{pad}")
@@ -89,17 +158,24 @@ fn render_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> Str
     out
 }
 
-fn row(r: &Measured, time: &impl Fn(DateTime<Utc>) -> String) -> [String; 5] {
+fn list_row(r: &Measured, time: &impl Fn(DateTime<Utc>) -> String) -> Vec<String> {
     let e = &r.entry;
-    [
+    vec![
         display_name(e),
         original_display(e),
+        reason_display(e),
         e.deleted_at.map(time).unwrap_or_else(|| UNKNOWN.into()),
         e.days_left
             .map(contract::format_days)
             .unwrap_or_else(|| UNKNOWN.into()),
         human_size(r.size),
     ]
+}
+
+/// `deleted`, `replaced`, `overwritten`, or `?`.
+pub(crate) fn reason_display(e: &Entry) -> String {
+    e.reason
+        .map_or_else(|| UNKNOWN.to_string(), |r| r.as_str().to_string())
 }
 
 /// The entry's name, escaped, with `/` after a directory's.
@@ -130,18 +206,21 @@ fn width(s: &str) -> usize {
 mod tests {
     use super::*;
     use crate::entries::tests::fake;
+    use galleryfs::contract::Reason;
 
     fn sample() -> Vec<Measured> {
         let mut dir = fake(b"albums", Some("albums"), Some("2026-11-25T10:00:00Z"));
         dir.stat.kind = Kind::Dir;
         dir.days_left = Some(29);
+        let mut cat = fake(
+            b"cat (2).jpg",
+            Some("albums/cat.jpg"),
+            Some("2026-11-26T21:03:46Z"),
+        );
+        cat.reason = Some(Reason::Overwritten);
         vec![
             Measured {
-                entry: fake(
-                    b"cat (2).jpg",
-                    Some("albums/cat.jpg"),
-                    Some("2026-11-26T21:03:46Z"),
-                ),
+                entry: cat,
                 size: 1536 * 1024,
             },
             Measured {
@@ -167,11 +246,11 @@ mod tests {
     fn renders_aligned_columns() {
         let rows = sample();
         let expected = "\
-NAME         ORIGINAL PATH           DELETED           DAYS LEFT     SIZE
-cat (2).jpg  gallery/albums/cat.jpg  2026-11-26 21:03        30d  1.5 MiB
-albums/      gallery/albums          2026-11-25 10:00        29d  3.0 MiB
-bad\\n\\xff    gallery/x/bad\\n         2026-11-24 08:00        30d    512 B
-link         ?                       ?                         ?      7 B
+NAME         ORIGINAL PATH           REASON       DELETED           DAYS LEFT     SIZE
+cat (2).jpg  gallery/albums/cat.jpg  overwritten  2026-11-26 21:03        30d  1.5 MiB
+albums/      gallery/albums          deleted      2026-11-25 10:00        29d  3.0 MiB
+bad\\n\\xff    gallery/x/bad\\n         deleted      2026-11-24 08:00        30d    512 B
+link         ?                       ?            ?                         ?      7 B
 ";
         assert_eq!(render_with(&rows, utc), expected);
     }
@@ -181,6 +260,39 @@ link         ?                       ?                         ?      7 B
         let out = render_with(&sample(), utc);
         assert!(!out.chars().any(|c| c.is_control() && c != '\n'));
         assert_eq!(out.lines().count(), 5);
+    }
+
+    #[test]
+    fn versions_have_their_own_columns_and_footer() {
+        let mut rows = sample();
+        rows.truncate(1);
+        let mut older = fake(
+            b"cat.jpg",
+            Some("albums/cat.jpg"),
+            Some("2026-11-26T21:01:05Z"),
+        );
+        older.reason = Some(Reason::Replaced);
+        rows.push(Measured {
+            entry: older,
+            size: 100,
+        });
+        let seconds = |at: DateTime<Utc>| at.format("%Y-%m-%d %H:%M:%S").to_string();
+        assert_eq!(
+            versions_with(&rows, seconds),
+            "\
+NAME         REASON       DELETED                 SIZE
+cat (2).jpg  overwritten  2026-11-26 21:03:46  1.5 MiB
+cat.jpg      replaced     2026-11-26 21:01:05    100 B
+"
+        );
+        assert_eq!(
+            versions_footer(&rows, b"albums/cat.jpg"),
+            "2 versions of gallery/albums/cat.jpg, 1.5 MiB"
+        );
+        assert_eq!(
+            versions_footer(&rows[..1], b"a\nb"),
+            "1 version of gallery/a\\nb, 1.5 MiB"
+        );
     }
 
     #[test]

@@ -33,14 +33,22 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
         .collect();
     assert_eq!(
         header,
-        ["NAME", "ORIGINAL PATH", "DELETED", "DAYS LEFT", "SIZE"]
+        [
+            "NAME",
+            "ORIGINAL PATH",
+            "REASON",
+            "DELETED",
+            "DAYS LEFT",
+            "SIZE"
+        ]
     );
     assert_eq!(lines[4], "3 items, 5.9 KiB");
 
     let cat = line_with(&table.out, "cat.jpg");
     let deleted = time_attr(&m.trash().join("cat.jpg"), "user.trash.deleted_at");
     assert!(cat.starts_with("cat.jpg "), "{cat}");
-    assert!(cat.contains("gallery/albums/cat.jpg"), "{cat}");
+    assert!(cat.contains("gallery/albums/cat.jpg "), "{cat}");
+    assert_eq!(cat.split_whitespace().nth(2), Some("deleted"), "{cat}");
     assert!(
         cat.contains(&deleted.format("%Y-%m-%d %H:%M").to_string()),
         "{cat}"
@@ -76,6 +84,7 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
         "deleted_at",
         "expires_at",
         "days_left",
+        "reason",
         "size",
         "kind",
     ];
@@ -94,6 +103,7 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
         xattr::get_opt(&entry, "user.trash.expires_at").unwrap()
     );
     assert_eq!(cat["days_left"], 30);
+    assert_eq!(cat["reason"], "deleted");
     assert_eq!(cat["size"], 1000);
     assert_eq!(cat["kind"], "file");
 
@@ -155,6 +165,7 @@ fn symlink_entries_show_an_unknown_original_path_and_restore_with_to() {
     );
     assert_eq!(json[0]["kind"], "symlink");
     assert_eq!(json[0]["original_path"], Value::Null);
+    assert_eq!(json[0]["reason"], Value::Null);
 
     let without = gallery_trash(mnt).args(["restore", ".trash/link"]).show();
     let errors = without.failed_with(1).errors_from("restore");

@@ -91,7 +91,12 @@ fn restore_conflicts_fail_unless_rename_or_to() {
     let errors = refused.failed_with(1).errors_from("restore");
     assert_eq!(
         errors,
-        ["gallery-trash restore: Restore failed: gallery/cat.jpg already exists"]
+        [
+            "gallery-trash restore: Restore failed: gallery/cat.jpg already exists \
+             (--rename restores it under a free name, --to PATH elsewhere; \
+             `mv` of .trash/cat.jpg over it would replace it, \
+             putting the current file in the trash as replaced)"
+        ]
     );
     assert_eq!(refused.out, "");
     assert_eq!(fs::read(&cat).unwrap(), b"new");
@@ -136,7 +141,12 @@ fn restore_conflicts_fail_unless_rename_or_to() {
     let errors = taken.failed_with(1).errors_from("restore");
     assert_eq!(
         errors,
-        ["gallery-trash restore: Restore failed: gallery/keep.jpg already exists"]
+        [
+            "gallery-trash restore: Restore failed: gallery/keep.jpg already exists \
+             (--rename restores it under a free name; \
+             `mv` of .trash/cat.jpg over it would replace it, \
+             putting the current file in the trash as replaced)"
+        ]
     );
     assert_eq!(fs::read(m.gallery().join("keep.jpg")).unwrap(), b"new");
 
