@@ -62,6 +62,24 @@ pub const ENTRY_XATTRS: [&str; 5] = [
     XATTR_REASON,
 ];
 
+/// On an entry, when known: the process (thread) that deleted, replaced or
+/// overwrote it, `format_deleter`: entries with the same value came from one
+/// command (`rm *.jpg`, `rm -r dir`), which `gallery-trash undo` restores.
+/// Not listed when unknown.
+pub const XATTR_DELETED_BY: &str = "user.trash.deleted_by";
+
+/// `PID:START`: a thread id and its start time (clock ticks since boot),
+/// which tells it apart from a later thread with the same id.
+pub fn format_deleter(pid: u32, start: u64) -> String {
+    format!("{pid}:{start}")
+}
+
+/// Parses `format_deleter`'s value.
+pub fn parse_deleter(value: &[u8]) -> Option<(u32, u64)> {
+    let (pid, start) = text(value)?.split_once(':')?;
+    Some((pid.parse().ok()?, start.parse().ok()?))
+}
+
 /// Why an entry is in the trash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {

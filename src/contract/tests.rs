@@ -401,3 +401,11 @@ fn reasons_round_trip_and_nothing_else_parses() {
     assert_eq!(Reason::parse(b"Deleted"), None);
     assert_eq!(Reason::parse(b""), None);
 }
+
+#[test]
+fn deleters_round_trip() {
+    assert_eq!(format_deleter(4242, 123_456), "4242:123456");
+    assert_eq!(parse_deleter(b"4242:123456\n"), Some((4242, 123_456)));
+    assert_eq!(parse_deleter(b"4242"), None);
+    assert_eq!(parse_deleter(b"x:1"), None);
+}

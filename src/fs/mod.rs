@@ -602,7 +602,7 @@ impl GalleryFs {
         let (fd, st) = self.core.nodes.path_fd(node)?;
         let mut names = backing::listxattr_all(fd.as_fd())?;
         match place {
-            Place::TrashEntry => trash::list_entry_xattrs(&st, &mut names),
+            Place::TrashEntry => trash::list_entry_xattrs(&self.core, node, &st, &mut names),
             Place::TrashDir(None) => self.core.space.list_xattrs(&mut names),
             _ => {}
         }

@@ -15,8 +15,8 @@ use super::types::{DirItem, Entry};
 use crate::backing::{self, Stat};
 use crate::clock::{now_secs, time_left};
 use crate::contract::{
-    ENTRY_XATTRS, XATTR_DAYS_LEFT, XATTR_DELETED_AT, XATTR_EXPIRES_AT, XATTR_ORIGINAL_PATH,
-    XATTR_REASON, days_left, format_days, rfc3339,
+    ENTRY_XATTRS, XATTR_DAYS_LEFT, XATTR_DELETED_AT, XATTR_DELETED_BY, XATTR_EXPIRES_AT,
+    XATTR_ORIGINAL_PATH, XATTR_REASON, days_left, format_days, format_deleter, rfc3339,
 };
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, ROOT, TRASH};
@@ -231,21 +231,30 @@ pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec
         XATTR_EXPIRES_AT => rfc3339(entry.expires_at).into_bytes(),
         XATTR_DAYS_LEFT => format_days(days_left(entry.expires_at, now_secs())).into_bytes(),
         XATTR_REASON => entry.row.reason.as_str().as_bytes().to_vec(),
+        XATTR_DELETED_BY => match entry.row.by {
+            Some(by) => format_deleter(by.pid, by.start).into_bytes(),
+            None => return Err(FsError::ENODATA),
+        },
         _ => return Err(FsError::ENODATA),
     })
 }
 
-/// Adds the trash attributes to entry `st`'s listxattr names. Linux lets
-/// nobody read `user.*` attributes of symlinks, fifos and devices (the kernel
-/// answers ENODATA without asking us): listing them there would name
+/// Adds the trash attributes to entry node `node`'s listxattr names. Linux
+/// lets nobody read `user.*` attributes of symlinks, fifos and devices (the
+/// kernel answers ENODATA without asking us): listing them there would name
 /// attributes no one can get.
-pub(super) fn list_entry_xattrs(st: &Stat, names: &mut Vec<u8>) {
+pub(super) fn list_entry_xattrs(core: &Core, node: NodeId, st: &Stat, names: &mut Vec<u8>) {
     let kind = backing::file_type(st);
-    if kind == libc::S_IFREG || kind == libc::S_IFDIR {
-        for name in ENTRY_XATTRS {
-            names.extend_from_slice(name.as_bytes());
-            names.push(0);
-        }
+    if kind != libc::S_IFREG && kind != libc::S_IFDIR {
+        return;
+    }
+    let mut add = |name: &str| {
+        names.extend_from_slice(name.as_bytes());
+        names.push(0);
+    };
+    ENTRY_XATTRS.into_iter().for_each(&mut add);
+    if entry_xattr(core, node, XATTR_DELETED_BY).is_ok() {
+        add(XATTR_DELETED_BY);
     }
 }
 

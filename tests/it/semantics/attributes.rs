@@ -29,6 +29,8 @@ fn entries_carry_the_trash_attributes() {
     let e = t.join("cat.jpg");
     let mut expected: BTreeSet<String> = TRASH_XATTRS.iter().map(|s| s.to_string()).collect();
     expected.insert("user.own".into());
+    // This test's thread deleted it: the deleter is known.
+    expected.insert("user.trash.deleted_by".into());
     assert_eq!(xattr::names(&e), expected, "listxattr of an entry");
     assert_eq!(
         xattr::get_string(&e, "user.trash.original_path"),
@@ -47,6 +49,13 @@ fn entries_carry_the_trash_attributes() {
     );
     assert_eq!(xattr::get_string(&e, "user.trash.days_left"), "30d");
     assert_eq!(xattr::get_string(&e, "user.trash.reason"), "deleted");
+    // The `rm` that deleted it: its thread id and start time.
+    let by = xattr::get_string(&e, "user.trash.deleted_by");
+    let (pid, start) = by.split_once(':').expect("PID:START");
+    assert!(
+        pid.parse::<u32>().unwrap() > 0 && start.parse::<u64>().is_ok(),
+        "{by}"
+    );
 
     let dump = ok(Command::new("getfattr").arg("-d").arg(&e));
     for line in [
@@ -69,7 +78,7 @@ fn entries_carry_the_trash_attributes() {
     mkdir_p(&g.join("d"));
     write(&g.join("d/inner"), b"i");
     mv(&g.join("d"), &t.join("D"));
-    assert_eq!(xattr::trash_names(&t.join("D")).len(), 5);
+    assert_eq!(xattr::trash_names(&t.join("D")).len(), 6);
     assert_eq!(
         xattr::get_string(&t.join("D"), "user.trash.original_path"),
         "d"
