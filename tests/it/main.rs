@@ -3,6 +3,7 @@
 
 mod architecture;
 mod desktop;
+mod fold;
 mod gallery_trash;
 mod mountinfo;
 mod mounting;

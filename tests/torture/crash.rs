@@ -49,6 +49,7 @@ use galleryfs_testkit::xattr;
 
 mod check;
 mod faults;
+mod fold;
 mod model;
 mod worker;
 
