@@ -549,8 +549,11 @@ pub fn as_fd(file: &File) -> BorrowedFd<'_> {
 /// (through its /proc magic link, which must be followed).
 pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> FsResult<OwnedFd> {
     let path = proc_path(fd);
+    // O_NOFOLLOW would refuse the magic link itself (ELOOP); the caller's
+    // O_NOFOLLOW was about its own path, which the kernel already resolved.
+    let flags = (flags & !libc::O_NOFOLLOW) | libc::O_CLOEXEC;
     // SAFETY: valid NUL-terminated path; the result is checked.
-    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC) };
+    let fd = unsafe { libc::open(path.as_ptr(), flags) };
     check_fd(fd)
 }
 

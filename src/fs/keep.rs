@@ -68,14 +68,17 @@ fn target(core: &Core, node: NodeId, st: Stat, change: Overwrite) -> FsResult<Op
             return Ok(None);
         }
     }
-    let (parent, name) = core.nodes.link(node)?;
-    if !matches!(
-        core.nodes.place(parent)?,
-        Place::GalleryRoot | Place::Gallery
-    ) {
+    // Its name in the gallery: a hard link may also have one in the trash.
+    let in_gallery = |(parent, _): &(NodeId, OsString)| {
+        matches!(
+            core.nodes.place(*parent),
+            Ok(Place::GalleryRoot | Place::Gallery)
+        )
+    };
+    let Some((parent, name)) = core.nodes.links(node)?.into_iter().find(in_gallery) else {
         // Removed while open, so already in the trash.
         return Ok(None);
-    }
+    };
     let original = core.original_path(parent, &name)?;
     let interval = policy.interval.as_secs() as i64;
     if interval > 0

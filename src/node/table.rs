@@ -588,6 +588,13 @@ impl NodeTable {
         node.links.first().cloned().ok_or(FsError::ENOENT)
     }
 
+    /// Every name of `id` the table knows, most recently used first.
+    pub fn links(&self, id: NodeId) -> FsResult<Vec<(NodeId, OsString)>> {
+        let inner = lock(&self.inner);
+        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        Ok(node.links.clone())
+    }
+
     /// Path of `id` relative to `gallery/`, or to `.trash/` for nodes in the trash.
     pub fn relative_path(&self, id: NodeId) -> FsResult<Vec<u8>> {
         let inner = lock(&self.inner);
