@@ -7,6 +7,27 @@
 //! shrunk (delta debugging, each attempt on a fresh mount) and printed with
 //! the seed.
 //!
+//! Overwrites: the mounts keep them (`overwrite=keep`, see `fs::keep`): an
+//! `O_TRUNC` open, a truncation or a punched hole that destroys data first
+//! makes an `overwritten` entry of the whole content. Most sequences mount
+//! with `overwrite_interval=0`, so every such overwrite is kept; one in
+//! `BURST_EVERY` keeps the default interval (5 minutes, longer than a
+//! sequence), so only a path's first while its entry is in the trash.
+//! Whether a change destroys data depends on which blocks hold data and
+//! which are holes: the model follows each file's blocks (see
+//! `model/spec/keep.rs`). Which name of a hard-linked file galleryfs records
+//! as the original path is up to it: the model takes the one the mount
+//! shows (counted as "followed").
+//!
+//! Leniency, where galleryfs does more than `fs::keep` describes and it
+//! looks like a bug: the suite accepts it and counts it in its summary;
+//! `GALLERYFS_MODEL_STRICT=ino`, `=keep` or `=all` makes it a mismatch.
+//! - `ino`: inode numbers after an overwrite kept by inode change in more
+//!   cases than "the entry's number is synthetic until the next remount"
+//!   (see `check::InoMap`), e.g. the gallery file's when it is unlinked.
+//! - `keep`: an overwrite through the gallery name of a file that also has
+//!   a trash name (a hard link moved into the trash) may keep nothing.
+//!
 //! Time: most sequences keep the default 30-day retention, so nothing expires
 //! and the model needs no clock. One sequence in `EXPIRY_EVERY` mounts with
 //! `retention=3s,sweep=1s` and contains one "time passes" step, the only place
@@ -18,11 +39,11 @@
 //! the state is compared; a guard checks this and counts a sequence that runs
 //! too slowly as inconclusive instead of guessing.
 //!
-//! Speed: sequences are independent; a few run at once (one mount per
-//! worker thread, `GALLERYFS_MODEL_JOBS`), and a worker reuses its mount for
-//! the next sequence after emptying it through the mount and checking that it
-//! looks fresh (`GALLERYFS_MODEL_FRESH=1` mounts afresh each time). Shrinking
-//! always replays on fresh mounts.
+//! Speed: sequences are independent; a few run at once (mounts per worker
+//! thread, `GALLERYFS_MODEL_JOBS`), and a worker reuses its mount of a family
+//! for the family's next sequence after emptying it through the mount and
+//! checking that it looks fresh (`GALLERYFS_MODEL_FRESH=1` mounts afresh each
+//! time). Shrinking always replays on fresh mounts.
 //!
 //! Replay: `GALLERYFS_SEED=S` replays a run; `GALLERYFS_MODEL_SEQUENCE=N`
 //! runs only its sequence N; `GALLERYFS_MODEL_SEQUENCES=N` sets how many.
@@ -44,12 +65,14 @@ use galleryfs_testkit::Mount;
 use galleryfs_testkit::errno::errno_name;
 use galleryfs_testkit::harness::{self, Rng};
 use ops::{Gen, Op};
-use spec::{Clock, Fail, Model};
+use spec::{Clock, Fail, Model, Policy};
 
 /// Operations per sequence.
 const OPS: usize = 30;
 /// One sequence in this many is an expiry sequence.
 const EXPIRY_EVERY: usize = 200;
+/// One sequence in this many keeps the default `overwrite_interval`.
+const BURST_EVERY: usize = 4;
 /// Expiry sequences: retention and sweep, and the guard on entry age.
 const SHORT_RETENTION: i64 = 3;
 const MAX_ENTRY_AGE: Duration = Duration::from_millis(1800);
@@ -57,24 +80,49 @@ const DEFAULT_RETENTION: i64 = 30 * 86_400;
 /// Shrinking stops after this long (it keeps the shortest sequence so far).
 const SHRINK_BUDGET: Duration = Duration::from_secs(300);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Family {
+    /// Every overwrite is kept.
     Normal,
+    /// The default `overwrite_interval`: a path's first overwrite is kept.
+    Burst,
     Expiry,
 }
 
 impl Family {
+    fn of(sequence: usize) -> Family {
+        if sequence % EXPIRY_EVERY == 7 {
+            Family::Expiry
+        } else if sequence % BURST_EVERY == 3 {
+            Family::Burst
+        } else {
+            Family::Normal
+        }
+    }
+
     fn options(self) -> &'static [&'static str] {
         match self {
-            // The model does not predict kept overwrites yet (see fs::keep).
-            Family::Normal => &["overwrite=off"],
-            Family::Expiry => &["retention=3s", "sweep=1s", "overwrite=off"],
+            Family::Normal => &["overwrite=keep", "overwrite_interval=0"],
+            Family::Burst => &["overwrite=keep"],
+            Family::Expiry => &[
+                "retention=3s",
+                "sweep=1s",
+                "overwrite=keep",
+                "overwrite_interval=0",
+            ],
+        }
+    }
+
+    fn policy(self) -> Policy {
+        match self {
+            Family::Burst => Policy::FirstPerPath,
+            Family::Normal | Family::Expiry => Policy::Every,
         }
     }
 
     fn retention(self) -> i64 {
         match self {
-            Family::Normal => DEFAULT_RETENTION,
+            Family::Normal | Family::Burst => DEFAULT_RETENTION,
             Family::Expiry => SHORT_RETENTION,
         }
     }
@@ -96,6 +144,30 @@ struct Counts {
     lenient: usize,
     skipped: usize,
     remounts: usize,
+    /// Overwrites kept as entries, and those that destroyed holes only.
+    kept: usize,
+    holes_only: usize,
+    /// Inode numbers that changed after an overwrite kept by inode, before
+    /// a remount (see `check::InoMap`).
+    renumbered: usize,
+    /// Overwrites of a hard-linked file whose outcome the model took from
+    /// the mount (see `spec::keep`), and of those, how many kept nothing.
+    followed: usize,
+    unkept: usize,
+}
+
+impl Counts {
+    fn add(&mut self, c: &Counts) {
+        self.ops += c.ops;
+        self.lenient += c.lenient;
+        self.skipped += c.skipped;
+        self.remounts += c.remounts;
+        self.kept += c.kept;
+        self.holes_only += c.holes_only;
+        self.renumbered += c.renumbered;
+        self.followed += c.followed;
+        self.unkept += c.unkept;
+    }
 }
 
 fn now_secs() -> i64 {
@@ -111,6 +183,27 @@ fn umask() -> u32 {
         .find_map(|l| l.strip_prefix("Umask:"))
         .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
         .expect("Umask in /proc/self/status")
+}
+
+/// `GALLERYFS_MODEL_STRICT`: no leniency for what galleryfs does after an
+/// overwrite beyond what `fs::keep` describes (see the module doc): `ino`
+/// for inode numbers, `keep` for overwrites that keep nothing, `1` or `all`
+/// for both.
+fn strict(what: &str) -> bool {
+    std::env::var("GALLERYFS_MODEL_STRICT")
+        .is_ok_and(|v| v.split(',').any(|w| w == what || w == "1" || w == "all"))
+}
+
+/// The block size of the filesystem holding `dir`.
+fn block_size(dir: &std::path::Path) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(dir.as_os_str().as_bytes()).expect("no NUL");
+    // SAFETY: statvfs is plain data; all zeroes is a valid value.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid path and an out-parameter of the right type.
+    let r = unsafe { libc::statvfs(p.as_ptr(), &mut st) };
+    assert_eq!(r, 0, "statvfs {dir:?}");
+    st.f_bsize as u64
 }
 
 fn errno_of(r: Result<(), Fail>) -> Result<(), i32> {
@@ -152,9 +245,10 @@ impl Runner {
 
     /// A runner on `mount`, which must show an empty gallery and trash.
     fn on(mount: Mount, family: Family) -> Runner {
+        let block = block_size(&mount.storage);
         Runner {
             mount,
-            model: Model::new(umask()),
+            model: Model::new(umask(), block, family.policy()),
             inos: InoMap::default(),
             family,
             counts: Counts::default(),
@@ -230,6 +324,11 @@ impl Runner {
             Op::Remount => {
                 self.mount.remount();
                 self.counts.remounts += 1;
+                // Overwrites kept by inode: their numbers change now.
+                for ino in std::mem::take(&mut self.model.renumbered).into_keys() {
+                    self.inos.forget(ino as u64);
+                }
+                self.inos.remounted();
             }
             Op::TimePasses => self.time_passes(step)?,
             _ => {
@@ -240,6 +339,8 @@ impl Runner {
                     hi: now_secs(),
                     born: Instant::now(),
                 };
+                let base = self.model.clone();
+                let mut shared_writable = false;
                 let mut want = errno_of(self.model.apply(op, clock));
                 if want != got
                     && matches!(want, Err(libc::EROFS | libc::EPERM))
@@ -252,8 +353,12 @@ impl Runner {
                     self.model.shared_writable = false;
                     if shared == got {
                         want = shared;
+                        shared_writable = true;
                         self.counts.lenient += 1;
                     }
+                }
+                if self.model.outcomes.len() > 1 {
+                    self.follow(&base, op, clock, shared_writable, step)?;
                 }
                 if STATS.get().is_some() {
                     let mut stats = STATS
@@ -291,6 +396,40 @@ impl Runner {
             )));
         }
         self.compare(step)
+    }
+
+    /// The overwrite `op` made had several right outcomes (a hard-linked
+    /// file: which name galleryfs records, or none; see `spec::keep`): takes
+    /// the first the mount shows, applied to `base`, the model before `op`.
+    /// If none matches, the model keeps the first and `compare` says why.
+    fn follow(
+        &mut self,
+        base: &Model,
+        op: &Op,
+        clock: Clock,
+        shared_writable: bool,
+        step: usize,
+    ) -> Result<(), Failure> {
+        let snap = real::observe(&self.mount.mountpoint, &self.mount.storage)
+            .map_err(|e| Self::mismatch(step, format!("  observing the mount failed: {e}")))?;
+        for choice in 0..self.model.outcomes.len() {
+            let mut m = base.clone();
+            m.shared_writable = shared_writable;
+            m.keep_choice = Some(choice);
+            let _ = m.apply(op, clock);
+            m.shared_writable = false;
+            m.keep_choice = None;
+            let mut inos = self.inos.clone();
+            if check::compare(&m, &snap, self.family.retention(), &mut inos).is_ok() {
+                self.counts.followed += 1;
+                if m.outcomes[choice].is_none() {
+                    self.counts.unkept += 1;
+                }
+                self.model = m;
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     fn compare(&mut self, step: usize) -> Result<(), Failure> {
@@ -433,6 +572,9 @@ fn run_ops(ops: &[Op], family: Family) -> Result<Counts, Failure> {
             *step = i;
             runner.step(i, op)?;
         }
+        runner.counts.kept = runner.model.kept;
+        runner.counts.holes_only = runner.model.holes_only;
+        runner.counts.renumbered = runner.inos.renumbered;
         Ok(runner.counts)
     })
 }
@@ -465,7 +607,16 @@ fn generate_and_run(
             ops.push(op.clone());
             runner.step(i, &op)?;
         }
-        let Runner { mount, counts, .. } = runner;
+        let Runner {
+            mount,
+            mut counts,
+            model,
+            inos,
+            ..
+        } = runner;
+        counts.kept = model.kept;
+        counts.holes_only = model.holes_only;
+        counts.renumbered = inos.renumbered;
         keep = Some(mount);
         Ok(counts)
     });
@@ -557,6 +708,7 @@ fn report(seed: u64, i: usize, family: Family, ops: &[Op], step: usize, msg: &st
 struct Tally {
     run: usize,
     expiry: usize,
+    burst: usize,
     inconclusive: usize,
     counts: Counts,
     failure: Option<String>,
@@ -573,7 +725,8 @@ fn worker(
     stop: &AtomicBool,
 ) -> Tally {
     let mut tally = Tally::default();
-    let mut mount: Option<Mount> = None;
+    // A mount to reuse per family (expiry sequences mount afresh).
+    let mut mounts: BTreeMap<Family, Mount> = BTreeMap::new();
     let reuse = std::env::var("GALLERYFS_MODEL_FRESH").is_err();
     let start = Instant::now();
     for i in (job..sequences).step_by(jobs) {
@@ -583,29 +736,26 @@ fn worker(
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let family = if i % EXPIRY_EVERY == 7 {
-            Family::Expiry
-        } else {
-            Family::Normal
-        };
-        let reused = if family == Family::Normal && reuse {
-            mount.take()
+        let family = Family::of(i);
+        let reused = if family != Family::Expiry && reuse {
+            mounts.remove(&family)
         } else {
             None
         };
         let (ops, result, left) = generate_and_run(sequence_seed(seed, i), family, reused);
-        if family == Family::Normal {
-            mount = left;
+        if family != Family::Expiry
+            && let Some(m) = left
+        {
+            mounts.insert(family, m);
         }
         tally.run += 1;
         match result {
             Ok(c) => {
-                tally.counts.ops += c.ops;
-                tally.counts.skipped += c.skipped;
-                tally.counts.remounts += c.remounts;
-                tally.counts.lenient += c.lenient;
-                if family == Family::Expiry {
-                    tally.expiry += 1;
+                tally.counts.add(&c);
+                match family {
+                    Family::Expiry => tally.expiry += 1,
+                    Family::Burst => tally.burst += 1,
+                    Family::Normal => {}
                 }
             }
             Err(Failure::Inconclusive(why)) => {
@@ -674,11 +824,9 @@ fn model_based_random_operations() {
         }
         total.run += t.run;
         total.expiry += t.expiry;
+        total.burst += t.burst;
         total.inconclusive += t.inconclusive;
-        total.counts.ops += t.counts.ops;
-        total.counts.skipped += t.counts.skipped;
-        total.counts.remounts += t.counts.remounts;
-        total.counts.lenient += t.counts.lenient;
+        total.counts.add(&t.counts);
     }
     if let Some(stats) = STATS.get() {
         for ((kind, result), n) in stats.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -695,12 +843,18 @@ fn model_based_random_operations() {
         "model",
         seed,
         &format!(
-            "{run} sequences, {} operations, 0 mismatches ({} expiry sequences, {} remounts, {} operations skipped, {} trash-name changes of gallery files, {inconclusive} inconclusive; {jobs} jobs, {:.1?}, {:.0} operations/s)",
+            "{run} sequences, {} operations, 0 mismatches ({} expiry sequences, {} with the default overwrite_interval, {} overwrites kept, {} of holes only not kept, {} inode numbers changed after an overwrite, {} remounts, {} operations skipped, {} trash-name changes of gallery files, {} overwrites of hard links followed ({} kept nothing), {inconclusive} inconclusive; {jobs} jobs, {:.1?}, {:.0} operations/s)",
             total.counts.ops,
             total.expiry,
+            total.burst,
+            total.counts.kept,
+            total.counts.holes_only,
+            total.counts.renumbered,
             total.counts.remounts,
             total.counts.skipped,
             total.counts.lenient,
+            total.counts.followed,
+            total.counts.unkept,
             elapsed,
             total.counts.ops as f64 / elapsed.as_secs_f64()
         ),
@@ -721,7 +875,25 @@ fn model_regressions() {
         to: to.into(),
         flags: 0,
     };
-    let cases: Vec<(&str, Family, Vec<Op>)> = vec![
+    let data = |len: u32, seed: u32| ops::Data { len, seed };
+    let truncate = |path: &str, len: u64, via_fd: bool| Op::Truncate {
+        path: path.into(),
+        len,
+        via_fd,
+    };
+    let punch = |path: &str, offset: u64, len: u64| Op::Punch {
+        path: path.into(),
+        offset,
+        len,
+    };
+    let overwrite = |path: &str, len: u32| Op::Create {
+        path: path.into(),
+        mode: 0o644,
+        excl: false,
+        data: data(len, len),
+    };
+    // Each case, and how many overwrites it keeps.
+    let cases: Vec<(&str, Family, Vec<Op>, usize)> = vec![
         (
             // The gallery name of a hard link moved into the trash turned
             // read-only (EROFS) and showed the entry's user.trash.* attributes.
@@ -750,6 +922,7 @@ fn model_regressions() {
                     mode: 0o600,
                 },
             ],
+            0,
         ),
         (
             // An expired entry could still be looked up by path for up to a
@@ -765,12 +938,100 @@ fn model_regressions() {
                 rename("gallery/.e/b.jpg", ".trash/.e"),
                 Op::TimePasses,
             ],
+            0,
+        ),
+        (
+            // An O_TRUNC|O_NOFOLLOW open of a file with one name failed with
+            // ELOOP once the file had gone to the trash by inode (galleryfs
+            // reopened the new file through /proc with O_NOFOLLOW): the file
+            // was emptied and kept, and the open failed.
+            "O_TRUNC|O_NOFOLLOW open of a file kept by inode",
+            Family::Normal,
+            vec![
+                create("gallery/b.jpg"),
+                overwrite("gallery/b.jpg", 5),
+                Op::OpenTrunc {
+                    path: "gallery/b.jpg".into(),
+                    access: libc::O_RDWR,
+                    data: data(7, 3),
+                },
+            ],
+            2,
+        ),
+        (
+            // Data and holes: what a growing truncation or a write past the
+            // end leaves is a hole, and destroying holes keeps nothing.
+            "truncations and punched holes over data and over holes",
+            Family::Normal,
+            vec![
+                create("gallery/a"),
+                // 300 bytes of data in block 0, then holes to 20000.
+                truncate("gallery/a", 20_000, false),
+                truncate("gallery/a", 5000, true), // holes only
+                truncate("gallery/a", 100, false), // data: kept
+                Op::Write {
+                    path: "gallery/a".into(),
+                    offset: 9000,
+                    data: data(5, 4),
+                },
+                punch("gallery/a", 4096, 4096),    // a hole: nothing
+                punch("gallery/a", 8192, 1 << 20), // data: kept
+                truncate("gallery/a", 0, false),   // block 0: kept
+                punch("gallery/a", 0, 1 << 20),    // empty: nothing
+                truncate("gallery/a", 9000, true), // grows
+                overwrite("gallery/a", 0),         // holes only
+                overwrite("gallery/a", 10),        // empty
+                truncate("gallery/a", 3, true),    // data: kept
+            ],
+            4,
+        ),
+        (
+            // The default overwrite_interval: a path's first overwrite is
+            // kept, the next ones not while its entry is in the trash.
+            "overwrite_interval keeps a path's first overwrite",
+            Family::Burst,
+            vec![
+                create("gallery/a"),
+                overwrite("gallery/a", 10), // kept
+                overwrite("gallery/a", 20),
+                truncate("gallery/a", 0, false),
+                overwrite("gallery/a", 30),
+                rename(".trash/a", ".trash/x"),
+                overwrite("gallery/a", 40),
+                Op::Unlink {
+                    path: ".trash/x".into(),
+                },
+                overwrite("gallery/a", 50), // kept
+            ],
+            2,
+        ),
+        (
+            // Kept by inode, then unlinked: the entry does not show the
+            // number the gallery file had (accepted unless
+            // GALLERYFS_MODEL_STRICT=ino).
+            "a file kept by inode, then unlinked",
+            Family::Normal,
+            vec![
+                create("gallery/a"),
+                overwrite("gallery/a", 42),
+                Op::Unlink {
+                    path: "gallery/a".into(),
+                },
+                Op::Remount,
+            ],
+            1,
         ),
     ];
-    for (what, family, ops) in cases {
-        if let Err(f) = run_ops(&ops, family) {
-            let steps: Vec<String> = ops.iter().map(|op| format!("  {op}")).collect();
-            panic!("regression: {what}:\n{}\n{f:?}", steps.join("\n"));
+    for (what, family, ops, kept) in cases {
+        let steps: Vec<String> = ops.iter().map(|op| format!("  {op}")).collect();
+        match run_ops(&ops, family) {
+            Err(f) => panic!("regression: {what}:\n{}\n{f:?}", steps.join("\n")),
+            Ok(c) => assert_eq!(
+                c.kept,
+                kept,
+                "regression: {what}: overwrites kept:\n{}",
+                steps.join("\n")
+            ),
         }
     }
 }

@@ -26,6 +26,13 @@ pub enum Op {
         excl: bool,
         data: Data,
     },
+    /// `open(ACCESS|O_TRUNC|O_NOFOLLOW)` of an existing file (`access`
+    /// O_WRONLY, O_RDWR or O_RDONLY), write `data` unless read-only, close.
+    OpenTrunc {
+        path: String,
+        access: i32,
+        data: Data,
+    },
     /// `open(O_WRONLY|O_NOFOLLOW)`, pwrite at `offset`, close.
     Write {
         path: String,
@@ -37,6 +44,12 @@ pub enum Op {
         path: String,
         len: u64,
         via_fd: bool,
+    },
+    /// `open(O_WRONLY|O_NOFOLLOW)`, `fallocate(PUNCH_HOLE|KEEP_SIZE)`, close.
+    Punch {
+        path: String,
+        offset: u64,
+        len: u64,
     },
     Mkdir {
         path: String,
@@ -90,8 +103,11 @@ impl Op {
     pub fn kind(&self) -> &'static str {
         match self {
             Op::Create { .. } => "create",
+            Op::OpenTrunc { .. } => "open O_TRUNC",
             Op::Write { .. } => "write",
-            Op::Truncate { .. } => "truncate",
+            Op::Truncate { via_fd: false, .. } => "truncate",
+            Op::Truncate { via_fd: true, .. } => "ftruncate",
+            Op::Punch { .. } => "punch hole",
             Op::Mkdir { .. } => "mkdir",
             Op::Rmdir { .. } => "rmdir",
             Op::Symlink { .. } => "symlink",
@@ -117,8 +133,10 @@ impl Op {
     pub fn paths(&self) -> Vec<&str> {
         match self {
             Op::Create { path, .. }
+            | Op::OpenTrunc { path, .. }
             | Op::Write { path, .. }
             | Op::Truncate { path, .. }
+            | Op::Punch { path, .. }
             | Op::Mkdir { path, .. }
             | Op::Rmdir { path }
             | Op::Symlink { path, .. }
@@ -157,11 +175,28 @@ impl fmt::Display for Op {
                 data.len,
                 data.seed
             ),
+            Op::OpenTrunc { path, access, data } => match *access {
+                libc::O_RDONLY => write!(f, "open O_RDONLY|O_TRUNC {path:?}"),
+                a => write!(
+                    f,
+                    "open {}|O_TRUNC {path:?} data={}B#{}",
+                    if a == libc::O_RDWR {
+                        "O_RDWR"
+                    } else {
+                        "O_WRONLY"
+                    },
+                    data.len,
+                    data.seed
+                ),
+            },
             Op::Write { path, offset, data } => write!(
                 f,
                 "write {path:?} at {offset} data={}B#{}",
                 data.len, data.seed
             ),
+            Op::Punch { path, offset, len } => {
+                write!(f, "punch hole {path:?} at {offset} len {len}")
+            }
             Op::Truncate { path, len, via_fd } => write!(
                 f,
                 "{} {path:?} to {len}",
@@ -482,19 +517,19 @@ impl<'a> Gen<'a> {
                     data: self.data(),
                 }
             }
-            230..280 => Op::Truncate {
-                path: if self.rng.chance(85) {
+            230..280 => {
+                let path = if self.rng.chance(85) {
                     self.gallery_path_of('f')
                 } else {
                     self.any_path()
-                },
-                len: match self.rng.below(10) {
-                    0..3 => 0,
-                    3..8 => self.rng.below(500),
-                    _ => self.rng.below(20_000),
-                },
-                via_fd: self.rng.chance(50),
-            },
+                };
+                let len = self.truncate_len(&path);
+                Op::Truncate {
+                    path,
+                    len,
+                    via_fd: self.rng.chance(50),
+                }
+            }
             280..340 => Op::Mkdir {
                 path: if self.rng.chance(90) {
                     self.new_gallery_path()
@@ -577,7 +612,70 @@ impl<'a> Gen<'a> {
                 Op::RemoveXattr { path, name }
             }
             895..910 => Op::Remount,
+            910..950 => Op::OpenTrunc {
+                path: if self.rng.chance(90) {
+                    self.gallery_path_of('f')
+                } else {
+                    self.any_path()
+                },
+                access: *self.rng.pick(&[
+                    libc::O_WRONLY,
+                    libc::O_WRONLY,
+                    libc::O_RDWR,
+                    libc::O_RDONLY,
+                ]),
+                data: self.data(),
+            },
+            950..980 => self.punch(),
             _ => self.rename(),
         }
+    }
+
+    /// A new size for a truncation of `path`: often 0, else around its
+    /// size (a little shorter, half, longer), or anything.
+    fn truncate_len(&mut self, path: &str) -> u64 {
+        let size = self.model.file_size(path).unwrap_or(0);
+        match self.rng.below(10) {
+            0..3 => 0,
+            3..5 => self.rng.below(500),
+            5..8 => match self.rng.below(4) {
+                0 => size / 2,
+                1 => size.saturating_sub(1 + self.rng.below(100)),
+                2 => size + 1 + self.rng.below(9000),
+                _ => size / self.model.block * self.model.block,
+            },
+            _ => self.rng.below(20_000),
+        }
+    }
+
+    /// A hole punched into a gallery file (mostly): from its start, a block
+    /// boundary or anywhere; one block or so, to its end, or past it.
+    fn punch(&mut self) -> Op {
+        let path = if self.rng.chance(90) {
+            self.gallery_path_of('f')
+        } else {
+            self.any_path()
+        };
+        let b = self.model.block;
+        let size = self.model.file_size(&path).unwrap_or(0);
+        let offset = match self.rng.below(10) {
+            0..3 => 0,
+            3..6 => self.rng.below(size / b + 2) * b,
+            _ => self.rng.below(size + 100),
+        };
+        let mut len = match self.rng.below(20) {
+            0..5 => 1 << 20,
+            5..8 => size.saturating_sub(offset).max(1),
+            8..15 => 1 + self.rng.below(2 * b),
+            15..19 => b * (1 + self.rng.below(3)),
+            _ => 0,
+        };
+        // Past the end but not past its last block: backing filesystems
+        // differ there (the model skips it).
+        let end = offset + len;
+        if offset < size && end > size && end < size.div_ceil(b) * b {
+            len = 1 << 20;
+        }
+        Op::Punch { path, offset, len }
     }
 }

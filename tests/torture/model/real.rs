@@ -95,9 +95,25 @@ pub fn apply(mnt: &Path, op: &Op) -> Result<(), i32> {
             fd.pwrite_all(&data_bytes(data), 0)?;
             fd.close()
         }
+        Op::OpenTrunc { path, access, data } => {
+            let fd = Fd::open(mnt, path, access | libc::O_TRUNC | libc::O_NOFOLLOW, 0)?;
+            if *access != libc::O_RDONLY {
+                fd.pwrite_all(&data_bytes(data), 0)?;
+            }
+            fd.close()
+        }
         Op::Write { path, offset, data } => {
             let fd = Fd::open(mnt, path, libc::O_WRONLY | libc::O_NOFOLLOW, 0)?;
             fd.pwrite_all(&data_bytes(data), *offset)?;
+            fd.close()
+        }
+        Op::Punch { path, offset, len } => {
+            let fd = Fd::open(mnt, path, libc::O_WRONLY | libc::O_NOFOLLOW, 0)?;
+            let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+            // SAFETY: valid fd.
+            check(unsafe {
+                libc::fallocate(fd.0, mode, *offset as libc::off_t, *len as libc::off_t)
+            })?;
             fd.close()
         }
         Op::Truncate { path, len, via_fd } => {
@@ -246,6 +262,7 @@ pub struct EntryObs {
     pub deleted_at: Option<String>,
     pub expires_at: Option<String>,
     pub days_left: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -316,6 +333,7 @@ fn walk(mnt: &Path, rel: &str, is_entry: bool, snap: &mut Snapshot) -> Result<()
         entry.deleted_at = text(get(TRASH_XATTRS[1]));
         entry.expires_at = text(get(TRASH_XATTRS[2]));
         entry.days_left = text(get(TRASH_XATTRS[3]));
+        entry.reason = text(get(TRASH_XATTRS[4]));
         snap.entries
             .insert(rel.trim_start_matches(".trash/").to_string(), entry);
     }

@@ -9,6 +9,9 @@ use std::time::Instant;
 use super::ops::{Op, data_bytes};
 
 mod apply;
+mod keep;
+
+pub use keep::{Alloc, Policy};
 
 pub type Ino = usize;
 
@@ -24,6 +27,30 @@ pub struct Inode {
     pub kind: Kind,
     pub mode: u32,
     pub xattrs: BTreeMap<String, Vec<u8>>,
+    /// Files: the allocated blocks of the backing file, by index (`Model::
+    /// block` bytes each); a block not listed is a hole (see `keep`).
+    pub blocks: BTreeMap<u64, Alloc>,
+}
+
+/// `user.trash.reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// unlink, rm -r, a rename into `.trash`.
+    Deleted,
+    /// A rename (or restore) over it.
+    Replaced,
+    /// Content an O_TRUNC open, a truncation or a punched hole destroyed.
+    Overwritten,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Deleted => "deleted",
+            Reason::Replaced => "replaced",
+            Reason::Overwritten => "overwritten",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +63,7 @@ pub struct Entry {
     pub deleted_hi: i64,
     /// When the call that made it returned (for the timing guard of expiry runs).
     pub born: Instant,
+    pub reason: Reason,
 }
 
 /// Why the model gives no answer for an operation.
@@ -96,6 +124,28 @@ pub struct Model {
     /// Lets an operation through a trash name change an inode that also has a
     /// gallery name (see `touches_shared`).
     pub shared_writable: bool,
+    /// The backing filesystem's block size: data and holes come in blocks.
+    pub block: u64,
+    /// Which overwrites the mount keeps (`overwrite_interval`).
+    pub policy: Policy,
+    /// Which of the outcomes of an ambiguous overwrite to take (see
+    /// `keep::Model::overwrite`); the runner sets it to follow the mount.
+    pub keep_choice: Option<usize>,
+    /// The outcomes the last operation's overwrite could have (the original
+    /// path of the entry, or none kept); empty if it made none.
+    pub outcomes: Vec<Option<String>>,
+    /// Overwrites kept so far, and overwrites that destroyed holes only
+    /// (nothing kept).
+    pub kept: usize,
+    pub holes_only: usize,
+    /// Inodes whose numbers change at the next remount, with the number of
+    /// overwrites kept by inode they took part in since the last: such an
+    /// overwrite gives the entry a synthetic number until then, and the
+    /// gallery name a new backing inode (see `check::InoMap`).
+    pub renumbered: BTreeMap<Ino, u32>,
+    /// Does not accept an overwrite that keeps nothing (see `keep`,
+    /// `GALLERYFS_MODEL_STRICT=keep`).
+    pub strict: bool,
 }
 
 /// Splits an entry name into stem and extension the way issue 2 describes:
@@ -134,7 +184,7 @@ fn is_prefix(a: &str, b: &str) -> bool {
 }
 
 impl Model {
-    pub fn new(umask: u32) -> Model {
+    pub fn new(umask: u32, block: u64, policy: Policy) -> Model {
         let mut m = Model {
             inodes: HashMap::new(),
             next: 1,
@@ -142,6 +192,14 @@ impl Model {
             trash: BTreeMap::new(),
             umask,
             shared_writable: false,
+            block,
+            policy,
+            keep_choice: None,
+            outcomes: Vec::new(),
+            kept: 0,
+            holes_only: 0,
+            renumbered: BTreeMap::new(),
+            strict: super::strict("keep"),
         };
         m.gallery = m.alloc(Kind::Dir(BTreeMap::new()), 0o755);
         m
@@ -156,6 +214,7 @@ impl Model {
                 kind,
                 mode,
                 xattrs: BTreeMap::new(),
+                blocks: BTreeMap::new(),
             },
         );
         ino
@@ -324,7 +383,7 @@ impl Model {
             .expect("some name is free")
     }
 
-    fn add_entry(&mut self, name: String, ino: Ino, original: &str, clock: Clock) {
+    fn add_entry(&mut self, name: String, ino: Ino, original: &str, clock: Clock, reason: Reason) {
         self.trash.insert(
             name,
             Entry {
@@ -333,6 +392,7 @@ impl Model {
                 deleted_lo: clock.lo,
                 deleted_hi: clock.hi,
                 born: clock.born,
+                reason,
             },
         );
     }
@@ -345,14 +405,29 @@ impl Model {
         self.nlink(ino, &self.refcounts())
     }
 
-    /// Whether `op` goes through something the model does not follow.
+    /// Whether `op` goes through something the model does not follow, or
+    /// has an outcome it cannot tell (see `keep`): a dry run says so.
     pub fn skips(&self, op: &Op) -> bool {
         let follows_last = matches!(op, Op::Chmod { .. } | Op::Truncate { via_fd: false, .. });
-        op.paths().iter().any(|p| match self.resolve(p) {
+        let through = op.paths().iter().any(|p| match self.resolve(p) {
             Err(Fail::Skip) => true,
             Ok(r) => follows_last && r.child.is_some_and(|c| self.is_symlink(c)),
             Err(_) => false,
-        })
+        });
+        if through || matches!(op, Op::Remount | Op::TimePasses) {
+            return through;
+        }
+        let clock = Clock {
+            lo: 0,
+            hi: 0,
+            born: Instant::now(),
+        };
+        let dry = |shared: bool| {
+            let mut m = self.clone();
+            m.shared_writable = shared;
+            m.apply(op, clock) == Err(Fail::Skip)
+        };
+        dry(false) || (self.touches_shared(op) && dry(true))
     }
 
     /// All paths below the mount (not the root names themselves), for the generator.

@@ -1,23 +1,55 @@
 //! What each operation does to the model (`Model::apply`): the semantics
 //! table of issue 2 for create, write, truncate, mkdir, link, symlink,
 //! xattrs, unlink, rmdir, rm -r and rename (into, out of and inside the
-//! trash), with the kernel's checks first.
+//! trash), with the kernel's checks first, and the overwrites kept in the
+//! trash (`keep`).
 
+use super::keep::Change;
 use super::*;
 
 impl Model {
     /// Applies `op`; `clock` says when it ran. Errors leave the model unchanged.
     pub fn apply(&mut self, op: &Op, clock: Clock) -> R<()> {
+        self.outcomes.clear();
         match op {
             Op::Create {
                 path,
                 mode,
                 excl,
                 data,
-            } => self.create(path, *mode, *excl, &data_bytes(data)),
+            } => self.create(path, *mode, *excl, &data_bytes(data), clock),
+            Op::OpenTrunc { path, access, data } => {
+                let r = self.resolve(path)?;
+                if r.child.is_none() {
+                    return err(libc::ENOENT);
+                }
+                // O_TRUNC asks for write access, whatever the access mode.
+                let ino = self.open_for_write(path)?;
+                self.overwrite(ino, Change::Truncate(0), true, clock)?;
+                self.file_mut(ino).clear();
+                self.resized(ino, 0);
+                if *access != libc::O_RDONLY {
+                    self.write(ino, 0, &data_bytes(data));
+                }
+                Ok(())
+            }
             Op::Write { path, offset, data } => {
                 let ino = self.open_for_write(path)?;
-                write_at(self.file_mut(ino), *offset as usize, &data_bytes(data));
+                self.write(ino, *offset, &data_bytes(data));
+                Ok(())
+            }
+            Op::Punch { path, offset, len } => {
+                let ino = self.open_for_write(path)?;
+                if *len == 0 {
+                    return err(libc::EINVAL);
+                }
+                self.punch_decided(ino, *offset, *len)?;
+                let change = Change::Range {
+                    offset: *offset,
+                    len: *len,
+                };
+                self.overwrite(ino, change, false, clock)?;
+                self.punched(ino, *offset, *len);
                 Ok(())
             }
             Op::Truncate { path, len, via_fd } => {
@@ -35,7 +67,11 @@ impl Model {
                     let Obj::Ino(i) = c else { unreachable!() };
                     i
                 };
+                // Through the fd, or to a size other than 0: a copy.
+                let whole = !*via_fd && *len == 0;
+                self.overwrite(ino, Change::Truncate(*len), whole, clock)?;
                 self.file_mut(ino).resize(*len as usize, 0);
+                self.resized(ino, *len);
                 Ok(())
             }
             Op::Mkdir { path, mode } => {
@@ -132,7 +168,13 @@ impl Model {
         }
     }
 
-    fn file_mut(&mut self, ino: Ino) -> &mut Vec<u8> {
+    /// pwrite of `data` at `offset` into file `ino`.
+    pub(super) fn write(&mut self, ino: Ino, offset: u64, data: &[u8]) {
+        write_at(self.file_mut(ino), offset as usize, data);
+        self.wrote(ino, offset, data.len() as u64);
+    }
+
+    pub(super) fn file_mut(&mut self, ino: Ino) -> &mut Vec<u8> {
         match &mut self.inode_mut(ino).kind {
             Kind::File(d) => d,
             _ => panic!("model: not a file"),
@@ -169,16 +211,19 @@ impl Model {
         }
     }
 
-    fn create(&mut self, path: &str, mode: u32, excl: bool, data: &[u8]) -> R<()> {
+    fn create(&mut self, path: &str, mode: u32, excl: bool, data: &[u8], clock: Clock) -> R<()> {
         let r = self.resolve(path)?;
         match r.child {
-            Some(c) => {
+            Some(_) => {
                 if excl {
                     return err(libc::EEXIST);
                 }
                 let i = self.open_for_write(path)?;
-                let _ = c;
-                *self.file_mut(i) = data.to_vec();
+                // O_TRUNC of an existing file.
+                self.overwrite(i, Change::Truncate(0), true, clock)?;
+                self.file_mut(i).clear();
+                self.resized(i, 0);
+                self.write(i, 0, data);
                 Ok(())
             }
             None => {
@@ -187,7 +232,8 @@ impl Model {
                     Place::Gallery => {}
                     _ => return err(libc::EROFS),
                 }
-                let ino = self.alloc(Kind::File(data.to_vec()), mode & 0o7777 & !self.umask);
+                let ino = self.alloc(Kind::File(Vec::new()), mode & 0o7777 & !self.umask);
+                self.write(ino, 0, data);
                 self.insert_name(r.parent, &r.name, ino);
                 Ok(())
             }
@@ -227,7 +273,8 @@ impl Model {
                 self.remove_name(r.parent, &r.name);
                 if nlink == 1 {
                     let entry = self.first_free(&r.name);
-                    self.add_entry(entry, i, Self::gallery_relative(path), clock);
+                    let original = Self::gallery_relative(path);
+                    self.add_entry(entry, i, original, clock, Reason::Deleted);
                 }
                 Ok(())
             }
@@ -316,7 +363,8 @@ impl Model {
                     return err(libc::EEXIST);
                 }
                 let ino = self.remove_name(rs.parent, &rs.name);
-                self.add_entry(rd.name.clone(), ino, Self::gallery_relative(from), clock);
+                let original = Self::gallery_relative(from);
+                self.add_entry(rd.name.clone(), ino, original, clock, Reason::Deleted);
                 Ok(())
             }
             (Place::TrashEntry, Place::Gallery) => {
@@ -376,7 +424,8 @@ impl Model {
             } else if replaces && self.nlink_of(dst) == 1 {
                 let entry = self.first_free(&rd.name);
                 self.remove_name(rd.parent, &rd.name);
-                self.add_entry(entry, dst, Self::gallery_relative(&rd.path), clock);
+                let original = Self::gallery_relative(&rd.path);
+                self.add_entry(entry, dst, original, clock, Reason::Replaced);
             } else {
                 self.remove_name(rd.parent, &rd.name);
             }
