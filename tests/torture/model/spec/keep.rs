@@ -199,17 +199,29 @@ impl Model {
         if start >= end {
             return Ok(());
         }
-        // Nothing to lose if st_blocks is 0 or the range is holes only; the
-        // whole file is decided by st_blocks alone, a part by SEEK_DATA (the
-        // xattrs the model sets fit in the inode, so every allocated block
-        // is a data block, and data in the range means st_blocks > 0).
-        match self.holds(ino, start, end) {
-            Holds::No => {
+        // Nothing to lose if st_blocks is 0 (the whole file: the xattrs the
+        // model sets fit in the inode, so every allocated block is a data
+        // block), or if the part holds only holes and zeros.
+        if (start, end) != (0, size) {
+            // A part of the file is decided by its bytes: a range of holes
+            // and zeros loses nothing (galleryfs reads it to tell).
+            let zeros = match &self.inode(ino).kind {
+                Kind::File(d) => d[start as usize..end as usize].iter().all(|&b| b == 0),
+                _ => true,
+            };
+            if zeros {
                 self.holes_only += 1;
                 return Ok(());
             }
-            Holds::Unknown => return Err(Fail::Skip),
-            Holds::Yes => {}
+        } else {
+            match self.holds(ino, start, end) {
+                Holds::No => {
+                    self.holes_only += 1;
+                    return Ok(());
+                }
+                Holds::Unknown => return Err(Fail::Skip),
+                Holds::Yes => {}
+            }
         }
         let mut outcomes: Vec<Option<String>> =
             self.gallery_names(ino).into_iter().map(Some).collect();
