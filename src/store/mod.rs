@@ -1,9 +1,9 @@
 //! The store: STORAGE on disk and everything that changes it as a unit of
 //! the trash. `layout` recognises, initialises and locks STORAGE; `catalog`
 //! is the SQLite catalog (SQLite only); `naming` chooses entry names;
-//! `usage` counts bytes; `TrashStore` (`trash`, and `keep` for copies of
-//! overwritten files) owns every crash-ordered composition and `reconcile`
-//! repairs what a crash interrupted.
+//! `usage` counts bytes; `TrashStore` (`trash`, with `keep` for copies of
+//! overwritten files and `fold` for removals of folders) owns every
+//! crash-ordered composition and `reconcile` repairs what a crash interrupted.
 //!
 //! # Crash order
 //!
@@ -26,6 +26,9 @@
 //! | keep by inode (an overwrite empties a file nobody else has open: `fs::keep`) | displace it (as above, reason `overwritten`); link a new empty file at the name; settle | `displace:after-insert`, `displace:after-move` | as for displace: nothing at the name, so the old file moves back; or the new file is there and the entry settles |
 //! | keep by copy (`copy_in`, before a truncation or a punched hole) | insert a `Copying` row; reflink or copy into `trash/`; settle; the caller then changes the file | `copy:after-insert` | no copy: the row is dropped, the file untouched |
 //! | | | `copy:after-copy` | a copy that never settled: it and its row are removed, the file untouched. After the settle (no fault point): an entry equal to the file, which the change never reached — nothing lost |
+//! | fold (the removal of a folder by the thread that emptied it: `store::fold`) | insert a `Folding` row and mark the rows it takes (one transaction); move the folder into `trash/`; move each marked entry and pending folder into it; delete the marked rows and settle | `fold:after-mark` | the folder never moved: the marks are undone, the entries stay loose |
+//! | | | `fold:after-rename`, `fold:after-move` | the folder is in `trash/`: reconcile moves the rest in and settles it |
+//! | pending folder (an emptied subfolder of a removal) | insert a `Pending` row; move the folder into `pending/` | | a row without its folder is dropped; after an unclean stop a pending folder of a removal that took more shows as an entry, else it goes |
 //! | take out (restore) | rename the entry out of `trash/`; delete its row | `take-out:after-rename` | a row without its file is dropped: the restore is complete |
 //! | change inside a trashed directory (partial restore, delete inside) | mark the row `resizing`; change STORAGE; record the new size and clear the mark | `resize:after-change` | the marked row's size is measured again |
 //! | purge (a file, an empty directory) | unlink; delete the row | `purge:after-unlink` | a row without its file is dropped |
