@@ -215,6 +215,7 @@ drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 for k in SEQ_MIB RR_SECS N_SMALL N_TRASH N_RESTORE N_SWEEP N_ROWS REPS HEAVY MODE; do
     meta "$(echo "$k" | tr 'A-Z' 'a-z')" "${!k}"
 done
+meta n_trash_folders "$((N_TRASH / 100))"
 meta rr_tool "$([ "$HAVE_FIO" = 1 ] && echo "fio psync, ${RR_SECS} s" || echo "python pread loop, ${RR_SECS} s")"
 meta trash_cli "$([ -n "$TRASH_PUT" ] && "$TRASH_PUT" --version 2>/dev/null | head -1 || echo "trash-cli missing")"
 
@@ -416,7 +417,7 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
         rec rm "$t" "$T"
     done
     n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 | wc -l)
-    [ "$n" -eq "$N_SMALL" ] || note "rm -rf of $N_SMALL files left $n entries in .trash (rep $rep), expected $N_SMALL"
+    [ "$n" -eq 1 ] || note "rm -rf of a folder of $N_SMALL files left $n entries in .trash (rep $rep), expected 1 (the folder)"
     gfs_reset
     rep=$((rep + 1))
 done
@@ -454,6 +455,42 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 180))"; do
     rep=$((rep + 1))
 done
 phase_end overwrite
+
+# ---------------------------------------------------------------- rm -rf of a tree of folders (issue 12: one entry)
+mktree() {   # DIR FILES FOLDERS: FILES × 4 KiB files spread over FOLDERS folders of DIR
+    local dir=$1 files=$2 folders=$3 i
+    for ((i = 0; i < folders; i++)); do
+        python3 "$HELPERS/mkfiles.py" "$dir/d$i" "$((files / folders))" 4096
+    done
+}
+phase "rm -rf of ${N_SMALL} files in 100 folders, and of ${N_TRASH} files in $((N_TRASH / 100)) folders"
+rep=1
+while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
+    for t in "${TARGETS[@]}"; do mktree "${WD[$t]}/folders.$rep" "$N_SMALL" 100; done
+    sync
+    for t in "${TARGETS[@]}"; do
+        timed rm -rf "${WD[$t]}/folders.$rep"
+        rec rm_folders "$t" "$T"
+    done
+    n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 | wc -l)
+    [ "$n" -eq 1 ] || note "rm -rf of ${N_SMALL} files in 100 folders left $n entries in .trash (rep $rep), expected 1"
+    gfs_reset
+    rep=$((rep + 1))
+done
+# The same at ten times the size, native and galleryfs only: folding must not
+# be quadratic in the number of files.
+rep=1
+while want_rep "$rep" "$HEAVY" 1 "$((QUICK ? 60 : 300))"; do
+    for t in native galleryfs; do mktree "${WD[$t]}/big-tree.$rep" "$N_TRASH" "$((N_TRASH / 100))"; done
+    sync
+    for t in native galleryfs; do
+        timed rm -rf "${WD[$t]}/big-tree.$rep"
+        rec rm_folders_big "$t" "$T"
+    done
+    gfs_reset
+    rep=$((rep + 1))
+done
+phase_end folders
 
 # ---------------------------------------------------------------- the userland alternatives: gio trash, trash-put
 phase "native gio trash and trash-put of ${N_SMALL} files"
