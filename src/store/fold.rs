@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::Ordering;
 
 use super::catalog::{DeletedBy, EntryRow, EntryState};
-use super::trash::{Origin, TrashStore, exists};
+use super::trash::{NewRow, Origin, TrashStore, exists};
 use crate::backing;
 use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
@@ -49,25 +49,15 @@ impl TrashStore {
         );
         let size = origin.st.st_blocks as u64 * 512;
         let row_name = pending_name(&tail);
-        let id = Self::new_row(
-            &catalog,
-            &row_name,
-            &origin,
+        let new = NewRow {
+            name: &row_name,
+            origin: &origin,
             size,
-            EntryState::Pending,
-            Reason::Deleted,
-        )?;
-        let moved = backing::renameat2(
-            dir,
-            name,
-            self.pending_fd.as_fd(),
-            OsStr::new(&tail),
-            libc::RENAME_NOREPLACE,
-        );
-        if let Err(e) = moved {
-            catalog.delete(id)?;
-            return Err(e);
-        }
+            state: EntryState::Pending,
+            reason: Reason::Deleted,
+        };
+        let to = (self.pending_fd.as_fd(), OsStr::new(&tail));
+        Self::insert_then_move(&catalog, &new, (dir, name), to, || {})?;
         self.usage.trashed(size);
         Ok(())
     }

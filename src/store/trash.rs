@@ -39,6 +39,15 @@ pub struct Origin<'a> {
     pub by: Option<DeletedBy>,
 }
 
+/// A row about to be inserted (see `TrashStore::insert_then_move`).
+pub(super) struct NewRow<'a> {
+    pub(super) name: &'a [u8],
+    pub(super) origin: &'a Origin<'a>,
+    pub(super) size: u64,
+    pub(super) state: EntryState,
+    pub(super) reason: Reason,
+}
+
 /// A gallery file put aside in the trash while a rename replaces it: hard
 /// linked (`stash`), or moved where hard links are impossible (`displace`).
 #[must_use]
@@ -282,29 +291,42 @@ impl TrashStore {
         origin: &Origin<'_>,
         size: u64,
     ) -> FsResult<()> {
-        let id = Self::new_row(
-            catalog,
-            entry,
+        let trash = (self.trash_fd.as_fd(), OsStr::from_bytes(entry));
+        let new = NewRow {
+            name: entry,
             origin,
             size,
-            EntryState::Settled,
-            Reason::Deleted,
-        )?;
-        fault::point("put:after-insert");
-        let moved = backing::renameat2(
-            dir,
-            name,
-            self.trash_fd.as_fd(),
-            OsStr::from_bytes(entry),
-            libc::RENAME_NOREPLACE,
-        );
-        if let Err(e) = moved {
-            catalog.delete(id)?;
-            return Err(e);
-        }
+            state: EntryState::Settled,
+            reason: Reason::Deleted,
+        };
+        Self::insert_then_move(catalog, &new, (dir, name), trash, || {
+            fault::point("put:after-insert")
+        })?;
         fault::point("put:after-rename");
         self.usage.trashed(size);
         Ok(())
+    }
+
+    /// The order of every move into the store: insert `new`'s row, run
+    /// `between` (a fault point), then move `from` to `to`; the row goes
+    /// again if the move fails (and a crash in between leaves a row without
+    /// its file, which reconcile drops). Returns the row's id.
+    pub(super) fn insert_then_move(
+        catalog: &Catalog,
+        new: &NewRow<'_>,
+        from: (BorrowedFd<'_>, &OsStr),
+        to: (BorrowedFd<'_>, &OsStr),
+        between: impl FnOnce(),
+    ) -> FsResult<i64> {
+        let id = Self::new_row(
+            catalog, new.name, new.origin, new.size, new.state, new.reason,
+        )?;
+        between();
+        if let Err(e) = backing::renameat2(from.0, from.1, to.0, to.1, libc::RENAME_NOREPLACE) {
+            catalog.delete(id)?;
+            return Err(e);
+        }
+        Ok(id)
     }
 
     /// Hard-links `dir/name`, a file a rename is about to replace, into the
@@ -355,26 +377,17 @@ impl TrashStore {
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         let entry = self.free_name(&catalog, name.as_bytes())?;
-        let id = Self::new_row(
-            &catalog,
-            &entry,
-            &origin,
+        let new = NewRow {
+            name: &entry,
+            origin: &origin,
             size,
-            EntryState::Replacing,
+            state: EntryState::Replacing,
             reason,
-        )?;
-        fault::point("displace:after-insert");
-        let moved = backing::renameat2(
-            dir,
-            name,
-            self.trash_fd.as_fd(),
-            OsStr::from_bytes(&entry),
-            libc::RENAME_NOREPLACE,
-        );
-        if let Err(e) = moved {
-            catalog.delete(id)?;
-            return Err(e);
-        }
+        };
+        let trash = (self.trash_fd.as_fd(), OsStr::from_bytes(&entry));
+        let id = Self::insert_then_move(&catalog, &new, (dir, name), trash, || {
+            fault::point("displace:after-insert")
+        })?;
         fault::point("displace:after-move");
         Ok(Stash {
             id,
