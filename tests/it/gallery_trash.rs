@@ -21,6 +21,7 @@ mod context;
 mod list;
 mod purge;
 mod restore;
+mod undo;
 mod versions;
 
 /// The uids of the multi-user test: a file owner and an intruder.

@@ -4,19 +4,22 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use galleryfs::contract::Reason;
 
-use crate::at::{self, At};
+use crate::at::{self, Time};
 use crate::order::SortKey;
 
 const ABOUT: &str = "The Trash of a galleryfs mount: list deleted entries and kept versions, \
-restore them, delete them for good";
+restore them, undo the last deletion, delete them for good";
 
 const LONG_ABOUT: &str = "\
 The Trash of a galleryfs mount: list deleted entries with their days left, \
 list the versions of a file the trash keeps (deleted, replaced by a rename, \
-overwritten), restore them to where they were, delete them permanently, \
-empty the trash.
+overwritten), restore them to where they were (one by one, everything under \
+a folder, or all that the last deleting command removed: `undo`), delete them \
+permanently, empty the trash.
 
 gallery-trash works only through the mount (readdir of .trash, its user.trash.* \
 extended attributes, rename, unlink and rmdir), so it may do exactly what `mv` \
@@ -31,6 +34,13 @@ relative to the current directory inside the gallery): then it means the most \
 recently deleted entry with that original path, so `rm cat.jpg && gallery-trash \
 restore cat.jpg` undoes the rm. `restore PATH --at TIME` takes an older \
 version of PATH instead; `versions PATH` lists them.
+
+TIME (for --at, --since, --until) is what a person types: 14:00 (today), \
+2026-11-26, 2026-11-26 14:00[:SS] (or with a T), an RFC 3339 time \
+(2026-11-26T14:00:00Z, as --json prints it), today, yesterday, now, or a time \
+ago: 30m, 2h, 3d, 1w, 1h30m. Local times are in the local time zone (TZ). A \
+minute, a day names all of it: --since takes from its start, --at and \
+--until up to its end.
 
 Exit status: 0 on success, 1 when any entry failed (the others are still \
 processed), 2 on usage errors.";
@@ -47,6 +57,7 @@ pub(crate) enum Command {
     List(ListArgs),
     Versions(VersionsArgs),
     Restore(RestoreArgs),
+    Undo(UndoArgs),
     Purge(PurgeArgs),
     Empty(EmptyArgs),
     Info(InfoArgs),
@@ -62,6 +73,10 @@ pub(crate) enum Command {
 /// Control characters and bytes that are not UTF-8 are shown escaped (`\n`,
 /// `\x01`, `\xff`); `?` marks what cannot be read (symlinks and FIFOs carry
 /// no user.* attributes; another user's private entries cannot be read).
+///
+/// --under, --since, --until and --reason list only some entries (all of
+/// them given: entries that pass every one); an entry whose value is unknown
+/// does not pass a filter on it.
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// The galleryfs mount, or any path inside it [default: the mount containing the current directory]
@@ -83,6 +98,34 @@ pub(crate) struct ListArgs {
     /// Reverse the sort order
     #[arg(long)]
     pub reverse: bool,
+
+    /// Only entries whose original path is PATH or below it: a path in
+    /// gallery/ (it need not exist now), absolute or relative to the current
+    /// directory. Without MOUNT, PATH names the mount
+    #[arg(long, value_name = "PATH")]
+    pub under: Option<PathBuf>,
+
+    /// Only entries deleted at or after TIME, from the start of the minute
+    /// or day it names. TIME: 14:00 (today), 2026-11-26, 2026-11-26 14:00[:SS]
+    /// (or with a T), RFC 3339 (2026-11-26T14:00:00Z), today, yesterday, now,
+    /// or a time ago: 30m, 2h, 3d, 1w, 1h30m
+    #[arg(long, value_name = "TIME", value_parser = at::parse)]
+    pub since: Option<Time>,
+
+    /// Only entries deleted at or before TIME, to the end of the minute or
+    /// day it names (TIME as for --since)
+    #[arg(long, value_name = "TIME", value_parser = at::parse)]
+    pub until: Option<Time>,
+
+    /// Only entries in the trash for this reason (repeat for several)
+    #[arg(long, value_name = "REASON", value_parser = reason_parser(), action = clap::ArgAction::Append)]
+    pub reason: Vec<Reason>,
+}
+
+/// `deleted`, `replaced` or `overwritten`, spelled as `galleryfs::contract` spells them.
+fn reason_parser() -> impl TypedValueParser<Value = Reason> {
+    PossibleValuesParser::new(Reason::ALL.map(Reason::as_str))
+        .map(|name| Reason::parse(name.as_bytes()).expect("one of Reason::ALL"))
 }
 
 /// List the versions of a file that the trash holds, newest first.
@@ -124,12 +167,43 @@ pub(crate) struct VersionsArgs {
 /// replaces in the trash as `replaced`). Each restored entry prints
 /// `restored NAME -> gallery/PATH`; each failure prints one line starting
 /// with `Restore failed:`.
+///
+/// `restore --under PATH` restores, instead of ENTRY arguments, every entry
+/// whose original path is PATH or below it (of each original path, its most
+/// recent deletion), optionally only those deleted in the window --since
+/// TIME / --until TIME gives; folders before what goes into them. A folder
+/// removed whole (`rm -r`) is one entry, whose original path is the
+/// folder's. Entries of other users that you may not restore are left, and
+/// counted. `--dry-run` shows what would be restored and changes nothing.
 #[derive(Debug, Args)]
 pub(crate) struct RestoreArgs {
     /// Entries to restore: paths in .trash/, or original paths in gallery/
     /// (their most recent deletion, or with --at the version deleted then)
-    #[arg(value_name = "ENTRY", required = true)]
+    #[arg(value_name = "ENTRY", required_unless_present = "under")]
     pub entries: Vec<PathBuf>,
+
+    /// Restore every entry whose original path is PATH or below it (a path
+    /// in gallery/, absolute or relative; it need not exist now), instead of
+    /// ENTRY arguments
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["entries", "at"])]
+    pub under: Option<PathBuf>,
+
+    /// With --under: only entries deleted at or after TIME, from the start
+    /// of the minute or day it names (TIME as for --at, or a time ago: 30m,
+    /// 2h, 3d)
+    // `requires` alone is not checked when ENTRY is given, which conflicts with --under.
+    #[arg(long, value_name = "TIME", value_parser = at::parse, requires = "under", conflicts_with = "entries")]
+    pub since: Option<Time>,
+
+    /// With --under: only entries deleted at or before TIME, to the end of
+    /// the minute or day it names
+    // `requires` alone is not checked when ENTRY is given, which conflicts with --under.
+    #[arg(long, value_name = "TIME", value_parser = at::parse, requires = "under", conflicts_with = "entries")]
+    pub until: Option<Time>,
+
+    /// With --under: show what would be restored, change nothing
+    #[arg(long, requires = "under", conflicts_with = "entries")]
+    pub dry_run: bool,
 
     /// For each original path, restore the newest version deleted at or
     /// before TIME instead of the most recent one (see `versions`)
@@ -138,13 +212,14 @@ pub(crate) struct RestoreArgs {
     /// `info` print it (2026-11-26T21:03:46Z, any offset), or a local time
     /// as `versions` prints it (`2026-11-26 22:03:46`, also with a T instead
     /// of the space), to the minute as `list` prints it (`2026-11-26 22:03`),
-    /// or a local date (2026-11-26). A time to the minute or a date stands
+    /// a local date (2026-11-26), a time of today (14:00), today, yesterday,
+    /// now, or a time ago (30m, 2h, 3d). A time to the minute or a day stands
     /// for its whole minute or day: `22:03` takes in a deletion at 22:03:46.
     /// So a DELETED value copied from `versions` restores that row (of
     /// versions deleted within the same second, the first listed). Not with
     /// entries of .trash/, which are one version already
     #[arg(long, value_name = "TIME", value_parser = at::parse)]
-    pub at: Option<At>,
+    pub at: Option<Time>,
 
     /// Restore to PATH (inside the same mount's gallery/) instead of the
     /// original path; if PATH is an existing directory, restore into it. Its
@@ -153,6 +228,63 @@ pub(crate) struct RestoreArgs {
     pub to: Option<PathBuf>,
 
     /// When the target exists, restore under a free name instead:
+    /// `cat (restored).jpg`, `cat (restored 2).jpg`, ...
+    #[arg(long)]
+    pub rename: bool,
+}
+
+/// Restore everything the most recent deleting command removed.
+///
+/// Entries carry the command (thread) that deleted them (user.trash.deleted_by):
+/// one `rm *.jpg` makes many entries with the same one, one `rm -r dir` one
+/// entry for the whole folder. `undo` takes the entry deleted last, of those
+/// you may restore, and restores every entry with its deleter to its
+/// original path, folders first. It shows them (the columns of `list`) and
+/// asks `Restore N entries? [y/N]` on standard error; only `y` or `yes`
+/// proceeds, and end of input means no. When any original place is taken
+/// now it restores nothing and names them, unless --rename or --to.
+///
+/// `undo --list` shows the recent deletions instead, newest first, one row
+/// per command: DELETED (its last deletion, local time), PID (of the
+/// deleting thread), ENTRIES, WHERE (the folder holding all of them: the
+/// common parent of their original paths), SIZE. The first row is what
+/// `undo` restores.
+///
+/// Exit status 1, with `nothing to undo`, when no entry you may restore
+/// records its deleter (entries the kernel itself removed, or from before
+/// galleryfs recorded them, do not).
+#[derive(Debug, Args)]
+pub(crate) struct UndoArgs {
+    /// The galleryfs mount, or any path inside it [default: the mount containing the current directory]
+    #[arg(value_name = "MOUNT")]
+    pub mount: Option<PathBuf>,
+
+    /// List the recent deletions, one row per command, instead of undoing one
+    #[arg(long, conflicts_with_all = ["yes", "dry_run", "to", "rename"])]
+    pub list: bool,
+
+    /// With --list: print a JSON array, newest first, of objects with
+    /// deleted_at (RFC 3339 UTC, the newest of the group), deleted_by
+    /// (PID:START), pid, count, where (relative to gallery/, "" for gallery/
+    /// itself), size (bytes) and entries (the objects of `list --json`)
+    #[arg(long, requires = "list")]
+    pub json: bool,
+
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Show what would be restored, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Restore to PATH (inside the same mount's gallery/) instead of the
+    /// original paths: into PATH if it is an existing directory (which it
+    /// must be for several entries)
+    #[arg(long, value_name = "PATH")]
+    pub to: Option<PathBuf>,
+
+    /// Where a place is taken, restore under a free name instead:
     /// `cat (restored).jpg`, `cat (restored 2).jpg`, ...
     #[arg(long)]
     pub rename: bool,
@@ -267,15 +399,113 @@ mod tests {
 
     #[test]
     fn a_bad_time_is_a_usage_error_naming_it() {
-        let err = Cli::try_parse_from(["gallery-trash", "restore", "cat.jpg", "--at", "yesterday"])
-            .unwrap_err();
+        for (args, option) in [
+            (&["restore", "cat.jpg", "--at", "last tuesday"][..], "--at"),
+            (&["list", "--since", "last tuesday"], "--since"),
+            (&["list", "--until", "last tuesday"], "--until"),
+            (
+                &["restore", "--under", "a", "--since", "last tuesday"],
+                "--since",
+            ),
+        ] {
+            let err =
+                Cli::try_parse_from(std::iter::once("gallery-trash").chain(args.iter().copied()))
+                    .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains("'last tuesday'") && text.contains(option),
+                "{text}"
+            );
+            assert!(text.contains("RFC 3339"), "{text}");
+        }
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("gallery-trash").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn list_takes_filters() {
+        let cli = parse(&[
+            "list",
+            "--under",
+            "albums",
+            "--since",
+            "2h",
+            "--until",
+            "today",
+            "--reason",
+            "overwritten",
+            "--reason",
+            "replaced",
+        ])
+        .unwrap();
+        let Command::List(args) = cli.command else {
+            panic!("not list")
+        };
+        assert_eq!(args.under, Some(PathBuf::from("albums")));
+        assert_eq!(args.since.unwrap().text, "2h");
+        assert_eq!(args.until.unwrap().text, "today");
+        assert_eq!(args.reason, [Reason::Overwritten, Reason::Replaced]);
+        let err = parse(&["list", "--reason", "lost"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         let text = err.to_string();
         assert!(
-            text.contains("'yesterday'") && text.contains("--at"),
+            text.contains("'lost'") && text.contains("overwritten"),
             "{text}"
         );
-        assert!(text.contains("RFC 3339"), "{text}");
+    }
+
+    #[test]
+    fn restore_under_replaces_entries() {
+        let cli = parse(&[
+            "restore",
+            "--under",
+            "albums",
+            "--since",
+            "yesterday",
+            "--dry-run",
+        ])
+        .unwrap();
+        let Command::Restore(args) = cli.command else {
+            panic!("not restore")
+        };
+        assert!(args.entries.is_empty() && args.dry_run);
+        assert_eq!(args.under, Some(PathBuf::from("albums")));
+        for bad in [
+            &["restore", "cat.jpg", "--under", "albums"][..],
+            &["restore", "--under", "albums", "--at", "2h"],
+            &["restore", "cat.jpg", "--since", "2h"],
+            &["restore", "cat.jpg", "--dry-run"],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn undo_takes_its_options() {
+        let cli = parse(&["undo", "--yes", "--rename", "--to", "elsewhere"]).unwrap();
+        let Command::Undo(args) = cli.command else {
+            panic!("not undo")
+        };
+        assert!(args.yes && args.rename && !args.list && !args.dry_run);
+        assert_eq!(args.to, Some(PathBuf::from("elsewhere")));
+        let cli = parse(&["undo", "--list", "--json", "/mnt/g"]).unwrap();
+        let Command::Undo(args) = cli.command else {
+            panic!("not undo")
+        };
+        assert!(args.list && args.json);
+        assert_eq!(args.mount, Some(PathBuf::from("/mnt/g")));
+        assert!(parse(&["undo", "-y", "--dry-run"]).is_ok());
+        for bad in [
+            &["undo", "--json"][..],
+            &["undo", "--list", "--yes"],
+            &["undo", "--list", "--rename"],
+            &["undo", "a", "b"],
+        ] {
+            assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
     }
 
     #[test]

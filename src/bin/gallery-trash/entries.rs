@@ -118,7 +118,15 @@ pub(crate) struct Entry {
     /// user's private entry, a daemon without the attribute, a value this
     /// version does not know).
     pub reason: Option<Reason>,
+    /// The command (thread) that put it in the trash, `(pid, start time)`:
+    /// entries with the same one came from one command. None when galleryfs
+    /// does not know it (nor for entries without attributes or unreadable).
+    pub deleted_by: Option<Deleter>,
 }
+
+/// A deleting thread as `user.trash.deleted_by` names it: its id and its
+/// start time in clock ticks since boot (`contract::parse_deleter`).
+pub(crate) type Deleter = (u32, u64);
 
 /// An entry with the total size of its tree.
 #[derive(Debug, Clone)]
@@ -162,6 +170,9 @@ fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
     let reason = text(contract::XATTR_REASON)
         .as_deref()
         .and_then(Reason::parse);
+    let deleted_by = text(contract::XATTR_DELETED_BY)
+        .as_deref()
+        .and_then(contract::parse_deleter);
     // When the attribute itself cannot be read, galleryfs's rule on expires_at.
     let days_left = text(contract::XATTR_DAYS_LEFT)
         .as_deref()
@@ -178,6 +189,7 @@ fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
         expires_at,
         days_left,
         reason,
+        deleted_by,
     })
 }
 
@@ -260,6 +272,7 @@ pub(crate) mod tests {
             expires_at: deleted_at.map(|d| d + chrono::Days::new(30)),
             days_left: deleted_at.map(|_| 30),
             reason: original.map(|_| Reason::Deleted),
+            deleted_by: None,
         }
     }
 

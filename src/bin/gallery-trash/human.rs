@@ -38,6 +38,15 @@ pub(crate) fn items(count: usize) -> String {
     }
 }
 
+/// `1 entry`, `0 entries`, `3 entries`.
+pub(crate) fn entries(count: usize) -> String {
+    if count == 1 {
+        "1 entry".to_string()
+    } else {
+        format!("{count} entries")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +69,8 @@ mod tests {
         assert_eq!(items(0), "0 items");
         assert_eq!(items(1), "1 item");
         assert_eq!(items(2), "2 items");
+        assert_eq!(entries(0), "0 entries");
+        assert_eq!(entries(1), "1 entry");
+        assert_eq!(entries(200), "200 entries");
     }
 }

@@ -1,5 +1,5 @@
 //! The JSON shape of `list --json`, `versions --json` and `info --json`: one
-//! object per entry.
+//! object per entry; and of `undo --list --json`: one per deleting command.
 //! Unreadable values are `null`; names that are not UTF-8 are given lossily
 //! in `name` and exactly in `name_bytes`.
 
@@ -8,7 +8,8 @@ use std::os::unix::ffi::OsStrExt;
 use galleryfs::contract;
 use serde_json::{Map, Value, json};
 
-use crate::entries::Measured;
+use crate::entries::{Deleter, Measured};
+use crate::table::DeletionRow;
 
 /// The fields of `list --json` and `versions --json`.
 pub(crate) fn entry(m: &Measured) -> Value {
@@ -56,6 +57,19 @@ pub(crate) fn info(m: &Measured, owner: Option<&str>, group: Option<&str>) -> Va
         obj.insert("mode".into(), json!(format!("{:04o}", s.mode)));
     }
     value
+}
+
+/// The fields of `undo --list --json`: one deleting command and its entries.
+pub(crate) fn deletion(row: &DeletionRow, deleter: Deleter, entries: &[Measured]) -> Value {
+    json!({
+        "deleted_at": row.newest.map(contract::format_time),
+        "deleted_by": contract::format_deleter(deleter.0, deleter.1),
+        "pid": row.pid,
+        "count": row.count,
+        "where": String::from_utf8_lossy(&row.place),
+        "size": row.size,
+        "entries": entries.iter().map(entry).collect::<Vec<_>>(),
+    })
 }
 
 #[cfg(test)]
@@ -114,6 +128,33 @@ mod tests {
         assert_eq!(v["days_left"], Value::Null);
         assert_eq!(v["reason"], Value::Null);
         assert!(v.get("name_bytes").is_none());
+    }
+
+    #[test]
+    fn deletion_object_has_the_documented_fields() {
+        let m = Measured {
+            entry: fake(b"2026", Some("albums/2026"), Some("2026-11-26T21:03:46Z")),
+            size: 1234,
+        };
+        let row = DeletionRow {
+            newest: m.entry.deleted_at,
+            pid: 4242,
+            count: 1,
+            place: b"albums".to_vec(),
+            size: 1234,
+        };
+        assert_eq!(
+            deletion(&row, (4242, 987_654), std::slice::from_ref(&m)),
+            json!({
+                "deleted_at": "2026-11-26T21:03:46Z",
+                "deleted_by": "4242:987654",
+                "pid": 4242,
+                "count": 1,
+                "where": "albums",
+                "size": 1234,
+                "entries": [entry(&m)],
+            })
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! `gallery-trash list`: the trash as a table (or JSON), with a footer.
+//! `gallery-trash list`: the trash as a table (or JSON), with a footer;
+//! `--under`, `--since`, `--until` and `--reason` choose which entries.
 
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use galleryfs::contract;
@@ -8,7 +10,9 @@ use serde_json::Value;
 use crate::cli::ListArgs;
 use crate::entries;
 use crate::escape::escape;
+use crate::filter::{self, Filter};
 use crate::json;
+use crate::mounts::Galleryfs;
 use crate::order;
 use crate::report::{Report, describe};
 use crate::resolve::Resolver;
@@ -19,11 +23,11 @@ pub(crate) const EMPTY_TRASH: &str = "Trash is empty";
 
 pub(crate) fn run(args: &ListArgs) -> ExitCode {
     let mut report = Report::new("list");
-    let fs = match Resolver::new() {
-        Ok(resolver) => match resolver.mount(args.mount.as_deref()) {
-            Ok(fs) => fs,
-            Err(message) => return report.usage(message),
-        },
+    if let Err(message) = filter::check_window(args.since.as_ref(), args.until.as_ref()) {
+        return report.usage(message);
+    }
+    let resolver = match Resolver::new() {
+        Ok(resolver) => resolver,
         Err(e) => {
             report.error(format!(
                 "cannot read {}: {}",
@@ -33,10 +37,19 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
             return report.exit_code();
         }
     };
+    let (fs, under) = match mount_and_under(&resolver, args) {
+        Ok(found) => found,
+        Err(message) => return report.usage(message),
+    };
+    let filter = Filter {
+        under,
+        since: args.since.clone(),
+        until: args.until.clone(),
+        reasons: args.reason.clone(),
+    };
     let found = match entries::read_all(&fs) {
         Ok(found) => found,
         Err(e) => {
-            use std::os::unix::ffi::OsStrExt;
             report.error(format!(
                 "cannot read {}: {}",
                 escape(fs.trash_dir().as_os_str().as_bytes()),
@@ -45,7 +58,9 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
             return report.exit_code();
         }
     };
-    let mut rows = entries::measure(found);
+    let in_trash = found.len();
+    let chosen = found.into_iter().filter(|e| filter.matches(e)).collect();
+    let mut rows = entries::measure(chosen);
     order::sort(&mut rows, args.sort, args.reverse);
     if args.json {
         let array = Value::Array(rows.iter().map(json::entry).collect());
@@ -53,12 +68,68 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into())
         );
-    } else if rows.is_empty() {
+    } else if in_trash == 0 {
         println!("{EMPTY_TRASH}");
+    } else if rows.is_empty() {
+        println!("{}", nothing_matches(&filter, in_trash));
     } else {
         print!("{}", table::render(&rows));
         let summary = Summary::of(&rows).with_space(space::read(&fs.trash_dir()));
         println!("{}", table::footer(&summary));
     }
     report.exit_code()
+}
+
+/// The mount to list and the `--under` prefix: MOUNT, or the mount of
+/// `--under PATH`, or the one holding the current directory. The error is
+/// the whole message (a usage error).
+fn mount_and_under(
+    resolver: &Resolver,
+    args: &ListArgs,
+) -> Result<(Galleryfs, Option<Vec<u8>>), String> {
+    let Some(under) = &args.under else {
+        return Ok((resolver.mount(args.mount.as_deref())?, None));
+    };
+    let located = resolver
+        .locate(under)
+        .map_err(|e| format!("--under: {e}"))?;
+    let prefix = filter::under_of(&located, under)?;
+    if let Some(mount) = &args.mount {
+        let fs = resolver.mount(Some(mount))?;
+        if fs.dev != located.fs.dev {
+            return Err(format!(
+                "--under {} is not in the galleryfs of MOUNT {}",
+                escape(under.as_os_str().as_bytes()),
+                escape(mount.as_os_str().as_bytes())
+            ));
+        }
+    }
+    Ok((located.fs, Some(prefix)))
+}
+
+/// `No entries match (of 12 in the trash): under gallery/albums, deleted since 2h`.
+fn nothing_matches(filter: &Filter, in_trash: usize) -> String {
+    format!(
+        "No entries match (of {in_trash} in the trash): {}",
+        filter.describe()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use galleryfs::contract::Reason;
+
+    #[test]
+    fn says_what_matched_nothing() {
+        let filter = Filter {
+            under: Some(b"albums".to_vec()),
+            reasons: vec![Reason::Overwritten],
+            ..Filter::default()
+        };
+        assert_eq!(
+            nothing_matches(&filter, 12),
+            "No entries match (of 12 in the trash): under gallery/albums, reason overwritten"
+        );
+    }
 }

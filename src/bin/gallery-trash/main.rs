@@ -1,6 +1,7 @@
 //! `gallery-trash`: the Trash of a galleryfs mount at the shell — list with
-//! days left, the versions of a file, restore to the original place (or an
-//! older version), purge, empty, info.
+//! days left (filtered by place, time, reason), the versions of a file,
+//! restore to the original place (or an older version, or everything under a
+//! folder), undo the last deleting command, purge, empty, info.
 //!
 //! It works only through the mount (readdir, the `user.trash.*` xattrs,
 //! rename, unlink, rmdir) and never opens STORAGE or the database, so the
@@ -13,6 +14,7 @@ mod at;
 mod cli;
 mod entries;
 mod escape;
+mod filter;
 mod human;
 mod info;
 mod json;
@@ -27,6 +29,8 @@ mod restore;
 mod space;
 mod syscalls;
 mod table;
+mod under;
+mod undo;
 mod versions;
 
 use std::process::ExitCode;
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Versions(args) => versions::run(args),
         Command::Restore(args) => restore::run(args),
+        Command::Undo(args) => undo::run(args),
         Command::Purge(args) => purge::purge(args),
         Command::Empty(args) => purge::empty(args),
         Command::Info(args) => info::run(args),

@@ -1,4 +1,4 @@
-//! The `[y/N]` confirmation before a permanent deletion. Only `y` or `yes`
+//! The `[y/N]` confirmation before a permanent deletion or an undo. Only `y` or `yes`
 //! (any case, surrounding blanks ignored) proceeds; end of input means no.
 
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -10,14 +10,19 @@ pub(crate) fn is_yes(answer: &[u8]) -> bool {
 
 /// Asks on stdout, reads one line of stdin (a terminal or not).
 pub(crate) fn confirm(question: &str) -> io::Result<bool> {
+    confirm_on(question, &mut io::stdout().lock())
+}
+
+/// Asks on stderr, so stdout holds only what the command reports; reads
+/// one line of stdin (a terminal or not).
+pub(crate) fn confirm_on_stderr(question: &str) -> io::Result<bool> {
+    confirm_on(question, &mut io::stderr().lock())
+}
+
+fn confirm_on(question: &str, out: &mut impl Write) -> io::Result<bool> {
     let stdin = io::stdin();
     let echoed = stdin.is_terminal();
-    ask(
-        question,
-        &mut stdin.lock(),
-        &mut io::stdout().lock(),
-        echoed,
-    )
+    ask(question, &mut stdin.lock(), out, echoed)
 }
 
 /// Writes `question [y/N] `, reads one line. `echoed` says whether the

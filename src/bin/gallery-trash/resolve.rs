@@ -17,7 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use chrono::{DateTime, Utc};
 use galleryfs::contract::{self, GALLERY, MountInfo, TRASH};
 
-use crate::at::At;
+use crate::at::Time;
 use crate::entries::{self, Entry, Unknown};
 use crate::escape::escape;
 use crate::human;
@@ -67,9 +67,23 @@ pub(crate) fn versions<'a>(entries: &'a [Entry], original: &[u8]) -> Vec<&'a Ent
                 .is_ok_and(|p| trim_slashes(p) == trim_slashes(original))
         })
         .collect();
-    let key = |e: &&'a Entry| (e.deleted_at, e.stat.ctime, e.name.len(), e.name.as_bytes());
-    found.sort_by(|a, b| key(b).cmp(&key(a)));
+    found.sort_by(|a, b| newest_first(a, b));
     found
+}
+
+/// The order of `versions`, for any entries: the later `deleted_at` first
+/// (unknown last), then the later status change, the longer name, the
+/// greater name in byte order.
+pub(crate) fn newest_first(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    let key = |e: &Entry| {
+        (
+            e.deleted_at,
+            e.stat.ctime,
+            e.name.len(),
+            e.name.as_bytes().to_vec(),
+        )
+    };
+    key(b).cmp(&key(a))
 }
 
 /// The most recently deleted entry whose original path is `original`: the
@@ -79,7 +93,7 @@ pub(crate) fn pick_latest<'a>(entries: &'a [Entry], original: &[u8]) -> Option<&
 }
 
 /// The newest entry of `original` deleted at or before `at` (`restore --at`).
-pub(crate) fn pick_at<'a>(entries: &'a [Entry], original: &[u8], at: &At) -> Option<&'a Entry> {
+pub(crate) fn pick_at<'a>(entries: &'a [Entry], original: &[u8], at: &Time) -> Option<&'a Entry> {
     versions(entries, original)
         .into_iter()
         .find(|e| e.deleted_at.is_some_and(|d| at.covers(d)))
@@ -262,7 +276,7 @@ impl Resolver {
     pub fn resolve_at(
         &mut self,
         path: &Path,
-        at: Option<&At>,
+        at: Option<&Time>,
     ) -> Result<(Galleryfs, Entry), ResolveError> {
         let located = self.locate(path)?;
         let fail = |reason| ResolveError {

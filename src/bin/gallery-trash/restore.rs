@@ -2,7 +2,8 @@
 //! `--to`) by a plain rename through the mount, which galleryfs turns into a
 //! restore. Nothing is ever replaced: the target is checked with lstat and
 //! the rename itself is RENAME_NOREPLACE where the kernel supports it.
-//! `--at TIME` picks an older version of an original path (`crate::at`).
+//! `--at TIME` picks an older version of an original path (`crate::at`);
+//! `--under PATH` restores everything below a folder (`crate::under`).
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 
 use galleryfs::contract;
 
-use crate::at::At;
+use crate::at::Time;
 use crate::cli::RestoreArgs;
 use crate::entries::{self, Entry, Kind, Unknown};
 use crate::escape::escape;
@@ -28,7 +29,7 @@ const MAX_RENAME_ATTEMPTS: u32 = 10_000;
 const NAME_MAX: usize = 255;
 
 /// Where `--to` sends entries.
-enum Destination {
+pub(crate) enum Destination {
     /// PATH itself (one entry).
     Exactly(Located),
     /// Into the existing directory PATH, under the entry's original name.
@@ -36,7 +37,7 @@ enum Destination {
 }
 
 impl Destination {
-    fn located(&self) -> &Located {
+    pub fn located(&self) -> &Located {
         match self {
             Destination::Exactly(l) | Destination::Into(l) => l,
         }
@@ -44,6 +45,9 @@ impl Destination {
 }
 
 pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
+    if let Some(under) = &args.under {
+        return crate::under::run(args, under);
+    }
     let mut report = Report::new("restore");
     let mut resolver = match Resolver::new() {
         Ok(r) => r,
@@ -85,7 +89,9 @@ pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
     report.exit_code()
 }
 
-fn destination(resolver: &Resolver, to: &Path) -> Result<Destination, String> {
+/// Where `--to PATH` sends entries: into PATH if it is a directory, else to
+/// PATH itself. The error is the whole message.
+pub(crate) fn destination(resolver: &Resolver, to: &Path) -> Result<Destination, String> {
     let shown = escape(to.as_os_str().as_bytes());
     let destination = if to.is_dir() {
         // A directory given through a symlink means the directory.
@@ -111,10 +117,10 @@ fn destination(resolver: &Resolver, to: &Path) -> Result<Destination, String> {
 }
 
 /// The options of one restore.
-struct How<'a> {
-    at: Option<&'a At>,
-    destination: Option<&'a Destination>,
-    rename: bool,
+pub(crate) struct How<'a> {
+    pub at: Option<&'a Time>,
+    pub destination: Option<&'a Destination>,
+    pub rename: bool,
 }
 
 fn restore_one(
@@ -126,7 +132,56 @@ fn restore_one(
     let (fs, entry) = resolver
         .resolve_at(arg, how.at)
         .map_err(|e| e.to_string())?;
-    let shown = format!("{}/{}", contract::TRASH, escape(entry.name.as_bytes()));
+    let placed = restore_entry(&fs, &entry, how, euid)?;
+    resolver.forget(&fs, &entry);
+    Ok(restored_line(&entry, &placed))
+}
+
+/// `restored NAME -> gallery/PATH`.
+pub(crate) fn restored_line(entry: &Entry, placed: &Path) -> String {
+    format!(
+        "restored {} -> {}",
+        escape(entry.name.as_bytes()),
+        escape(placed.as_os_str().as_bytes())
+    )
+}
+
+/// `.trash/NAME`, escaped: how messages name an entry.
+pub(crate) fn shown(entry: &Entry) -> String {
+    format!("{}/{}", contract::TRASH, escape(entry.name.as_bytes()))
+}
+
+/// Where an entry goes, relative to the filesystem root, and whether its
+/// missing parents are to be recreated (at its original path, not with --to).
+pub(crate) fn target(
+    fs: &Galleryfs,
+    entry: &Entry,
+    destination: Option<&Destination>,
+) -> Result<(PathBuf, bool), String> {
+    let shown = shown(entry);
+    match destination {
+        None => Ok((
+            original_target(entry).map_err(|reason| format!("{reason} ({shown})"))?,
+            true,
+        )),
+        Some(d) if d.located().fs.dev != fs.dev => Err(format!(
+            "--to is not on the same galleryfs as the entry ({shown})"
+        )),
+        Some(Destination::Exactly(l)) => Ok((l.inner.clone(), false)),
+        Some(Destination::Into(l)) => Ok((l.inner.join(original_name(entry)), false)),
+    }
+}
+
+/// Restores one entry of `fs` as `how` says; returns where it went,
+/// relative to the filesystem root. The error is the message after
+/// `Restore failed: `.
+pub(crate) fn restore_entry(
+    fs: &Galleryfs,
+    entry: &Entry,
+    how: &How,
+    euid: u32,
+) -> Result<PathBuf, String> {
+    let shown = shown(entry);
     let trash = entries::lstat(&fs.trash_dir()).map_err(|e| {
         format!(
             "{} ({})",
@@ -137,19 +192,7 @@ fn restore_one(
     if !entries::may_remove(&trash, &entry.stat, euid) {
         return Err(format!("permission denied ({shown})"));
     }
-    let (target, recreate_parents) = match how.destination {
-        None => (
-            original_target(&entry).map_err(|reason| format!("{reason} ({shown})"))?,
-            true,
-        ),
-        Some(d) if d.located().fs.dev != fs.dev => {
-            return Err(format!(
-                "--to is not on the same galleryfs as the entry ({shown})"
-            ));
-        }
-        Some(Destination::Exactly(l)) => (l.inner.clone(), false),
-        Some(Destination::Into(l)) => (l.inner.join(original_name(&entry)), false),
-    };
+    let (target, recreate_parents) = target(fs, entry, how.destination)?;
     if recreate_parents && let Some(parent) = target.parent() {
         // As the user, through the mount: owned by them, mode from their umask.
         fs::create_dir_all(fs.root.join(parent)).map_err(|e| {
@@ -160,9 +203,9 @@ fn restore_one(
             )
         })?;
     }
-    let placed = place(&fs, &entry, &target, how.rename).map_err(|e| match e {
+    place(fs, entry, &target, how.rename).map_err(|e| match e {
         PlaceError::Exists { inner, is_dir } => {
-            already_exists(&inner, is_dir, &entry, how.destination.is_some())
+            already_exists(&inner, is_dir, entry, how.destination.is_some())
         }
         PlaceError::NoFreeName => format!(
             "no free name for {} ({shown})",
@@ -180,13 +223,26 @@ fn restore_one(
             }
         }
         PlaceError::Io(e) => format!("{} ({shown})", describe(&e)),
-    })?;
-    resolver.forget(&fs, &entry);
-    Ok(format!(
-        "restored {} -> {}",
-        escape(entry.name.as_bytes()),
-        escape(placed.as_os_str().as_bytes())
-    ))
+    })
+}
+
+/// The order in which to restore several entries: folders before what goes
+/// into them (by the depth of the original path), then by original path;
+/// of one original path, the oldest first (what was there first). Entries
+/// without an original path go last.
+pub(crate) fn parents_first(entries: &mut [Entry]) {
+    let key = |e: &Entry| {
+        let original = e.original_path.as_deref().ok();
+        (
+            original.is_none(),
+            original.map_or(0, |p| Path::new(OsStr::from_bytes(p)).components().count()),
+            original.map(<[u8]>::to_vec),
+            e.deleted_at,
+            e.stat.ctime,
+            e.name.as_bytes().to_vec(),
+        )
+    };
+    entries.sort_by_cached_key(key);
 }
 
 /// `gallery/ORIGINAL`, relative to the filesystem root.

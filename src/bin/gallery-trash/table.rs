@@ -1,4 +1,5 @@
-//! The tables `list`, `purge` and `versions` print, and the footers under them.
+//! The tables `list`, `purge`, `versions`, `undo` and `undo --list` print,
+//! and the footers under them.
 
 use std::os::unix::ffi::OsStrExt;
 
@@ -41,6 +42,14 @@ const LIST: [Column; 6] = [
 ];
 /// The columns of `versions`: the original path is the same for every row.
 const VERSIONS: [Column; 4] = [left("NAME"), left("REASON"), left("DELETED"), right("SIZE")];
+/// The columns of `undo --list`: one row per deleting command.
+const DELETIONS: [Column; 5] = [
+    left("DELETED"),
+    right("PID"),
+    right("ENTRIES"),
+    left("WHERE"),
+    right("SIZE"),
+];
 const GAP: &str = "  ";
 /// Shown for a value that cannot be read.
 pub(crate) const UNKNOWN: &str = "?";
@@ -124,6 +133,53 @@ pub(crate) fn versions_footer(rows: &[Measured], original: &[u8]) -> String {
         "{count} of {}/{}, {}",
         contract::GALLERY,
         escape(original),
+        human_size(rows.iter().map(|r| r.size).sum())
+    )
+}
+
+/// One deleting command of `undo --list`, as its row shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeletionRow {
+    /// Its last deletion.
+    pub newest: Option<DateTime<Utc>>,
+    pub pid: u32,
+    pub count: usize,
+    /// The common parent of the original paths, relative to `gallery/`.
+    pub place: Vec<u8>,
+    pub size: u64,
+}
+
+/// The table of `undo --list`: deletion times to the second, since two
+/// commands are often within a minute.
+pub(crate) fn render_deletions(rows: &[DeletionRow]) -> String {
+    deletions_with(rows, human::local_second)
+}
+
+fn deletions_with(rows: &[DeletionRow], time: impl Fn(DateTime<Utc>) -> String) -> String {
+    let cells = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.newest.map(&time).unwrap_or_else(|| UNKNOWN.into()),
+                r.pid.to_string(),
+                r.count.to_string(),
+                crate::filter::gallery_display(&r.place),
+                human_size(r.size),
+            ]
+        })
+        .collect();
+    grid(&DELETIONS, cells)
+}
+
+/// `2 deletions, 6 entries, 1.5 MiB`.
+pub(crate) fn deletions_footer(rows: &[DeletionRow]) -> String {
+    let deletions = match rows.len() {
+        1 => "1 deletion".to_string(),
+        n => format!("{n} deletions"),
+    };
+    format!(
+        "{deletions}, {}, {}",
+        human::entries(rows.iter().map(|r| r.count).sum()),
         human_size(rows.iter().map(|r| r.size).sum())
     )
 }
@@ -293,6 +349,38 @@ cat.jpg      replaced     2026-11-26 21:01:05    100 B
             versions_footer(&rows[..1], b"a\nb"),
             "1 version of gallery/a\\nb, 1.5 MiB"
         );
+    }
+
+    #[test]
+    fn deletions_have_their_own_columns_and_footer() {
+        let at = |t: &str| contract::parse_time(t.as_bytes());
+        let rows = [
+            DeletionRow {
+                newest: at("2026-11-26T14:03:12Z"),
+                pid: 4242,
+                count: 200,
+                place: b"albums/2026".to_vec(),
+                size: 3 << 20,
+            },
+            DeletionRow {
+                newest: at("2026-11-26T14:01:40Z"),
+                pid: 17,
+                count: 1,
+                place: Vec::new(),
+                size: 512,
+            },
+        ];
+        let seconds = |at: DateTime<Utc>| at.format("%Y-%m-%d %H:%M:%S").to_string();
+        assert_eq!(
+            deletions_with(&rows, seconds),
+            "\
+DELETED               PID  ENTRIES  WHERE                   SIZE
+2026-11-26 14:03:12  4242      200  gallery/albums/2026  3.0 MiB
+2026-11-26 14:01:40    17        1  gallery                512 B
+"
+        );
+        assert_eq!(deletions_footer(&rows), "2 deletions, 201 entries, 3.0 MiB");
+        assert_eq!(deletions_footer(&rows[1..]), "1 deletion, 1 entry, 512 B");
     }
 
     #[test]
