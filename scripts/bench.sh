@@ -474,6 +474,18 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
     done
     n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 | wc -l)
     [ "$n" -eq 1 ] || note "rm -rf of ${N_SMALL} files in 100 folders left $n entries in .trash (rep $rep), expected 1"
+    # Undoing that deletion, against moving the folder back by hand (both
+    # through the mount, each after its own rm -rf of the same tree).
+    if timed "$GT" undo --yes "$GMNT" >>"$RUN/gallery-trash.log" 2>&1; then
+        rec undo_folders - "$T"
+    else
+        na undo_folders "gallery-trash undo failed (log: $RUN/gallery-trash.log)"
+    fi
+    n=$(find "$GMNT/gallery/folders.$rep" -type f 2>/dev/null | wc -l)
+    [ "$n" -eq "$N_SMALL" ] || note "gallery-trash undo put back $n of $N_SMALL files (rep $rep)"
+    rm -rf "$GMNT/gallery/folders.$rep"
+    timed mv "$GMNT/.trash/folders.$rep" "$GMNT/gallery/"
+    rec undo_mv - "$T"
     gfs_reset
     rep=$((rep + 1))
 done
@@ -572,12 +584,12 @@ done
 phase_end untar
 
 # ---------------------------------------------------------------- galleryfs: the trash at scale
-N_PREFILL=$((N_TRASH - N_SMALL))
+N_PREFILL=$((N_TRASH - 1))   # the rm -rf below adds one entry: the folder
 meta n_prefill "$N_PREFILL"
 phase "galleryfs: .trash with ${N_TRASH} entries: rm -rf of ${N_SMALL} files into it, ls -l .trash, stat idle, empty"
 # The first N_PREFILL entries go straight into STORAGE (fill_store.py, galleryfs unmounted):
 # creating and removing them through the mount would take minutes and measures nothing more
-# than the rm -rf row below, which adds the last N_SMALL through the mount.
+# than the rm -rf row below, which adds the last one (a folder of N_SMALL files) through the mount.
 umount_gfs
 python3 "$HELPERS/fill_store.py" "$GSTORE" "$N_PREFILL" "$(($(date +%s) - 60))" t >>"$RUN/fill.log"
 mount_gfs
@@ -624,8 +636,8 @@ python3 "$HELPERS/mkfiles.py" "$GMNT/gallery/r" "$N_RESTORE" 4096
 rep=1
 while want_rep "$rep" "$HEAVY" 1 "$((QUICK ? 20 : 60))"; do
     for how in mv gt; do
-        rm -rf "$GMNT/gallery/r"
-        [ "$how" = mv ] && mkdir "$GMNT/gallery/r"
+        # File by file (the folder stays): N_RESTORE entries, not one folded folder.
+        find "$GMNT/gallery/r" -mindepth 1 -delete
         if timed "restore_$how"; then rec "restore_$how" - "$T"; else na "restore_$how" "restore failed (log: $RUN/gallery-trash.log)"; fi
         n=$(ls -A "$GMNT/gallery/r" | wc -l)
         [ "$n" -eq "$N_RESTORE" ] || note "restore by $how put back $n of $N_RESTORE files (rep $rep)"
@@ -748,9 +760,23 @@ notes say where that happened; the reps column and the raw samples show the coun
   caches stay, the kernel's go.
 - **ls -l warm**: the same listing twice; the second is timed.
 - **rm -rf**: \`rm -rf DIR\` of those (synced, by the drop_caches) files. On
-  galleryfs every file becomes a .trash entry (checked: the trash then holds
-  exactly ${N_SMALL}); the trash is emptied untimed before the next repetition
-  (galleryfs unmounted, entries deleted in STORAGE, remounted).
+  galleryfs the folder becomes one .trash entry holding every file (checked:
+  the trash then holds exactly one entry); the trash is emptied untimed before
+  the next repetition (galleryfs unmounted, entries deleted in STORAGE, remounted).
+- **cp -R of new files / over existing files**: \`cp -R SRC/. DST\` of ${N_SMALL}
+  synced 4 KiB files into a new directory, then over a directory of ${N_SMALL}
+  existing 4 KiB files of other content (on galleryfs each overwritten file is
+  kept as a .trash entry, checked by count).
+- **cp over a ${SEQ_MIB} MiB file**: \`cp big OLD\` over an existing file of random
+  content, after a \`sync\`; on galleryfs the old file moves into the trash whole
+  (O_TRUNC of a file nobody holds open: no copy).
+- **rm -rf of folder trees**: ${N_SMALL} synced 4 KiB files in 100 folders, on every
+  target; and ${N_TRASH} files in $((N_TRASH / 100)) folders, native and galleryfs
+  only: on galleryfs each tree becomes one entry (checked for the small one).
+- **gallery-trash undo**: right after that small tree's \`rm -rf\`,
+  \`gallery-trash undo --yes MOUNT\` until it returns (checked: every file is
+  back); the tree is then \`rm -rf\`ed again and moved back by \`mv
+  .trash/NAME gallery/\`, the same restore by hand.
 - **untar**: \`tar -xf\` (as root: owners, modes and times restored) of an
   uncompressed archive built once from ~/.cargo/registry/src and /usr/share
   (scripts/bench/mktree.py, cached in target/bench/cache), read from the page
@@ -769,7 +795,8 @@ notes say where that happened; the reps column and the raw samples show the coun
   unmounted, ${N_PREFILL} entries are added straight to STORAGE (an empty file in
   STORAGE/trash and its catalog row each, exactly what galleryfs records;
   scripts/bench/fill_store.py); after the mount, ${N_SMALL} synced 4 KiB files in
-  gallery/many are \`rm -rf\`ed through it, making ${N_TRASH} entries.
+  gallery/many are \`rm -rf\`ed through it (one more entry: the folder), making
+  ${N_TRASH} entries.
 - **ls -l .trash**: \`ls -l MOUNT/.trash > /dev/null\` with those ${N_TRASH} entries:
   the first listing after the rm, then warm repetitions, then the RSS of the
   galleryfs process (every entry has been looked up), then cold listings
@@ -779,8 +806,8 @@ notes say where that happened; the reps column and the raw samples show the coun
   During the sweep: from the moment the mount is live until STORAGE/trash is
   empty. The kernel's attribute cache may answer some calls without galleryfs.
 - **gallery-trash empty --yes**: of the ${N_TRASH} entries, until it returns.
-- **restore**: ${N_RESTORE} 4 KiB files in gallery/r are \`rm -rf\`ed into the trash
-  (untimed), then restored by \`find .trash -mindepth 1 -maxdepth 1 -exec mv -t
+- **restore**: ${N_RESTORE} 4 KiB files in gallery/r are removed one by one into the
+  trash (\`find gallery/r -mindepth 1 -delete\`, untimed: ${N_RESTORE} entries), then restored by \`find .trash -mindepth 1 -maxdepth 1 -exec mv -t
   gallery/r {} +\` (what a user's \`mv .trash/* gallery/r/\` does), and in the
   next cycle by \`gallery-trash restore\` (xargs; back to the original paths).
 - **expiry sweep**: with galleryfs unmounted, ${N_SWEEP} entries deleted 60 s

@@ -172,6 +172,11 @@ class Report:
             v = self.med(row)
             add(f"restore {{n_restore}} entries: {how}", val(row, "s"), self.n(row),
                 f"{v / float(self.m.get('n_restore', 1)) * 1e6:.0f} µs per entry" if v else "", "—", "")
+        v, mv = self.med("undo_folders"), self.med("undo_mv")
+        add("`gallery-trash undo --yes` of that `rm -rf` of {n_small} files in 100 folders", val("undo_folders", "s"),
+            self.n("undo_folders"), f"`mv` of the folder from .trash back: {val('undo_mv', 's')}"
+            + (f" ({v / mv:.2f}×)" if v and mv else ""), "≤ 2× `mv`",
+            "—" if not (v and mv) else ("yes" if v / mv <= 2 else "no"))
         v = self.med("empty")
         add("`gallery-trash empty --yes` of {n_trash} entries", val("empty", "s"), self.n("empty"),
             f"{v / float(self.m.get('n_trash', 1)) * 1e6:.0f} µs per entry" if v else "", "—", "")
