@@ -13,6 +13,13 @@
 #                  (default: BENCHMARKS.md for a full run, none for --quick)
 #   --bin-dir DIR  use galleryfs and gallery-trash from DIR instead of building
 #   --keep         keep target/bench/run (the trees and stores) afterwards
+#   --busy-ok      start a full run even when the machine is not quiet
+#
+# A full run first waits (up to 10 minutes) for the 1-minute load average to
+# fall below 1, and refuses to start otherwise: figures from a busy machine
+# do not count. Its report puts each ratio beside the previous full run's
+# (kept in target/bench/last-full/) and says whether the two agree; a figure
+# counts only once a second run agrees with it.
 #
 # Needs root (FUSE mounts, drop_caches) and /dev/fuse. Installs bindfs, fio,
 # libglib2.0-bin (gio) and trash-cli (into target/bench-venv) when missing.
@@ -27,7 +34,7 @@ ROOT=$PWD
 HELPERS=$ROOT/scripts/bench
 ARGS="$*"
 
-QUICK=0 REPS="" OUT="" OUT_SET=0 BIN_DIR="" KEEP=0
+QUICK=0 REPS="" OUT="" OUT_SET=0 BIN_DIR="" KEEP=0 BUSY_OK=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
@@ -38,7 +45,8 @@ while [ $# -gt 0 ]; do
         --bin-dir) BIN_DIR=${2:?--bin-dir needs a directory}; shift ;;
         --bin-dir=*) BIN_DIR=${1#--bin-dir=} ;;
         --keep) KEEP=1 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --busy-ok) BUSY_OK=1 ;;
+        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -75,6 +83,15 @@ RUN=$B/run
 CACHE=$B/cache
 [[ "$B" =~ [[:space:]] ]] && die "the checkout path must not contain white space ($B)"
 mkdir -p "$B" "$CACHE"
+LAST=$B/last-full   # the previous full run's results.tsv and meta.tsv, for the agreement column
+
+# ---------------------------------------------------------------- a quiet machine
+quiet() { awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l < 1) }'; }
+if [ "$MODE" = full ] && [ "$BUSY_OK" = 0 ] && ! quiet; then
+    printf 'bench.sh: waiting up to 10 minutes for the load average (%s) to fall below 1\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    for _ in $(seq 60); do quiet && break; sleep 10; done
+    quiet || die "the machine is busy (load average $(cut -d' ' -f1-3 /proc/loadavg)): figures from it would not count. Stop the other work, or pass --busy-ok for a run that only shows the rows work"
+fi
 
 # ---------------------------------------------------------------- cleanup
 PIDS=()          # daemons this script started (galleryfs, bindfs)
@@ -216,6 +233,7 @@ for k in SEQ_MIB RR_SECS N_SMALL N_TRASH N_RESTORE N_SWEEP N_ROWS REPS HEAVY MOD
     meta "$(echo "$k" | tr 'A-Z' 'a-z')" "${!k}"
 done
 meta n_trash_folders "$((N_TRASH / 100))"
+meta started "$(date -u '+%F %H:%M UTC')"
 meta rr_tool "$([ "$HAVE_FIO" = 1 ] && echo "fio psync, ${RR_SECS} s" || echo "python pread loop, ${RR_SECS} s")"
 meta trash_cli "$([ -n "$TRASH_PUT" ] && "$TRASH_PUT" --version 2>/dev/null | head -1 || echo "trash-cli missing")"
 
@@ -830,8 +848,11 @@ EOF
 }
 
 meta runtime_s "$SECONDS"
+meta commit "$GITREV"
 log "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
-TABLES=$(python3 "$HELPERS/stats.py" "$RES" "$META")
+PREV=()
+[ "$MODE" = full ] && [ -s "$LAST/results.tsv" ] && PREV=(--previous "$LAST/results.tsv" "$LAST/meta.tsv")
+TABLES=$(python3 "$HELPERS/stats.py" "$RES" "$META" "${PREV[@]}")
 echo "$TABLES"
 if [ ${#NOTES[@]} -gt 0 ]; then
     echo
@@ -847,6 +868,8 @@ if [ -n "$OUT" ]; then
         echo "Rerun \`scripts/bench.sh\` (12 to 15 minutes here; \`--quick\`, about 2, for a smoke run) to refresh this file."
         echo "Ratios are time relative to native: above 1 is slower. The machine is noisy (2 shared"
         echo "vCPUs, a virtio disk that swings 2× between runs): compare within a run, not across runs."
+        echo "A full run starts only on a quiet machine (load average below 1) and puts each ratio"
+        echo "beside the previous full run's: a figure counts only where the two runs agree."
         echo
         echo "## Run"
         echo
@@ -872,4 +895,7 @@ if [ -n "$OUT" ]; then
         python3 "$HELPERS/stats.py" "$RES" "$META" --samples | sed -n '/^| row | target/,$p'
     } >"$OUT"
     log "wrote $OUT"
+fi
+if [ "$MODE" = full ]; then
+    mkdir -p "$LAST" && cp "$RES" "$META" "$LAST/"   # the next full run compares with this one
 fi

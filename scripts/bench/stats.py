@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""stats.py RESULTS.tsv META.tsv [--samples]
+"""stats.py RESULTS.tsv META.tsv [--previous RESULTS.tsv META.tsv] [--samples]
 
 Turns the raw samples bench.sh recorded (ROW<TAB>TARGET<TAB>VALUE, one line per
 repetition) into the markdown tables of BENCHMARKS.md: medians, ratios to
 native, and the issue-5 targets. META.tsv holds KEY<TAB>VALUE (sizes, tool
-versions, and na_ROW = why a row could not be measured)."""
+versions, and na_ROW = why a row could not be measured). With --previous, each
+ratio is shown beside an earlier run's, and whether the two agree: within
+AGREE of each other, or both on the same side of the target."""
 import statistics
 import sys
 from collections import defaultdict
 
 TARGETS = ("native", "galleryfs", "bindfs")
+AGREE = 0.25   # two runs' ratios agree when they differ by at most this share
 
 # id, label, unit, better, target ratio (galleryfs / native, >1 slower)
 MAIN = [
@@ -73,9 +76,25 @@ def ratio_str(r):
     return f"{r:.2f}×" if r < 10 else f"{r:.1f}×"
 
 
+def gfs_ratio(med, better):
+    """galleryfs ÷ native for a MAIN row's medians (above 1: slower), or None."""
+    g, n = med.get("galleryfs"), med.get("native")
+    if not g or not n:
+        return None
+    return g / n if better == "lower" else n / g
+
+
+def agree(a, b, target):
+    if a is None or b is None:
+        return "—"
+    close = abs(a - b) <= AGREE * max(a, b)
+    return "yes" if close or ((a <= target) == (b <= target)) else "no"
+
+
 class Report:
-    def __init__(self, samples, meta):
+    def __init__(self, samples, meta, previous=None):
         self.s, self.m = samples, meta
+        self.prev = previous   # an earlier run's Report, or None
 
     def med(self, row, target="-"):
         v = self.s.get((row, target))
@@ -97,6 +116,10 @@ class Report:
             "| target | target met | galleryfs faster than bindfs |",
             "|---|---:|---:|---:|---:|---:|---:|:-:|:-:|",
         ]
+        if self.prev:
+            when = self.prev.m.get("started", "?") + ", commit " + self.prev.m.get("commit", "?")
+            out[0] += f" previous run ({when}) | runs agree |"
+            out[1] += "---:|:-:|"
         for row, label, unit, better, target in MAIN:
             med = {t: self.med(row, t) for t in TARGETS}
             ratio = {}
@@ -111,10 +134,14 @@ class Report:
             else:
                 beats = "yes" if ratio["galleryfs"] < ratio["bindfs"] else "no"
             cells = [fmt(med[t], unit) if med[t] is not None else self.na(row) for t in TARGETS]
-            out.append(
+            line = (
                 f"| {self.label(label)} | {cells[0]} | {cells[1]} | {cells[2]} | "
                 f"{ratio_str(ratio['galleryfs'])} | {ratio_str(ratio['bindfs'])} | ≤ {target:g}× | {met} | {beats} |"
             )
+            if self.prev:
+                before = gfs_ratio({t: self.prev.med(row, t) for t in TARGETS}, better)
+                line += f" {ratio_str(before)} | {agree(ratio['galleryfs'], before, target)} |"
+            out.append(line)
         return "\n".join(out)
 
     def trash_table(self):
@@ -218,7 +245,11 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     samples, meta = load(sys.argv[1], sys.argv[2])
-    r = Report(samples, meta)
+    previous = None
+    if "--previous" in sys.argv[3:]:
+        i = sys.argv.index("--previous")
+        previous = Report(*load(sys.argv[i + 1], sys.argv[i + 2]))
+    r = Report(samples, meta, previous)
     print(r.main_table())
     print()
     print(r.trash_table())
