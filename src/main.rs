@@ -10,6 +10,16 @@ use galleryfs::cli::{self, Command};
 use galleryfs::{daemon, mount};
 
 fn main() -> ExitCode {
+    let mut argv = std::env::args_os().skip(1);
+    if argv.next().is_some_and(|a| a == mount::ECHO_HELPER_ARG) {
+        let Some(mountpoint) = argv.next() else {
+            return ExitCode::FAILURE;
+        };
+        return match mount::echo_helper_main(&mountpoint) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    }
     let args = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
             print!("{}", cli::usage());

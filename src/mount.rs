@@ -11,7 +11,11 @@ use crate::contract;
 use crate::daemon;
 use crate::expirer::Expirer;
 use crate::fs::GalleryFs;
-use crate::fuse::{FuseAdapter, Passthrough, QueuedInvalidator};
+use crate::fuse::{Echoer, FuseAdapter, Passthrough, QueuedInvalidator};
+
+/// The echo helper a mount runs (see `fuse::echo`): `galleryfs
+/// ECHO_HELPER_ARG MOUNTPOINT` is it.
+pub use crate::fuse::{HELPER_ARG as ECHO_HELPER_ARG, helper_main as echo_helper_main};
 use crate::node::NodeTable;
 use crate::space::Watcher;
 use crate::store::Store;
@@ -165,9 +169,25 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     let probe_file = std::fs::File::open(path.join(crate::store::DATABASE))
         .map_err(|e| format!("cannot open the database: {e}"))?;
     passthrough.probe(&session, &probe_file)?;
-    fs.set_invalidator(Box::new(QueuedInvalidator::start(session.notifier())));
+    // Read-only: nothing changes the trash, nothing to echo.
+    let echoer = match args.read_only {
+        true => None,
+        false => Some(Arc::new(
+            Echoer::start(fs.echoes(), mountpoint.clone())
+                .map_err(|e| format!("cannot start the echo thread: {e}"))?,
+        )),
+    };
+    fs.set_invalidator(Box::new(QueuedInvalidator::start(
+        session.notifier(),
+        echoer.clone(),
+    )));
     let unmounter = Mutex::new(Some(session.unmount_callable()));
+    let stop_echoes = echoer.clone();
     daemon::on_stop_signal(move || {
+        // Before the unmount: a helper syscall in flight would make it busy.
+        if let Some(echoer) = &stop_echoes {
+            echoer.stop();
+        }
         if let Some(mut u) = unmounter.lock().unwrap_or_else(|e| e.into_inner()).take()
             && let Err(e) = u.unmount()
         {
@@ -194,6 +214,9 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     log::info!("mounted {} on {}", path.display(), mountpoint.display());
     ready();
     let served = session.run();
+    if let Some(echoer) = echoer {
+        echoer.stop();
+    }
     if let Some(expirer) = expirer {
         expirer.stop();
     }

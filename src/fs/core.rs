@@ -6,10 +6,11 @@
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::deleter::{Deleters, FolderTimes};
+use super::echo::{Echo, Echoes};
 use super::handles::Handles;
 use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
 use super::view::ViewState;
@@ -40,6 +41,8 @@ pub(crate) struct Core {
     /// Folders' times from before their removal began (see `fold`).
     pub(super) folder_times: FolderTimes,
     invalidator: OnceLock<Box<dyn Invalidator>>,
+    /// The echo helper's requests (see `echo`).
+    pub(super) echoes: Arc<Echoes>,
     /// Whether galleryfs may give new files to their creator (it runs as root).
     pub(super) can_chown: bool,
     /// Keeping overwritten content (see `keep`).
@@ -64,6 +67,7 @@ impl Core {
             deleters: Deleters::default(),
             folder_times: FolderTimes::default(),
             invalidator: OnceLock::new(),
+            echoes: Arc::default(),
             can_chown: backing::geteuid() == 0,
             overwrite,
             mounted_at: SystemTime::now(),
@@ -80,6 +84,13 @@ impl Core {
     pub(super) fn invalidate(&self, what: Invalidation) {
         if let Some(inv) = self.invalidator.get() {
             inv.invalidate(what);
+        }
+    }
+
+    /// Queues one echo for watchers; only `events` decides which to send.
+    pub(super) fn echo(&self, echo: Echo) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.echo(echo);
         }
     }
 

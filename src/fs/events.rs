@@ -1,12 +1,14 @@
-//! The one place that turns a change of the trash into what the kernel and
-//! the desktop view must be told: the trash is shown in two directories
-//! (`.trash/` and its owner's `.Trash-U/files/`, with `info/` beside it),
-//! and the kernel sees at most the one a request went through.
+//! The one place that turns a change of the trash into what the kernel, the
+//! desktop view and watchers must be told: the trash is shown in two
+//! directories (`.trash/` and its owner's `.Trash-U/files/`, with `info/`
+//! beside it), and the kernel sees at most the one a request went through;
+//! watchers of the other learn of it by an echo (see `echo`).
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use super::core::Core;
+use super::echo::{self, Echo};
 use super::types::Invalidation;
 use super::view::{info_name, trashinfo};
 use crate::node::{NodeId, Pin, TRASH, View, files_dir_owner};
@@ -14,13 +16,34 @@ use crate::store::catalog::EntryRow;
 
 /// What happened to the trash.
 pub(super) enum Change<'a> {
-    /// Something entered or left `.trash/` without the kernel seeing it
-    /// there (an unlink or a replacement in the gallery, a rename inside the
-    /// trash); `uid`, if known, owns the entry.
+    /// Entry `name` (owner `uid`, type `kind`) appeared without the kernel
+    /// seeing it in either directory that shows it: an unlink or a
+    /// replacement in the gallery, a kept overwrite, a fold.
+    Appeared { name: &'a [u8], uid: u32, kind: u32 },
+    /// The kernel itself moved a name into trash directory `via` (a rename
+    /// into it): entry `name`, owned by `uid`.
+    MovedIn {
+        via: NodeId,
+        name: &'a OsStr,
+        uid: u32,
+        kind: u32,
+    },
+    /// An entry was renamed within the trash, from `from` to `to` (each a
+    /// trash directory and a name), which the kernel saw.
+    Renamed {
+        from: (NodeId, &'a OsStr),
+        to: (NodeId, &'a OsStr),
+        uid: u32,
+        kind: u32,
+    },
+    /// Loose entries `gone` of `uid` were folded into entry `entry`.
+    Folded {
+        gone: &'a [Vec<u8>],
+        entry: &'a [u8],
+        uid: u32,
+    },
+    /// Something of `uid`'s changed with no name to tell (a row already gone).
     Changed { uid: Option<u32> },
-    /// The kernel itself moved a name into `.trash/` (a rename into it):
-    /// entry `name`, owned by `uid`.
-    MovedIn { name: &'a OsStr, uid: u32 },
     /// Entry `row` left the trash (restored or purged) through directory
     /// `via`, which the kernel saw; the other directory showing it did not.
     Left { via: NodeId, row: &'a EntryRow },
@@ -29,16 +52,57 @@ pub(super) enum Change<'a> {
     Vanished { row: &'a EntryRow, pin: Option<Pin> },
 }
 
-/// Tells the kernel and the desktop view about `change`. After anything but
-/// a `Vanished` (which the sweep and the space policy cause themselves), the
-/// space policy looks at the trash again.
+/// Tells the kernel, the desktop view and watchers (`echo`) about `change`.
+/// After anything but a `Vanished` (which the sweep and the space policy
+/// cause themselves), the space policy looks at the trash again.
 pub(super) fn announce(core: &Core, change: Change<'_>) {
     match change {
-        Change::Changed { uid } => touched(core, uid),
-        Change::MovedIn { name, uid } => {
+        Change::Appeared { name, uid, kind } => {
+            touched(core, Some(uid));
+            echo_in(core, uid, None, OsStr::from_bytes(name), true, kind);
+        }
+        Change::MovedIn {
+            via,
+            name,
+            uid,
+            kind,
+        } => {
             arrived(core, name);
             touched(core, Some(uid));
+            echo_in(core, uid, Some(via), name, true, kind);
         }
+        Change::Renamed {
+            from,
+            to,
+            uid,
+            kind,
+        } => {
+            touched(core, Some(uid));
+            echo_in(core, uid, Some(from.0), from.1, false, kind);
+            echo_in(core, uid, Some(to.0), to.1, true, kind);
+        }
+        Change::Folded { gone, entry, uid } => {
+            touched(core, Some(uid));
+            for old in gone {
+                echo_in(
+                    core,
+                    uid,
+                    None,
+                    OsStr::from_bytes(old),
+                    false,
+                    libc::S_IFREG,
+                );
+            }
+            echo_in(
+                core,
+                uid,
+                None,
+                OsStr::from_bytes(entry),
+                true,
+                libc::S_IFDIR,
+            );
+        }
+        Change::Changed { uid } => touched(core, uid),
         Change::Left { via, row } => {
             if let Some(uid) = files_dir_owner(via) {
                 // Restored or purged through files/: clients unlink the info
@@ -49,11 +113,12 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
             touched(core, Some(row.uid));
             // The kernel may still hold the name in the other directory.
             let name = OsString::from_vec(row.name.clone());
-            for dir in [TRASH, View::Files(row.uid).id()] {
+            for dir in echo::shown_in(row.uid) {
                 if dir != via {
                     core.invalidate(Invalidation::Entry(dir, name.clone()));
                 }
             }
+            echo_in(core, row.uid, Some(via), &name, false, row.kind);
         }
         Change::Vanished { row, pin } => {
             vanished(core, row, pin);
@@ -61,6 +126,22 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
         }
     }
     core.space.after_change(core);
+}
+
+/// Entry `name` of `uid` appeared (or vanished) in both directories that
+/// show it, of which the kernel saw it in `seen`, if any: watchers of the
+/// others are told by an echo.
+fn echo_in(core: &Core, uid: u32, seen: Option<NodeId>, name: &OsStr, appeared: bool, kind: u32) {
+    for dir in echo::shown_in(uid) {
+        if Some(dir) != seen {
+            core.echo(Echo {
+                dir,
+                name: name.to_os_string(),
+                appeared,
+                kind,
+            });
+        }
+    }
 }
 
 /// `.trash/` and `uid`'s view changed: listings and mtimes.
@@ -82,7 +163,6 @@ fn touched(core: &Core, uid: Option<u32>) {
 /// client listing the trash right after `gio trash` or `trash-put` never
 /// sees the info file vanish.
 fn arrived(core: &Core, name: &OsStr) {
-    use std::os::unix::ffi::OsStrExt;
     let gone = core.desktop.take_announcements(name.as_bytes());
     if gone.is_empty() {
         return;
@@ -113,4 +193,5 @@ fn vanished(core: &Core, row: &EntryRow, pin: Option<Pin>) {
     let info_file = View::InfoFile(row.id).id();
     core.invalidate(Invalidation::Delete(info, info_file, info_name(&row.name)));
     touched(core, Some(row.uid));
+    echo_in(core, row.uid, None, &name, false, row.kind);
 }

@@ -99,10 +99,13 @@ pub(super) fn rmdir(core: &Core, parent: NodeId, name: &OsStr, by: DeletedBy) ->
         }
     }
     restore_times(core, &folded.entry, &path, by);
+    let gone: Vec<Vec<u8>> = folded.moved.into_iter().map(|(old, _)| old).collect();
     events::announce(
         core,
-        Change::Changed {
-            uid: Some(st.st_uid),
+        Change::Folded {
+            gone: &gone,
+            entry: &folded.entry,
+            uid: st.st_uid,
         },
     );
     Ok(())

@@ -180,8 +180,10 @@ pub(super) fn unlink(
         .moved(parent, name, TRASH, OsStr::from_bytes(&entry));
     events::announce(
         core,
-        Change::Changed {
-            uid: Some(st.st_uid),
+        Change::Appeared {
+            name: &entry,
+            uid: st.st_uid,
+            kind: backing::file_type(&st),
         },
     );
     Ok(())
@@ -285,8 +287,10 @@ pub(super) fn rename_into(
                 .moved(new_parent, new_name, TRASH, OsStr::from_bytes(&entry));
             events::announce(
                 core,
-                Change::Changed {
-                    uid: Some(victim.st_uid),
+                Change::Appeared {
+                    name: &entry,
+                    uid: victim.st_uid,
+                    kind: backing::file_type(&victim),
                 },
             );
             Ok(())

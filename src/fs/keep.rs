@@ -153,12 +153,14 @@ fn by_inode(core: &Core, node: NodeId, t: &Target) -> FsResult<File> {
         core.store.unstash(stash, dir.as_fd())?;
         return Err(e);
     }
-    core.store.settle(stash)?;
+    let entry = core.store.settle(stash)?;
     core.nodes.swapped(node, &backing::fstat(fresh.as_fd())?);
     events::announce(
         core,
-        Change::Changed {
-            uid: Some(t.st.st_uid),
+        Change::Appeared {
+            name: &entry,
+            uid: t.st.st_uid,
+            kind: libc::S_IFREG,
         },
     );
     Ok(File::from(fresh))
@@ -205,10 +207,12 @@ fn by_copy(core: &Core, node: NodeId, t: &Target) -> FsResult<()> {
             .copy_in(src.as_fd(), origin, copy_max, core.can_chown)
     })?;
     match kept {
-        Kept::As(_) => events::announce(
+        Kept::As(entry) => events::announce(
             core,
-            Change::Changed {
-                uid: Some(t.st.st_uid),
+            Change::Appeared {
+                name: &entry,
+                uid: t.st.st_uid,
+                kind: libc::S_IFREG,
             },
         ),
         Kept::TooLarge => log::warn!(

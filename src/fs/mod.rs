@@ -10,12 +10,14 @@
 //! Operations that span two parts (restore = gallery ← trash, `files/NAME →
 //! expunged/`) are composed here and nowhere else; the parts never call
 //! back into this dispatcher. What they share is in `core`; `events` is the
-//! one place that tells the kernel about changes it did not make. Nothing
-//! here knows FUSE (see `fuse`).
+//! one place that tells the kernel about changes it did not make. Requests
+//! of the echo helper (`echo`) are answered here, before any part sees
+//! them: they change nothing. Nothing here knows FUSE (see `fuse`).
 
 mod core;
 mod deleter;
 mod desktop;
+mod echo;
 mod events;
 mod files;
 mod fold;
@@ -44,6 +46,7 @@ use crate::store::TrashStore;
 use crate::store::catalog::DeletedBy;
 
 pub use self::core::TTL;
+pub use self::echo::{Echo, Echoes, net as net_echoes};
 pub use self::types::{Attr, Caller, DirItem, Entry, Invalidation, Invalidator, SetAttr, TimeSpec};
 
 /// How many names a gallery listing hands out per readdir call.
@@ -68,6 +71,32 @@ impl GalleryFs {
 
     pub fn set_invalidator(&self, invalidator: Box<dyn Invalidator>) {
         self.core.set_invalidator(invalidator);
+    }
+
+    /// The echo helper's state, for the adapter that runs the helper.
+    pub fn echoes(&self) -> Arc<Echoes> {
+        self.core.echoes.clone()
+    }
+
+    /// Whether `caller` is the echo helper: its requests change nothing.
+    fn echoing(&self, caller: Caller) -> bool {
+        self.core.echoes.is_helper(caller)
+    }
+
+    /// The helper's mknod, mkdir or symlink: the entry it announces.
+    fn echo_made(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+        if !self.core.echoes.made(parent, name) {
+            return Err(FsError::EPERM);
+        }
+        self.resolve(caller, parent, name)
+    }
+
+    /// The helper's unlink or rmdir: success, removing nothing.
+    fn echo_removed(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        match self.core.echoes.removed(parent, name) {
+            true => Ok(()),
+            false => Err(FsError::EPERM),
+        }
     }
 
     /// What the space policy's watcher thread works on.
@@ -95,6 +124,16 @@ impl GalleryFs {
 
     /// Looks `name` up in `parent` for `caller` (`.Trash-UID` depends on who asks).
     pub fn lookup_as(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
+        if self.echoing(caller) {
+            if let Some(answer) = self.core.echoes.lookup(parent, name) {
+                return answer;
+            }
+            return self.resolve(Echoes::as_owner(caller, parent, name), parent, name);
+        }
+        self.resolve(caller, parent, name)
+    }
+
+    fn resolve(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
         let core = &*self.core;
         match self.place(parent)? {
             Place::Root => match root::child(name) {
@@ -115,6 +154,9 @@ impl GalleryFs {
     pub fn getattr(&self, node: NodeId, fh: Option<u64>) -> FsResult<(Attr, Duration)> {
         let core = &*self.core;
         let short = Duration::from_secs(1);
+        if let Some(attr) = echo::ghost(node) {
+            return Ok((attr, Duration::ZERO));
+        }
         match View::decode(node) {
             _ if node == ROOT => Ok((core.root_attr(), short)),
             Some(view) => Ok((desktop::getattr(core, view)?, short)),
@@ -164,6 +206,9 @@ impl GalleryFs {
         mode: u32,
         caller: Caller,
     ) -> FsResult<Entry> {
+        if self.echoing(caller) {
+            return self.echo_made(caller, parent, name);
+        }
         match self.creatable(parent)? {
             None => gallery::mkdir(&self.core, parent, name, mode, caller),
             Some(view) => desktop::mkdir(&self.core, view, name),
@@ -178,6 +223,9 @@ impl GalleryFs {
         rdev: u32,
         caller: Caller,
     ) -> FsResult<Entry> {
+        if self.echoing(caller) {
+            return self.echo_made(caller, parent, name);
+        }
         match self.creatable(parent)? {
             None => gallery::mknod(&self.core, parent, name, mode, rdev, caller),
             // The view keeps only the files clients write.
@@ -192,6 +240,9 @@ impl GalleryFs {
         target: &OsStr,
         caller: Caller,
     ) -> FsResult<Entry> {
+        if self.echoing(caller) {
+            return self.echo_made(caller, parent, name);
+        }
         match self.creatable(parent)? {
             None => gallery::symlink(&self.core, parent, name, target, caller),
             Some(_) => Err(FsError::EROFS),
@@ -227,6 +278,9 @@ impl GalleryFs {
     }
 
     pub fn unlink(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        if self.echoing(caller) {
+            return self.echo_removed(parent, name);
+        }
         let core = &*self.core;
         match self.place(parent)? {
             Place::Root => Err(FsError::EPERM),
@@ -240,6 +294,9 @@ impl GalleryFs {
     }
 
     pub fn rmdir(&self, caller: Caller, parent: NodeId, name: &OsStr) -> FsResult<()> {
+        if self.echoing(caller) {
+            return self.echo_removed(parent, name);
+        }
         let core = &*self.core;
         match self.place(parent)? {
             Place::Root => Err(FsError::EPERM),

@@ -125,8 +125,10 @@ pub(super) fn receive(
     events::announce(
         core,
         Change::MovedIn {
+            via: new_parent,
             name: new_name,
             uid: st.st_uid,
+            kind: backing::file_type(&st),
         },
     );
     Ok(())
@@ -146,7 +148,18 @@ pub(super) fn rename_entry(
     }
     core.store.rename(name.as_bytes(), new_name.as_bytes())?;
     core.nodes.moved(parent, name, new_parent, new_name);
-    events::announce(core, Change::Changed { uid: None });
+    match backing::fstatat(core.nodes.trash_fd().as_fd(), new_name) {
+        Ok(st) => events::announce(
+            core,
+            Change::Renamed {
+                from: (parent, name),
+                to: (new_parent, new_name),
+                uid: st.st_uid,
+                kind: backing::file_type(&st),
+            },
+        ),
+        Err(_) => events::announce(core, Change::Changed { uid: None }),
+    }
     Ok(())
 }
 

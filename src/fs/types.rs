@@ -101,9 +101,11 @@ pub enum Invalidation {
     Delete(NodeId, NodeId, OsString),
 }
 
-/// Sends invalidations to the kernel (implemented by the FUSE adapter).
+/// Sends invalidations to the kernel, and echoes to watchers (see
+/// `fs::echo`); implemented by the FUSE adapter.
 pub trait Invalidator: Send + Sync {
     fn invalidate(&self, what: Invalidation);
+    fn echo(&self, _echo: super::echo::Echo) {}
 }
 
 /// Changes requested by setattr.

@@ -1,12 +1,14 @@
 //! The FUSE adapter: decodes each kernel request, calls the filesystem core,
 //! and sends the reply. No filesystem logic lives here: `reply` converts
 //! types and errors, `passthrough` registers backing files with the kernel,
-//! `notify` delivers invalidations.
+//! `notify` delivers invalidations, `echo` runs the echo helper.
 
+mod echo;
 mod notify;
 mod passthrough;
 mod reply;
 
+pub use echo::{Echoer, HELPER_ARG, helper_main};
 pub use notify::QueuedInvalidator;
 pub use passthrough::Passthrough;
 

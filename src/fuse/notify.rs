@@ -1,20 +1,23 @@
-//! Invalidations of the kernel's caches, delivered from a thread of their own.
+//! Invalidations of the kernel's caches, delivered from a thread of their
+//! own, and echoes for watchers, handed to the echo thread.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use fuser::{INodeNo, Notifier};
 
-use crate::fs::{Invalidation, Invalidator};
+use super::echo::Echoer;
+use crate::fs::{Echo, Invalidation, Invalidator};
 
 /// Delivers invalidations from a thread of its own: a notification written
 /// while a request handler holds a lock the kernel's invalidation needs
 /// could deadlock, so handlers only queue them.
 pub struct QueuedInvalidator {
     tx: std::sync::Mutex<mpsc::Sender<Invalidation>>,
+    echoer: Option<Arc<Echoer>>,
 }
 
 impl QueuedInvalidator {
-    pub fn start(notifier: Notifier) -> QueuedInvalidator {
+    pub fn start(notifier: Notifier, echoer: Option<Arc<Echoer>>) -> QueuedInvalidator {
         let (tx, rx) = mpsc::channel::<Invalidation>();
         let spawned = std::thread::Builder::new()
             .name("invalidator".into())
@@ -40,6 +43,7 @@ impl QueuedInvalidator {
         }
         QueuedInvalidator {
             tx: std::sync::Mutex::new(tx),
+            echoer,
         }
     }
 }
@@ -48,5 +52,11 @@ impl Invalidator for QueuedInvalidator {
     fn invalidate(&self, what: Invalidation) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let _ = tx.send(what);
+    }
+
+    fn echo(&self, echo: Echo) {
+        if let Some(echoer) = &self.echoer {
+            echoer.send(echo);
+        }
     }
 }

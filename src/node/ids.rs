@@ -25,6 +25,7 @@ const TAG_INFO: u64 = 0xF3;
 const TAG_EXPUNGED: u64 = 0xF4;
 const TAG_INFO_FILE: u64 = 0xF5;
 const TAG_CLIENT_FILE: u64 = 0xF6;
+const TAG_GHOST: u64 = 0xF7;
 const LOW_BITS: u64 = (1 << TAG_SHIFT) - 1;
 
 /// A node of the view.
@@ -69,6 +70,18 @@ impl View {
         };
         tag << TAG_SHIFT | (low & LOW_BITS)
     }
+}
+
+/// The `n`th ghost, of file type `kind` (`S_IFMT` bits): a node number that
+/// names nothing, answered to the echo helper for a name that vanished
+/// (see `fs::echo`). The type sits in the low four bits.
+pub fn ghost_id(n: u64, kind: u32) -> NodeId {
+    TAG_GHOST << TAG_SHIFT | ((n << 4) & LOW_BITS) | u64::from((kind & libc::S_IFMT) >> 12)
+}
+
+/// The file type of ghost `id`, if it is one.
+pub fn ghost_of(id: NodeId) -> Option<u32> {
+    (id >> TAG_SHIFT == TAG_GHOST).then_some(((id & 0xF) as u32) << 12)
 }
 
 /// The uid whose `files/` view `id` is, if it is one.

@@ -5,5 +5,7 @@
 mod ids;
 mod table;
 
-pub use ids::{GALLERY, NodeId, Place, ROOT, TRASH, View, files_dir_owner, is_trash_dir};
+pub use ids::{
+    GALLERY, NodeId, Place, ROOT, TRASH, View, files_dir_owner, ghost_id, ghost_of, is_trash_dir,
+};
 pub use table::{BackingKey, NodeTable, Pin};

@@ -57,7 +57,9 @@ impl TrashStore {
             reason: Reason::Deleted,
         };
         let to = (self.pending_fd.as_fd(), OsStr::new(&tail));
-        Self::insert_then_move(&catalog, &new, (dir, name), to, || {})?;
+        Self::insert_then_move(&catalog, &new, (dir, name), to, || {
+            fault::point("pending:after-insert")
+        })?;
         self.usage.trashed(size);
         Ok(())
     }

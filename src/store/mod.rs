@@ -28,7 +28,8 @@
 //! | | | `copy:after-copy` | a copy that never settled: it and its row are removed, the file untouched. After the settle (no fault point): an entry equal to the file, which the change never reached — nothing lost |
 //! | fold (the removal of a folder by the thread that emptied it: `store::fold`) | insert a `Folding` row and mark the rows it takes (one transaction); move the folder into `trash/`; move each marked entry and pending folder into it; delete the marked rows and settle | `fold:after-mark` | the folder never moved: the marks are undone, the entries stay loose |
 //! | | | `fold:after-rename`, `fold:after-move` | the folder is in `trash/`: reconcile moves the rest in and settles it |
-//! | pending folder (an emptied subfolder of a removal) | insert a `Pending` row; move the folder into `pending/` | | a row without its folder is dropped; after an unclean stop a pending folder of a removal that took more shows as an entry, else it goes |
+//! | pending folder (an emptied subfolder of a removal) | insert a `Pending` row; move the folder into `pending/` | `pending:after-insert` | a row without its folder is dropped: the folder never left the gallery |
+//! | | | after the move (no fault point) | after an unclean stop a pending folder of a removal that took more shows as an entry, else it goes |
 //! | take out (restore) | rename the entry out of `trash/`; delete its row | `take-out:after-rename` | a row without its file is dropped: the restore is complete |
 //! | change inside a trashed directory (partial restore, delete inside) | mark the row `resizing`; change STORAGE; record the new size and clear the mark | `resize:after-change` | the marked row's size is measured again |
 //! | purge (a file, an empty directory) | unlink; delete the row | `purge:after-unlink` | a row without its file is dropped |

@@ -20,6 +20,7 @@ use galleryfs_testkit::{Mount, gallery_trash_bin, ok, run, wait_until};
 use clients::Clients;
 
 mod gio;
+mod live;
 mod trash_cli;
 mod view;
 

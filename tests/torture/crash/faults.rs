@@ -509,6 +509,25 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
+            point: "pending:after-insert",
+            what: "rm -r d (d/empty, emptied first or last, waits hidden for d's fold)",
+            options: &[],
+            setup: fold_setup,
+            op: |m| attempt("rm -r", rm_r(m, "d")),
+            check: |m| {
+                // The emptied folder never left; what rm removed before the
+                // crash is loose in the trash, the rest still in the gallery.
+                assert!(m.gallery().join("d/empty").is_dir(), "d/empty never left");
+                let names = m.trash_names();
+                for f in ["x", "y"] {
+                    let here = m.gallery().join("d").join(f).exists();
+                    let there = names.iter().any(|n| n == f);
+                    assert!(here != there, "{f} is in exactly one place: {names:?}");
+                }
+                assert!(names.iter().all(|n| n == "x" || n == "y"), "{names:?}");
+            },
+        },
+        Scenario {
             point: "fold:after-rename",
             what: "rm -r d (one removal of a folder, folded into one entry)",
             options: &[],
