@@ -10,9 +10,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::deleter::{Deleters, FolderTimes};
-use super::echo::{Echo, Echoes};
+use super::echo::Echoes;
 use super::handles::Handles;
-use super::types::{Attr, DirItem, Entry, Invalidation, Invalidator};
+use super::types::{Attr, DirItem, Echo, Entry, Invalidation, Invalidator};
 use super::view::ViewState;
 use crate::backing::{self, Stat};
 use crate::clock::time_left;

@@ -20,35 +20,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::types::{Attr, Caller, Entry};
-use crate::contract::{FILES_DIR, TOP_DIR_PREFIX, TRASH as TRASH_NAME, top_dir_uid};
+use super::types::{Attr, Caller, Echo, Entry};
+use crate::contract::top_dir_uid;
 use crate::error::{FsError, FsResult};
-use crate::node::{NodeId, ROOT, TRASH, View, files_dir_owner, ghost_id, ghost_of};
+use crate::node::{NodeId, ROOT, TRASH, View, ghost_id, ghost_of};
 use crate::sync::lock;
-
-/// One name to announce in one directory that shows the trash.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Echo {
-    /// `.trash` or a `.Trash-U/files` view.
-    pub dir: NodeId,
-    pub name: OsString,
-    /// Appeared (true) or vanished.
-    pub appeared: bool,
-    /// `S_IFMT` bits of the entry: the syscall must make the same type.
-    pub kind: u32,
-}
-
-impl Echo {
-    /// Where the echo happens, relative to the mount point.
-    pub fn path(&self) -> Option<Vec<u8>> {
-        let dir = match files_dir_owner(self.dir) {
-            Some(uid) => format!("{TOP_DIR_PREFIX}{uid}/{FILES_DIR}"),
-            None if self.dir == TRASH => TRASH_NAME.to_string(),
-            None => return None,
-        };
-        Some([dir.as_bytes(), b"/", self.name.as_bytes()].concat())
-    }
-}
 
 /// The helper's identity and the names it is echoing now.
 #[derive(Default)]

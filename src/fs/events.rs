@@ -8,8 +8,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use super::core::Core;
-use super::echo::{self, Echo};
-use super::types::Invalidation;
+use super::echo;
+use super::types::{Echo, Invalidation};
 use super::view::{info_name, trashinfo};
 use crate::node::{NodeId, Pin, TRASH, View, files_dir_owner};
 use crate::store::catalog::EntryRow;

@@ -46,8 +46,10 @@ use crate::store::TrashStore;
 use crate::store::catalog::DeletedBy;
 
 pub use self::core::TTL;
-pub use self::echo::{Echo, Echoes, net as net_echoes};
-pub use self::types::{Attr, Caller, DirItem, Entry, Invalidation, Invalidator, SetAttr, TimeSpec};
+pub use self::echo::{Echoes, net as net_echoes};
+pub use self::types::{
+    Attr, Caller, DirItem, Echo, Entry, Invalidation, Invalidator, SetAttr, TimeSpec,
+};
 
 /// How many names a gallery listing hands out per readdir call.
 const LISTING_CHUNK: usize = 256;

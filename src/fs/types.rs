@@ -6,7 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::backing::Stat;
 use crate::clock::system_time;
-use crate::node::NodeId;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::contract::{FILES_DIR, TOP_DIR_PREFIX, TRASH as TRASH_NAME};
+use crate::node::{NodeId, TRASH, files_dir_owner};
 
 /// Attributes of a file as the kernel sees them.
 #[derive(Clone, Copy, Debug)]
@@ -101,11 +104,36 @@ pub enum Invalidation {
     Delete(NodeId, NodeId, OsString),
 }
 
+/// One name to announce, by an echo (see `fs::echo`), in one directory
+/// that shows the trash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Echo {
+    /// `.trash` or a `.Trash-U/files` view.
+    pub dir: NodeId,
+    pub name: OsString,
+    /// Appeared (true) or vanished.
+    pub appeared: bool,
+    /// `S_IFMT` bits of the entry: the syscall must make the same type.
+    pub kind: u32,
+}
+
+impl Echo {
+    /// Where the echo happens, relative to the mount point.
+    pub fn path(&self) -> Option<Vec<u8>> {
+        let dir = match files_dir_owner(self.dir) {
+            Some(uid) => format!("{TOP_DIR_PREFIX}{uid}/{FILES_DIR}"),
+            None if self.dir == TRASH => TRASH_NAME.to_string(),
+            None => return None,
+        };
+        Some([dir.as_bytes(), b"/", self.name.as_bytes()].concat())
+    }
+}
+
 /// Sends invalidations to the kernel, and echoes to watchers (see
 /// `fs::echo`); implemented by the FUSE adapter.
 pub trait Invalidator: Send + Sync {
     fn invalidate(&self, what: Invalidation);
-    fn echo(&self, _echo: super::echo::Echo) {}
+    fn echo(&self, _echo: Echo) {}
 }
 
 /// Changes requested by setattr.
