@@ -175,6 +175,7 @@ need fusermount3 fuse3 || log "fuse3 (fusermount3) unavailable: unmounting with 
 HAVE_FIO=1
 need fio fio || { HAVE_FIO=0; log "fio unavailable: random reads fall back to a python pread loop"; }
 need gio libglib2.0-bin || log "gio unavailable: the gio trash row will be n/a"
+need inotifywait inotify-tools || log "inotifywait unavailable: the watched rm -rf row will be n/a"
 
 VENV=$ROOT/target/bench-venv
 TRASH_PUT=""
@@ -440,6 +441,46 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
     rep=$((rep + 1))
 done
 phase_end small
+
+# ---------------------------------------------------------------- rm -rf while a watcher runs (issue 13)
+phase "rm -rf of ${N_SMALL} files while inotifywait watches .trash and .Trash-$(id -u)/files"
+# The watcher sees what a Trash window sees; galleryfs echoes the net change
+# (one new entry) once the burst is over. Native: a watcher on the folder's parent.
+watched_rm() {   # DIR WATCHED...: rm -rf DIR with inotifywait -m on WATCHED
+    local dir=$1 events=$RUN/watch.events w
+    shift
+    inotifywait -m -e create,delete,moved_to,moved_from --format '%w|%e|%f' "$@" >"$events" 2>"$events.err" &
+    w=$!
+    for _ in $(seq 200); do grep -q 'Watches established' "$events.err" && break; sleep 0.05; done
+    timed rm -rf "$dir"
+    WATCHED_T=$T
+    WATCH_PID=$w
+}
+if command -v inotifywait >/dev/null; then
+    rep=1
+    while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 30 : 90))"; do
+        for t in native galleryfs; do python3 "$HELPERS/mkfiles.py" "${WD[$t]}/watched.$rep" "$N_SMALL" 4096; done
+        sync
+        watched_rm "$RUN/native/watched.$rep" "$RUN/native"
+        rec rm_watched native "$WATCHED_T"
+        kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null || true
+        watched_rm "$GMNT/gallery/watched.$rep" "$GMNT/.trash" "$GMNT/.Trash-$(id -u)/files"
+        rec rm_watched galleryfs "$WATCHED_T"
+        # The watcher must come to show the entry (within 10 s).
+        seen=0
+        for _ in $(seq 100); do
+            if grep -q "^$GMNT/.trash/|CREATE,ISDIR|watched.$rep\$" "$RUN/watch.events"; then seen=1; break; fi
+            sleep 0.1
+        done
+        [ "$seen" = 1 ] || note "the watcher never saw watched.$rep appear in .trash (rep $rep)"
+        kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null || true
+        gfs_reset
+        rep=$((rep + 1))
+    done
+else
+    na rm_watched "inotifywait (inotify-tools) is not installed"
+fi
+phase_end watched
 
 # ---------------------------------------------------------------- overwrites: cp over existing files (issue 11)
 phase "cp of ${N_SMALL} new files, cp over ${N_SMALL} existing 4 KiB files, cp over a ${SEQ_MIB} MiB file"
@@ -781,6 +822,10 @@ notes say where that happened; the reps column and the raw samples show the coun
   galleryfs the folder becomes one .trash entry holding every file (checked:
   the trash then holds exactly one entry); the trash is emptied untimed before
   the next repetition (galleryfs unmounted, entries deleted in STORAGE, remounted).
+- **rm -rf while a watcher runs**: \`inotifywait -m\` on galleryfs's \`.trash\` and
+  \`.Trash-UID/files\` (what a Trash window watches), then \`rm -rf\` of a folder
+  of ${N_SMALL} synced 4 KiB files; native: the same with a watcher on the
+  folder's parent. Checked: the watcher sees the folder's entry appear.
 - **cp -R of new files / over existing files**: \`cp -R SRC/. DST\` of ${N_SMALL}
   synced 4 KiB files into a new directory, then over a directory of ${N_SMALL}
   existing 4 KiB files of other content (on galleryfs each overwritten file is

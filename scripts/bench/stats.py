@@ -23,6 +23,7 @@ MAIN = [
     ("ls_cold", "`ls -l` of {n_small} files, cold", "s", "lower", 1.5),
     ("ls_warm", "`ls -l` of {n_small} files, warm", "s", "lower", 1.3),
     ("rm", "`rm -rf` of a folder of {n_small} files (galleryfs: one entry)", "s", "lower", 2.5),
+    ("rm_watched", "`rm -rf` of a folder of {n_small} files while inotifywait watches the trash", "s", "lower", 2.5),
     ("rm_folders", "`rm -rf` of {n_small} files in 100 folders (galleryfs: one entry)", "s", "lower", 2.5),
     ("rm_folders_big", "`rm -rf` of {n_trash} files in {n_trash_folders} folders (galleryfs: one entry)", "s", "lower", 2.5),
     ("cp_new", "`cp -R` of {n_small} new 4 KiB files", "s", "lower", 2.5),
