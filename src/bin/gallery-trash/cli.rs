@@ -106,7 +106,7 @@ pub(crate) struct ListArgs {
     pub under: Option<PathBuf>,
 
     /// Only entries deleted at or after TIME, from the start of the minute
-    /// or day it names. TIME: 14:00 (today), 2026-11-26, 2026-11-26 14:00[:SS]
+    /// or day it names. TIME: 14:00 (today), 2026-11-26, 2026-11-26 14:00, 2026-11-26 14:00:30
     /// (or with a T), RFC 3339 (2026-11-26T14:00:00Z), today, yesterday, now,
     /// or a time ago: 30m, 2h, 3d, 1w, 1h30m
     #[arg(long, value_name = "TIME", value_parser = at::parse)]
