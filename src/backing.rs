@@ -62,6 +62,24 @@ pub fn open_path(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<OwnedFd> {
     openat(dir, name, libc::O_PATH, 0)
 }
 
+/// A detached copy of the mount at `path` (`open_tree(OPEN_TREE_CLONE)`):
+/// calls through it reach the same filesystem without holding the mount
+/// itself, so they never make its unmount busy. Needs CAP_SYS_ADMIN.
+pub fn open_tree_clone(path: &OsStr) -> FsResult<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    let path = cname(path)?;
+    // SAFETY: a NUL-terminated path and plain flags; the result is checked.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
+        )
+    };
+    check_fd(fd as RawFd)
+}
+
 /// An `O_PATH` handle on the directory `name`.
 pub fn open_dir_path(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<OwnedFd> {
     openat(dir, name, libc::O_PATH | libc::O_DIRECTORY, 0)

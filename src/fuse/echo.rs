@@ -278,18 +278,25 @@ pub fn helper_main(mountpoint: &OsStr) -> io::Result<()> {
     }
 }
 
-/// The mount's root, if it still is galleryfs's (not something mounted over it).
+/// The mount's root, if it still is galleryfs's (not something mounted over
+/// it): a detached copy of the mount where the helper may make one (as
+/// root), so that an unmount meanwhile is never busy because of it; else
+/// the mount itself (an unmount falling on a batch then answers EBUSY).
 fn open_root(mountpoint: &OsStr) -> io::Result<std::os::fd::OwnedFd> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-        .open(mountpoint)?;
-    let st = backing::fstat(file.as_fd()).map_err(|e| io::Error::from_raw_os_error(e.errno()))?;
+    let fd = match backing::open_tree_clone(mountpoint) {
+        Ok(fd) => fd,
+        Err(_) => std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(mountpoint)?
+            .into(),
+    };
+    let st = backing::fstat(fd.as_fd()).map_err(|e| io::Error::from_raw_os_error(e.errno()))?;
     if st.st_ino != ROOT {
         return Err(io::Error::other("not a galleryfs mount"));
     }
-    Ok(file.into())
+    Ok(fd)
 }
 
 /// Makes or removes `path` below `root` as the echo says; 0 or an errno.
