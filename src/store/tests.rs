@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Store;
 use super::catalog::EntryState;
 use super::reconcile::ReconcileReport;
-use super::trash::{Origin, TrashStore};
+use super::trash::{NewRow, Origin, TrashStore};
 use crate::backing;
 use crate::clock::now_secs;
 use crate::contract::Reason;
@@ -109,15 +109,15 @@ fn a_crash_between_row_and_rename_leaves_the_file_in_the_gallery() {
         st: &st,
         by: None,
     };
-    TrashStore::new_row(
-        &f.trash.catalog(),
-        b"a",
-        &origin,
-        0,
-        EntryState::Settled,
-        crate::contract::Reason::Deleted,
-    )
-    .unwrap();
+    let new = NewRow {
+        name: b"a",
+        origin: &origin,
+        size: 0,
+        state: EntryState::Settled,
+        reason: crate::contract::Reason::Deleted,
+        litter: false,
+    };
+    TrashStore::new_row(&f.trash.catalog(), &new).unwrap();
     let report = f.trash.reconcile().unwrap();
     assert_eq!(report.rows_dropped, 1);
     assert!(f.trash.lookup(b"a").unwrap().is_none());

@@ -15,6 +15,7 @@ fn new_entry<'a>(name: &'a [u8], path: &'a [u8], at: i64) -> NewEntry<'a> {
         ino: 42,
         reason: Reason::Deleted,
         by: None,
+        litter: false,
     }
 }
 
@@ -118,7 +119,7 @@ fn expired_lists_oldest_first_and_page_skips_unsettled() {
     assert_eq!(page, vec![b"new".to_vec(), b"old".to_vec()]);
     let first = cat.page(0, 1).unwrap()[0].id;
     assert_eq!(cat.page(first, 10).unwrap().len(), 1);
-    assert_eq!(cat.count_live(150, 100).unwrap(), 1);
+    assert_eq!(cat.count_live(150, 150, 100).unwrap(), 1);
     assert_eq!(cat.total_size().unwrap(), 3 * 4096);
 }
 
