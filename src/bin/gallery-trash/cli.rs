@@ -22,8 +22,14 @@ a folder, or all that the last deleting command removed: `undo`), delete them \
 permanently, empty the trash.
 
 gallery-trash works only through the mount (readdir of .trash, its user.trash.* \
-extended attributes, rename, unlink and rmdir), so it may do exactly what `mv` \
-and `rm` may do for the user who runs it.
+extended attributes, read for a symlink, FIFO or socket on its \
+.Trash-UID/info/NAME.trashinfo, rename, unlink and rmdir), so it may do exactly \
+what `mv` and `rm` may do for the user who runs it.
+
+Litter, the short-lived temporary files programs leave in the trash (editor \
+swap and backup files, lock files, partial downloads, what git replaces inside \
+.git, empty files), is left out of `list` unless --all, and of `undo` and \
+`restore --under`.
 
 MOUNT defaults to the galleryfs mount that contains the current directory; \
 any path inside a galleryfs mount names that mount.
@@ -118,9 +124,9 @@ pub(crate) struct ListArgs {
     pub under: Option<PathBuf>,
 
     /// Only entries deleted at or after TIME, from the start of the minute
-    /// or day it names. TIME: 14:00 (today), 2026-11-26, 2026-11-26 14:00[:SS]
-    /// (or with a T), RFC 3339 (2026-11-26T14:00:00Z), today, yesterday, now,
-    /// or a time ago: 30m, 2h, 3d, 1w, 1h30m
+    /// or day it names. TIME: 14:00 (today), 2026-11-26, 2026-11-26 14:00 or
+    /// 14:00:SS (or with a T), RFC 3339 (2026-11-26T14:00:00Z), today,
+    /// yesterday, now, or a time ago: 30m, 2h, 3d, 1w, 1h30m
     #[arg(long, value_name = "TIME", value_parser = at::parse)]
     pub since: Option<Time>,
 
