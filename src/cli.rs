@@ -8,8 +8,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::time::Duration;
 
 use crate::config::{
-    DEFAULT_OVERWRITE_INTERVAL, DEFAULT_RETENTION, DEFAULT_SWEEP, KernelFlag, MountArgs,
-    Passthrough, TrashCap,
+    DEFAULT_LITTER_RETENTION, DEFAULT_OVERWRITE_INTERVAL, DEFAULT_RETENTION, DEFAULT_SWEEP,
+    KernelFlag, MountArgs, Passthrough, TrashCap,
 };
 
 const MINUTE_SECS: u64 = 60;
@@ -150,6 +150,11 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Usage
         }
     }
 
+    if !mount.litter.on && !mount.litter.patterns.is_empty() {
+        return Err(UsageError::new(
+            "litter_pattern has no effect with litter=off",
+        ));
+    }
     if mount.allow_other && mount.allow_root {
         return Err(UsageError::new(
             "allow_other and allow_root are mutually exclusive",
@@ -342,6 +347,30 @@ fn apply_option(
                         "invalid size '{text}' for {name} ({SIZE_EXPECTED})"
                     ))
                 })?;
+        }
+        "litter" => {
+            mount.litter.on = match needs_value("off")? {
+                "default" => true,
+                "off" => false,
+                other => {
+                    return Err(UsageError::new(format_args!(
+                        "invalid value '{other}' for litter (expected default or off)"
+                    )));
+                }
+            }
+        }
+        "litter_pattern" => {
+            let glob = needs_value("*.tmp")?;
+            // Matched against names, which never hold a '/'.
+            if glob.is_empty() || glob.contains('/') {
+                return Err(UsageError::new(format_args!(
+                    "invalid pattern '{glob}' for litter_pattern (expected a glob for a file name, without '/', e.g. *.tmp)"
+                )));
+            }
+            mount.litter.patterns.push(glob.to_owned());
+        }
+        "litter_retention" => {
+            mount.litter.retention = option_duration(name, needs_value("1h")?)?;
         }
         "fsname" => {
             let text = needs_value("/srv/pictures-store")?;
@@ -537,32 +566,32 @@ Usage: galleryfs STORAGE MOUNTPOINT [-o OPTION[,OPTION...]]... [-f] [-d] [-s]
        galleryfs -h|--help | -V|--version
 
 Mounts at MOUNTPOINT a FUSE filesystem kept in the directory STORAGE. Files
-deleted under gallery/ are not destroyed: they move to .trash/, from where they
-can be restored until the retention period has passed and a sweep purges them.
-The trash counts as free space in df; a full disk purges its oldest entries.
+deleted under gallery/ move to .trash/, where they can be restored until the
+retention passes. The trash counts as free space in df; a full disk purges it.
 
 Flags:
   -o OPTIONS      comma-separated options, see below (repeatable; -oOPTIONS too)
   -f              stay in the foreground
   -d              stay in the foreground and log debug messages
   -s              handle requests on a single thread
-  -h, --help      print this help and exit
-  -V, --version   print the version and exit
+  -h, --help      print this help and exit (-V, --version: the version)
 
 galleryfs options:
   retention=DURATION       keep deleted files in .trash/ this long (default {retention})
   sweep=DURATION           purge expired trash this often (default {sweep})
-  passthrough=auto|on|off  kernel passthrough for file I/O: auto uses it when
-                           the kernel and privileges allow (default auto)
+  passthrough=auto|on|off  kernel FUSE passthrough of file I/O (default auto)
   max_trash=SIZE|PERCENT%  cap the trash's total size (PERCENT of STORAGE's
                            filesystem); oldest entries go first (default none)
-  min_retention=DURATION   entries younger than this are never purged for space
-                           or for max_trash (default 0)
+  min_retention=DURATION   never purge younger entries for space (default 0)
   quota=SIZE               limit the gallery's own bytes (EDQUOT beyond; the trash
                            does not count; df shows SIZE as the total)
   overwrite=keep|off       keep in .trash/ what a truncation or O_TRUNC destroys
   overwrite_interval=DURATION  not again for a path within it ({interval}; 0: always)
   overwrite_copy_max=SIZE  the largest copy kept without reflinks ({copy_max})
+  litter=default|off       programs' temporary files (*~, .*.swp, inside .git,
+                           empty files) stay litter_retention, listed on request
+  litter_pattern=GLOB      file names that are litter too (repeatable: *.tmp)
+  litter_retention=DURATION  how long litter stays in .trash/ (default {litter})
   DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
   SIZE: bytes, or a number followed by K, M, G or T (powers of 1024): 20G.
 
@@ -588,6 +617,7 @@ fstab example:
         sweep = format_duration(DEFAULT_SWEEP),
         interval = format_duration(DEFAULT_OVERWRITE_INTERVAL),
         copy_max = "256M",
+        litter = format_duration(DEFAULT_LITTER_RETENTION),
     )
 }
 

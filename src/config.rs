@@ -70,6 +70,7 @@ pub struct MountArgs {
     /// Bytes.
     pub quota: Option<u64>,
     pub overwrite: Overwrite,
+    pub litter: Litter,
     pub allow_other: bool,
     pub allow_root: bool,
     /// Always true when `allow_other` is.
@@ -101,6 +102,7 @@ impl MountArgs {
             max_trash: None,
             quota: None,
             overwrite: Overwrite::default(),
+            litter: Litter::default(),
             allow_other: false,
             allow_root: false,
             default_permissions: false,
@@ -139,6 +141,31 @@ impl Default for Overwrite {
             keep: true,
             interval: DEFAULT_OVERWRITE_INTERVAL,
             copy_max: DEFAULT_OVERWRITE_COPY_MAX,
+        }
+    }
+}
+
+/// How long litter (a program's temporary files: see `store::litter`)
+/// stays in the trash unless `litter_retention=` says otherwise.
+pub const DEFAULT_LITTER_RETENTION: Duration = Duration::from_secs(HOUR_SECS);
+
+/// `litter=`, `litter_pattern=`, `litter_retention=`: which entries are a
+/// program's temporary files, kept briefly and listed only when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Litter {
+    /// `litter=default` (true, the default) or `off`.
+    pub on: bool,
+    /// Name globs added to the default ones, in the order given.
+    pub patterns: Vec<String>,
+    pub retention: Duration,
+}
+
+impl Default for Litter {
+    fn default() -> Litter {
+        Litter {
+            on: true,
+            patterns: Vec::new(),
+            retention: DEFAULT_LITTER_RETENTION,
         }
     }
 }

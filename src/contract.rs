@@ -6,7 +6,10 @@
 //!   `.Trash-UID/{files,info,expunged}` with `info/NAME.trashinfo`;
 //! - the `user.trash.*` extended attributes of trash entries and of `.trash`,
 //!   with their value formats (RFC 3339 UTC times, `30d` day counts, decimal
-//!   byte counts, `yes`/`no`);
+//!   byte counts, `yes`/`no`), also served on each entry's
+//!   `.Trash-UID/info/NAME.trashinfo` (a regular file, so they can be read
+//!   there for a symlink, FIFO or socket entry, which the kernel refuses
+//!   `user.*` attributes);
 //! - the `.trashinfo` format (percent-encoded `Path=` relative to the mount
 //!   root, `DeletionDate=` in local time);
 //! - how the mount shows in `/proc/self/mountinfo` (fstype `fuse.galleryfs`,
@@ -67,6 +70,13 @@ pub const ENTRY_XATTRS: [&str; 5] = [
 /// command (`rm *.jpg`, `rm -r dir`), which `gallery-trash undo` restores.
 /// Not listed when unknown.
 pub const XATTR_DELETED_BY: &str = "user.trash.deleted_by";
+
+/// On an entry that is litter (a program's temporary file: an editor's swap
+/// or backup file, a lock file, a partial download, what git replaced
+/// inside `.git`, an empty file), `YES`: it expires after the shorter
+/// `litter_retention`, and listings leave it out unless asked. Not listed
+/// on other entries.
+pub const XATTR_LITTER: &str = "user.trash.litter";
 
 /// `PID:START`: a thread id and its start time (clock ticks since boot),
 /// which tells it apart from a later thread with the same id.

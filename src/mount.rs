@@ -142,7 +142,8 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         purging_fd,
         pending_fd,
         args.retention,
-    );
+    )
+    .with_litter(&args.litter);
     let report = trash
         .reconcile()
         .map_err(|e| format!("cannot reconcile the trash in {}: {e}", path.display()))?;

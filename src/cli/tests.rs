@@ -598,3 +598,44 @@ fn usage_error_displays_its_message() {
     assert_eq!(err.to_string(), "galleryfs: unknown flag '-x'");
     let _: &dyn std::error::Error = &err;
 }
+
+#[test]
+fn litter_options() {
+    let m = mount(&["/a", "/b"]);
+    assert!(m.litter.on && m.litter.patterns.is_empty());
+    assert_eq!(m.litter.retention, Duration::from_secs(3600));
+    let m = mount(&[
+        "/a",
+        "/b",
+        "-o",
+        "litter_pattern=*.tmp,litter_retention=10m",
+        "-o",
+        "litter_pattern=core.[0-9]*,litter=default",
+    ]);
+    assert!(m.litter.on);
+    assert_eq!(m.litter.patterns, ["*.tmp", "core.[0-9]*"]);
+    assert_eq!(m.litter.retention, Duration::from_secs(600));
+    assert!(!mount(&["/a", "/b", "-o", "litter=off"]).litter.on);
+    assert_eq!(
+        error(&["/a", "/b", "-o", "litter=on"]),
+        "galleryfs: invalid value 'on' for litter (expected default or off)"
+    );
+    for bad in ["litter_pattern=", "litter_pattern=a/b"] {
+        assert!(
+            error(&["/a", "/b", "-o", bad]).starts_with("galleryfs: invalid pattern '"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        error(&["/a", "/b", "-o", "litter_pattern"]),
+        "galleryfs: option 'litter_pattern' requires a value (e.g. litter_pattern=*.tmp)"
+    );
+    assert_eq!(
+        error(&["/a", "/b", "-o", "litter_retention=0"]),
+        "galleryfs: invalid duration '0' for litter_retention (expected a positive integer followed by s, m, h or d, e.g. 30d)"
+    );
+    assert_eq!(
+        error(&["/a", "/b", "-o", "litter=off,litter_pattern=*.tmp"]),
+        "galleryfs: litter_pattern has no effect with litter=off"
+    );
+}

@@ -31,6 +31,10 @@ fn names_agree_with_each_other() {
             "user.trash.purging_for_space"
         ]
     );
+    assert_eq!(
+        (XATTR_DELETED_BY, XATTR_LITTER),
+        ("user.trash.deleted_by", "user.trash.litter")
+    );
     assert_eq!((GALLERY, TRASH), ("gallery", ".trash"));
 }
 

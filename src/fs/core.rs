@@ -225,11 +225,12 @@ impl Core {
     /// Checks that a name in `.trash/` or below is a live entry's.
     pub(super) fn live_in_trash(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
         let live = if is_trash_dir(parent) {
-            // In a `.Trash-UID/files` view, only that uid's entries exist.
+            // In a `.Trash-UID/files` view, only that uid's entries exist,
+            // and no litter.
             let owner = crate::node::files_dir_owner(parent);
             self.store
                 .lookup(name.as_bytes())?
-                .is_some_and(|e| owner.is_none_or(|uid| uid == e.row.uid))
+                .is_some_and(|e| owner.is_none_or(|uid| uid == e.row.uid && !e.litter))
         } else {
             self.owning_entry(parent)?.is_some()
         };

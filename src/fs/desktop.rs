@@ -3,7 +3,9 @@
 //! served by the trash part) and `info/NAME.trashinfo` (synthesized from the
 //! catalog), so GIO file managers and trash-cli list, restore and empty the
 //! galleryfs trash. This module decides what every operation means in the
-//! rest of `.Trash-U`.
+//! rest of `.Trash-U`. An entry's info file also carries the entry's
+//! `user.trash.*` attributes; litter (see `store::litter`) has no place in
+//! `files/` or `info/` listings, though its info file opens by name.
 //!
 //! Nothing here is stored: files clients write (`info/*.trashinfo`, GIO's
 //! temporary files, KDE's `directorysizes`) live in memory (`state`) until
@@ -17,6 +19,7 @@ use std::time::SystemTime;
 
 use super::core::Core;
 use super::handles::ViewFile;
+use super::trash;
 use super::types::{Attr, Caller, DirItem, Entry, SetAttr};
 use super::view::{
     CLIENT_OFFSET, VIEW_TTL, dir_attr, entry_of_info, file_attr, info_name, top_dir_uid, trashinfo,
@@ -88,6 +91,30 @@ pub(in crate::fs) fn getattr(core: &Core, view: View) -> FsResult<Attr> {
             )
         }
     })
+}
+
+/// Trash attribute `name` of view node `view`: an entry's info file carries
+/// its entry's, the one regular file that can for a symlink, FIFO or socket
+/// entry (the kernel refuses `user.*` attributes on those before asking
+/// us). Nothing else of the view has any.
+pub(in crate::fs) fn getxattr(core: &Core, view: View, name: &str) -> FsResult<Vec<u8>> {
+    match core.desktop.resolve(view) {
+        View::InfoFile(id) => {
+            let entry = core.store.lookup_id(id)?.ok_or(FsError::ENOENT)?;
+            trash::attr_of(&entry, name)
+        }
+        _ => Err(FsError::ENODATA),
+    }
+}
+
+/// The listxattr names of view node `view` (see `getxattr`).
+pub(in crate::fs) fn listxattr(core: &Core, view: View) -> FsResult<Vec<u8>> {
+    let mut names = Vec::new();
+    if let View::InfoFile(id) = core.desktop.resolve(view) {
+        let entry = core.store.lookup_id(id)?.ok_or(FsError::ENOENT)?;
+        trash::add_attr_names(Some(&entry), &mut names);
+    }
+    Ok(names)
 }
 
 pub(in crate::fs) fn lookup(core: &Core, parent: View, name: &OsStr) -> FsResult<Entry> {
@@ -375,10 +402,10 @@ pub(in crate::fs) fn rmdir(core: &Core, parent: View, name: &OsStr) -> FsResult<
 }
 
 /// Whether `files/NAME` (of uid's view) may be moved into `expunged/`,
-/// which purges it: it must be one of uid's live entries.
+/// which purges it: it must be one of uid's live entries the view shows.
 pub(in crate::fs) fn expungeable(core: &Core, uid: u32, name: &OsStr) -> FsResult<()> {
     match core.store.lookup(name.as_bytes())? {
-        Some(entry) if entry.row.uid == uid => Ok(()),
+        Some(entry) if entry.row.uid == uid && !entry.litter => Ok(()),
         _ => Err(FsError::ENOENT),
     }
 }

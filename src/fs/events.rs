@@ -118,7 +118,7 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
                     core.invalidate(Invalidation::Entry(dir, name.clone()));
                 }
             }
-            echo_in(core, row.uid, Some(via), &name, false, row.kind);
+            echo_gone(core, row, Some(via), &name);
         }
         Change::Vanished { row, pin } => {
             vanished(core, row, pin);
@@ -193,5 +193,21 @@ fn vanished(core: &Core, row: &EntryRow, pin: Option<Pin>) {
     let info_file = View::InfoFile(row.id).id();
     core.invalidate(Invalidation::Delete(info, info_file, info_name(&row.name)));
     touched(core, Some(row.uid));
-    echo_in(core, row.uid, None, &name, false, row.kind);
+    echo_gone(core, row, None, &name);
+}
+
+/// `row` (named `name`) left; the desktop view never showed it if it was
+/// litter. (An arrival of litter needs no such care: the helper's mknod in
+/// `files/` finds no such entry there, and fails without an event.)
+fn echo_gone(core: &Core, row: &EntryRow, seen: Option<NodeId>, name: &OsStr) {
+    match core.store.is_litter(row) {
+        true if seen != Some(TRASH) => core.echo(Echo {
+            dir: TRASH,
+            name: name.to_os_string(),
+            appeared: false,
+            kind: row.kind,
+        }),
+        true => {}
+        false => echo_in(core, row.uid, seen, name, false, row.kind),
+    }
 }

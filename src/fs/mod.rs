@@ -627,6 +627,7 @@ impl GalleryFs {
             .to_str()
             .filter(|n| n.starts_with(crate::contract::XATTR_PREFIX));
         match (self.place(node)?, trash_attr) {
+            (Place::Desktop(view), Some(attr)) => desktop::getxattr(&self.core, view, attr),
             (Place::Root | Place::Desktop(_) | Place::TrashDir(Some(_)), _) => {
                 Err(FsError::ENODATA)
             }
@@ -652,11 +653,10 @@ impl GalleryFs {
     /// All xattr names, NUL-terminated, as listxattr returns them.
     pub fn listxattr(&self, node: NodeId) -> FsResult<Vec<u8>> {
         let place = self.place(node)?;
-        if matches!(
-            place,
-            Place::Root | Place::Desktop(_) | Place::TrashDir(Some(_))
-        ) {
-            return Ok(Vec::new());
+        match place {
+            Place::Desktop(view) => return desktop::listxattr(&self.core, view),
+            Place::Root | Place::TrashDir(Some(_)) => return Ok(Vec::new()),
+            _ => {}
         }
         let (fd, st) = self.core.nodes.path_fd(node)?;
         let mut names = backing::listxattr_all(fd.as_fd())?;

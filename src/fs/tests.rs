@@ -395,3 +395,72 @@ fn setting_trash_attributes_is_refused_everywhere() {
         FsError::EPERM
     );
 }
+
+/// The NUL-separated names of a listxattr answer.
+fn xattr_names(list: &[u8]) -> Vec<String> {
+    list.split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8(n.to_vec()).unwrap())
+        .collect()
+}
+
+#[test]
+fn litter_is_marked_and_left_out_of_the_desktop_view() {
+    let c = core();
+    write_file(&c, GALLERY, ".notes.swp", b"swap");
+    write_file(&c, GALLERY, "notes", b"n");
+    c.fs.unlink(ME, GALLERY, os(".notes.swp")).unwrap();
+    c.fs.unlink(ME, GALLERY, os("notes")).unwrap();
+    assert_eq!(names(&c, TRASH), [".notes.swp", "notes"]);
+    let swap = c.fs.lookup(TRASH, os(".notes.swp")).unwrap().node;
+    let litter = crate::contract::XATTR_LITTER;
+    assert_eq!(c.fs.getxattr(swap, os(litter)).unwrap(), b"yes");
+    assert!(xattr_names(&c.fs.listxattr(swap).unwrap()).contains(&litter.to_string()));
+    let notes = c.fs.lookup(TRASH, os("notes")).unwrap().node;
+    assert_eq!(
+        c.fs.getxattr(notes, os(litter)).unwrap_err(),
+        FsError::ENODATA
+    );
+    assert!(!xattr_names(&c.fs.listxattr(notes).unwrap()).contains(&litter.to_string()));
+    let top = c.fs.lookup(ROOT, os(".Trash-0")).unwrap().node;
+    let files = c.fs.lookup(top, os("files")).unwrap().node;
+    assert_eq!(names(&c, files), ["notes"]);
+    assert_eq!(
+        c.fs.lookup(files, os(".notes.swp")).unwrap_err(),
+        FsError::ENOENT
+    );
+    let info = c.fs.lookup(top, os("info")).unwrap().node;
+    assert_eq!(names(&c, info), ["notes.trashinfo"]);
+    // By name, its info file is there, with its facts.
+    let swap_info = c.fs.lookup(info, os(".notes.swp.trashinfo")).unwrap().node;
+    assert_eq!(c.fs.getxattr(swap_info, os(litter)).unwrap(), b"yes");
+}
+
+#[test]
+fn an_info_file_carries_its_entrys_attributes() {
+    let c = core();
+    c.fs.symlink(GALLERY, os("link"), os("target"), ME).unwrap();
+    c.fs.unlink(ME, GALLERY, os("link")).unwrap();
+    let top = c.fs.lookup(ROOT, os(".Trash-0")).unwrap().node;
+    let info = c.fs.lookup(top, os("info")).unwrap().node;
+    let file = c.fs.lookup(info, os("link.trashinfo")).unwrap().node;
+    assert_eq!(
+        c.fs.getxattr(file, os(XATTR_ORIGINAL_PATH)).unwrap(),
+        b"link"
+    );
+    assert_eq!(c.fs.getxattr(file, os(XATTR_DAYS_LEFT)).unwrap(), b"30d");
+    let listed = xattr_names(&c.fs.listxattr(file).unwrap());
+    for name in crate::contract::ENTRY_XATTRS {
+        assert!(listed.contains(&name.to_string()), "{listed:?}");
+    }
+    assert_eq!(
+        c.fs.getxattr(file, os("user.x")).unwrap_err(),
+        FsError::ENODATA
+    );
+    // The rest of the view has none.
+    assert!(c.fs.listxattr(info).unwrap().is_empty());
+    assert_eq!(
+        c.fs.getxattr(info, os(XATTR_DELETED_AT)).unwrap_err(),
+        FsError::ENODATA
+    );
+}

@@ -16,13 +16,14 @@ use crate::backing::{self, Stat};
 use crate::clock::{now_secs, time_left};
 use crate::contract::{
     ENTRY_XATTRS, XATTR_DAYS_LEFT, XATTR_DELETED_AT, XATTR_DELETED_BY, XATTR_EXPIRES_AT,
-    XATTR_ORIGINAL_PATH, XATTR_REASON, days_left, format_days, format_deleter, rfc3339,
+    XATTR_LITTER, XATTR_ORIGINAL_PATH, XATTR_REASON, YES, days_left, format_days, format_deleter,
+    rfc3339,
 };
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, ROOT, TRASH};
 use crate::space::{self, Space};
-use crate::store::Origin;
 use crate::store::catalog::{DeletedBy, EntryRow};
+use crate::store::{self, Origin};
 
 /// How long an emptied folder waits, hidden, for its parent's removal to
 /// fold it: longer than any one `rm -r` takes.
@@ -226,8 +227,8 @@ pub(super) fn listed_entry(
     })
 }
 
-/// The value of trash attribute `name` of entry node `node`.
-pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec<u8>> {
+/// The live entry node `node` is, if it still is one.
+fn entry_of_node(core: &Core, node: NodeId) -> FsResult<store::Entry> {
     let (_, entry_name) = core.nodes.link(node)?;
     let entry = core
         .store
@@ -238,6 +239,17 @@ pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec
     if entry.row.ino != 0 && entry.row.ino != core.nodes.key(node)?.ino {
         return Err(FsError::ENOENT);
     }
+    Ok(entry)
+}
+
+/// The value of trash attribute `name` of entry node `node`.
+pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec<u8>> {
+    attr_of(&entry_of_node(core, node)?, name)
+}
+
+/// The value of trash attribute `name` of `entry`, as its node and its
+/// `.Trash-U/info` file (see `desktop`) serve it.
+pub(super) fn attr_of(entry: &store::Entry, name: &str) -> FsResult<Vec<u8>> {
     Ok(match name {
         XATTR_ORIGINAL_PATH => entry.row.original_path.clone(),
         XATTR_DELETED_AT => rfc3339(entry.row.deleted_at).into_bytes(),
@@ -248,27 +260,36 @@ pub(super) fn entry_xattr(core: &Core, node: NodeId, name: &str) -> FsResult<Vec
             Some(by) => format_deleter(by.pid, by.start).into_bytes(),
             None => return Err(FsError::ENODATA),
         },
+        XATTR_LITTER if entry.litter => YES.as_bytes().to_vec(),
         _ => return Err(FsError::ENODATA),
     })
 }
 
-/// Adds the trash attributes to entry node `node`'s listxattr names. Linux
-/// lets nobody read `user.*` attributes of symlinks, fifos and devices (the
-/// kernel answers ENODATA without asking us): listing them there would name
-/// attributes no one can get.
-pub(super) fn list_entry_xattrs(core: &Core, node: NodeId, st: &Stat, names: &mut Vec<u8>) {
-    let kind = backing::file_type(st);
-    if kind != libc::S_IFREG && kind != libc::S_IFDIR {
-        return;
-    }
+/// Adds the trash attributes `entry` (None: no longer known) has to
+/// listxattr names: those of every entry, and those known for this one.
+pub(super) fn add_attr_names(entry: Option<&store::Entry>, names: &mut Vec<u8>) {
     let mut add = |name: &str| {
         names.extend_from_slice(name.as_bytes());
         names.push(0);
     };
     ENTRY_XATTRS.into_iter().for_each(&mut add);
-    if entry_xattr(core, node, XATTR_DELETED_BY).is_ok() {
-        add(XATTR_DELETED_BY);
+    for extra in [XATTR_DELETED_BY, XATTR_LITTER] {
+        if entry.is_some_and(|e| attr_of(e, extra).is_ok()) {
+            add(extra);
+        }
     }
+}
+
+/// Adds the trash attributes to entry node `node`'s listxattr names. Linux
+/// lets nobody read `user.*` attributes of symlinks, fifos and devices (the
+/// kernel answers ENODATA without asking us): listing them there would name
+/// attributes no one can get (their info file serves them: see `desktop`).
+pub(super) fn list_entry_xattrs(core: &Core, node: NodeId, st: &Stat, names: &mut Vec<u8>) {
+    let kind = backing::file_type(st);
+    if kind != libc::S_IFREG && kind != libc::S_IFDIR {
+        return;
+    }
+    add_attr_names(entry_of_node(core, node).ok().as_ref(), names);
 }
 
 /// Deletes expired entries, a batch at a time, telling the kernel.

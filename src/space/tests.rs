@@ -51,6 +51,7 @@ impl Fake {
             ino: 0,
             reason: crate::contract::Reason::Deleted,
             by: None,
+            litter: false,
         });
         drop(s);
         self.space.usage.trashed(size);

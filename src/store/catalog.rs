@@ -50,6 +50,10 @@ const MIGRATIONS: &[&str] = &[
         WHERE by_pid != 0;
     ALTER TABLE entries ADD COLUMN folded_into INTEGER;
     CREATE INDEX entries_folded ON entries(folded_into) WHERE folded_into IS NOT NULL;",
+    // 7: litter, a program's temporary file (see `litter`): 1 if so, decided
+    // at insert. Its own index finds litter past its shorter retention.
+    "ALTER TABLE entries ADD COLUMN litter INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX entries_litter ON entries(deleted_at) WHERE litter != 0;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -114,6 +118,9 @@ pub struct EntryRow {
     pub ino: u64,
     pub reason: Reason,
     pub by: Option<DeletedBy>,
+    /// Classified as litter when inserted (see `litter`; `TrashStore::is_litter`
+    /// says whether it counts as such on this mount).
+    pub litter: bool,
 }
 
 /// What a new row records.
@@ -128,6 +135,7 @@ pub struct NewEntry<'a> {
     pub ino: u64,
     pub reason: Reason,
     pub by: Option<DeletedBy>,
+    pub litter: bool,
 }
 
 #[derive(Debug)]
@@ -175,7 +183,7 @@ pub struct Catalog {
 }
 
 const COLUMNS: &str = "id, name, original_path, deleted_at, kind, uid, size, state, prev_name, \
-     ino, reason, by_pid, by_start";
+     ino, reason, by_pid, by_start, litter";
 
 fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok(EntryRow {
@@ -191,6 +199,7 @@ fn row_to_entry(row: &Row<'_>) -> rusqlite::Result<EntryRow> {
         ino: row.get::<_, i64>(9)? as u64,
         reason: reason_of(row.get(10)?),
         by: DeletedBy::of(row.get::<_, i64>(11)? as u32, row.get::<_, i64>(12)? as u64),
+        litter: row.get::<_, i64>(13)? != 0,
     })
 }
 
@@ -294,8 +303,8 @@ impl Catalog {
         let mut stmt = self.conn.prepare_cached(
             "INSERT OR IGNORE INTO entries
                  (name, original_path, deleted_at, kind, uid, size, state, ino, reason,
-                  by_pid, by_start)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                  by_pid, by_start, litter)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let n = stmt.execute(params![
             e.name,
@@ -308,7 +317,8 @@ impl Catalog {
             e.ino as i64,
             reason_code(e.reason),
             e.by.map_or(0, |b| b.pid as i64),
-            e.by.map_or(0, |b| b.start as i64)
+            e.by.map_or(0, |b| b.start as i64),
+            e.litter as i64
         ])?;
         Ok((n == 1).then(|| self.conn.last_insert_rowid()))
     }
@@ -446,6 +456,17 @@ impl Catalog {
             .collect()
     }
 
+    /// Up to `limit` settled litter rows deleted at or before `cutoff`,
+    /// oldest first (litter expires sooner than the rest: see `litter`).
+    pub fn expired_litter(&self, cutoff: i64, limit: usize) -> rusqlite::Result<Vec<EntryRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM entries WHERE litter != 0 AND deleted_at <= ?1 AND state = 0
+             ORDER BY deleted_at, id LIMIT ?2"
+        ))?;
+        stmt.query_map(params![cutoff, limit as i64], row_to_entry)?
+            .collect()
+    }
+
     /// Rows left mid-protocol by a crash.
     pub fn unsettled(&self) -> rusqlite::Result<Vec<EntryRow>> {
         let mut stmt = self
@@ -454,13 +475,17 @@ impl Catalog {
         stmt.query_map([], row_to_entry)?.collect()
     }
 
-    /// Number of settled entries not deleted before `cutoff`, capped at `cap`.
-    pub fn count_live(&self, cutoff: i64, cap: u64) -> rusqlite::Result<u64> {
+    /// Number of settled entries deleted after `cutoff` (litter: after
+    /// `litter_cutoff`, which is no earlier), capped at `cap`.
+    pub fn count_live(&self, cutoff: i64, litter_cutoff: i64, cap: u64) -> rusqlite::Result<u64> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT count(*) FROM (SELECT 1 FROM entries WHERE state = 0 AND deleted_at > ?1 LIMIT ?2)",
+            "SELECT count(*) FROM (SELECT 1 FROM entries WHERE state = 0 AND deleted_at > ?1
+             AND (litter = 0 OR deleted_at > ?2) LIMIT ?3)",
         )?;
-        stmt.query_row(params![cutoff, cap as i64], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
+        stmt.query_row(params![cutoff, litter_cutoff, cap as i64], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n as u64)
     }
 
     pub fn total_size(&self) -> rusqlite::Result<u64> {

@@ -55,6 +55,7 @@ impl TrashStore {
             size,
             state: EntryState::Pending,
             reason: Reason::Deleted,
+            litter: self.classify(&origin),
         };
         let to = (self.pending_fd.as_fd(), OsStr::new(&tail));
         Self::insert_then_move(&catalog, &new, (dir, name), to, || {
@@ -84,16 +85,18 @@ impl TrashStore {
         let (id, entry) = {
             let mut catalog = self.catalog();
             let entry = self.free_name(&catalog, name.as_bytes())?;
+            let new = NewRow {
+                name: &entry,
+                origin: &origin,
+                size: 0,
+                state: EntryState::Folding,
+                reason: Reason::Deleted,
+                // A folder: litter only inside a `.git`.
+                litter: self.classify(&origin),
+            };
             let id = catalog.in_transaction(|catalog| {
-                let id = Self::new_row(
-                    catalog,
-                    &entry,
-                    &origin,
-                    0,
-                    EntryState::Folding,
-                    Reason::Deleted,
-                )
-                .map_err(|_| rusqlite::Error::StatementChangedRows(0))?;
+                let id = Self::new_row(catalog, &new)
+                    .map_err(|_| rusqlite::Error::StatementChangedRows(0))?;
                 catalog.mark_folded(id, by, origin.original_path)?;
                 Ok(id)
             })?;

@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use super::catalog::EntryState;
-use super::trash::{Origin, TrashStore};
+use super::trash::{NewRow, Origin, TrashStore};
 use crate::backing::{self, Stat};
 use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
@@ -59,17 +59,18 @@ impl TrashStore {
             // The copy's own inode number is recorded when it settles.
             let mut unknown = *st;
             unknown.st_ino = 0;
-            let id = Self::new_row(
-                &catalog,
-                &entry,
-                &Origin {
+            let new = NewRow {
+                name: &entry,
+                origin: &Origin {
                     st: &unknown,
                     ..origin
                 },
-                st.st_blocks as u64 * 512,
-                EntryState::Copying,
-                Reason::Overwritten,
-            )?;
+                size: st.st_blocks as u64 * 512,
+                state: EntryState::Copying,
+                reason: Reason::Overwritten,
+                litter: self.classify(&origin),
+            };
+            let id = Self::new_row(&catalog, &new)?;
             (id, entry)
         };
         fault::point("copy:after-insert");

@@ -1,7 +1,8 @@
 //! The store: STORAGE on disk and everything that changes it as a unit of
 //! the trash. `layout` recognises, initialises and locks STORAGE; `catalog`
 //! is the SQLite catalog (SQLite only); `naming` chooses entry names;
-//! `usage` counts bytes; `TrashStore` (`trash`, with `keep` for copies of
+//! `usage` counts bytes; `litter` tells a program's temporary files from
+//! the rest; `TrashStore` (`trash`, with `keep` for copies of
 //! overwritten files and `fold` for removals of folders) owns every
 //! crash-ordered composition and `reconcile` repairs what a crash interrupted.
 //!
@@ -47,6 +48,7 @@ pub mod catalog;
 mod fold;
 mod keep;
 mod layout;
+pub mod litter;
 pub mod naming;
 mod reconcile;
 mod reflinks;

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use super::catalog::{Catalog, EntryRow, EntryState};
-use super::trash::{Origin, TrashStore, exists};
+use super::trash::{NewRow, Origin, TrashStore, exists};
 use crate::backing::{self, Stat};
 use crate::contract::Reason;
 use crate::error::FsResult;
@@ -172,14 +172,16 @@ impl TrashStore {
                 st: &st,
                 by: None,
             };
-            Self::new_row(
-                catalog,
+            let new = NewRow {
                 name,
-                &origin,
+                origin: &origin,
                 size,
-                EntryState::Settled,
-                Reason::Deleted,
-            )?;
+                state: EntryState::Settled,
+                reason: Reason::Deleted,
+                // Where it came from is unknown: nothing tells it is litter.
+                litter: false,
+            };
+            Self::new_row(catalog, &new)?;
             report.rows_added += 1;
         }
         Ok(())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Store;
 use super::catalog::EntryState;
 use super::reconcile::ReconcileReport;
-use super::trash::{Origin, TrashStore};
+use super::trash::{NewRow, Origin, TrashStore};
 use crate::backing;
 use crate::clock::now_secs;
 use crate::contract::Reason;
@@ -109,15 +109,15 @@ fn a_crash_between_row_and_rename_leaves_the_file_in_the_gallery() {
         st: &st,
         by: None,
     };
-    TrashStore::new_row(
-        &f.trash.catalog(),
-        b"a",
-        &origin,
-        0,
-        EntryState::Settled,
-        crate::contract::Reason::Deleted,
-    )
-    .unwrap();
+    let new = NewRow {
+        name: b"a",
+        origin: &origin,
+        size: 0,
+        state: EntryState::Settled,
+        reason: crate::contract::Reason::Deleted,
+        litter: false,
+    };
+    TrashStore::new_row(&f.trash.catalog(), &new).unwrap();
     let report = f.trash.reconcile().unwrap();
     assert_eq!(report.rows_dropped, 1);
     assert!(f.trash.lookup(b"a").unwrap().is_none());
@@ -384,4 +384,90 @@ fn sizes_a_crash_left_stale_are_measured_again() {
         0,
         "the mark is gone"
     );
+}
+
+/// Ages entry `name` by `secs`.
+fn age(f: &Fixture, name: &[u8], secs: i64) {
+    f.trash
+        .catalog()
+        .conn
+        .execute(
+            "UPDATE entries SET deleted_at = deleted_at - ?2 WHERE name = ?1",
+            rusqlite::params![name, secs],
+        )
+        .unwrap();
+}
+
+#[test]
+fn litter_expires_after_its_own_retention() {
+    let f = fixture(MONTH);
+    for (name, content) in [(".notes.swp", "swap"), ("empty", ""), ("notes", "n")] {
+        fs::write(f.gallery().join(name), content).unwrap();
+        f.put(name);
+    }
+    fs::create_dir_all(f.gallery().join("repo/.git/refs")).unwrap();
+    fs::write(f.gallery().join("repo/.git/index"), "i").unwrap();
+    let st = backing::fstatat(f.trash.gallery_fd.as_fd(), OsStr::new("repo/.git/index")).unwrap();
+    let dir = backing::open_dir_path(f.trash.gallery_fd.as_fd(), OsStr::new("repo/.git")).unwrap();
+    let origin = Origin {
+        original_path: b"repo/.git/index",
+        st: &st,
+        by: None,
+    };
+    f.trash
+        .put(dir.as_fd(), OsStr::new("index"), origin)
+        .unwrap();
+    let litter = |name: &[u8]| f.trash.lookup(name).unwrap().unwrap().litter;
+    assert!(litter(b".notes.swp") && litter(b"empty") && litter(b"index"));
+    assert!(!litter(b"notes"));
+    let swap = f.trash.lookup(b".notes.swp").unwrap().unwrap();
+    assert_eq!(swap.expires_at, swap.row.deleted_at + 3600);
+    for name in [&b".notes.swp"[..], b"empty", b"index", b"notes"] {
+        age(&f, name, 3601);
+    }
+    assert!(
+        f.trash.lookup(b"empty").unwrap().is_none(),
+        "hidden once expired"
+    );
+    let mut purged: Vec<_> = f
+        .trash
+        .expire_batch()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    purged.sort();
+    assert_eq!(purged, [&b".notes.swp"[..], b"empty", b"index"]);
+    assert_eq!(f.names(&f.trash_dir()), ["notes"]);
+    assert!(f.trash.has_live_entries().unwrap());
+}
+
+#[test]
+fn a_move_into_the_trash_is_never_litter_and_off_makes_none() {
+    let f = fixture(MONTH);
+    fs::write(f.gallery().join("a~"), "a").unwrap();
+    let st = backing::fstatat(f.trash.gallery_fd.as_fd(), OsStr::new("a~")).unwrap();
+    let origin = Origin {
+        original_path: b"a~",
+        st: &st,
+        by: None,
+    };
+    f.trash
+        .put_as(f.trash.gallery_fd.as_fd(), OsStr::new("a~"), b"a~", origin)
+        .unwrap();
+    assert!(!f.trash.lookup(b"a~").unwrap().unwrap().litter);
+    fs::write(f.gallery().join("b~"), "b").unwrap();
+    f.put("b~");
+    age(&f, b"b~", 3601);
+    assert!(f.trash.lookup(b"b~").unwrap().is_none());
+    // With litter off, what was marked is an entry like any other.
+    let off = crate::config::Litter {
+        on: false,
+        ..Default::default()
+    };
+    let trash = f.trash.with_litter(&off);
+    let entry = trash.lookup(b"b~").unwrap().unwrap();
+    assert!(!entry.litter && entry.row.litter);
+    assert_eq!(entry.expires_at, entry.row.deleted_at + 30 * 86_400);
+    assert!(trash.expire_batch().unwrap().is_empty());
 }

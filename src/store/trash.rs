@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::catalog::{Catalog, DeletedBy, EntryRow, EntryState, NewEntry};
+use super::litter::Litter;
 use super::naming;
 use super::usage::Usage;
 use crate::backing::{self, Stat};
 use crate::clock::now_secs;
+use crate::config;
 use crate::contract::Reason;
 use crate::error::{FsError, FsResult};
 use crate::fault;
@@ -26,6 +28,9 @@ pub const BATCH: usize = 512;
 pub struct Entry {
     pub row: EntryRow,
     pub expires_at: i64,
+    /// A program's temporary file on this mount (see `litter`): the
+    /// desktop view leaves it out, and `user.trash.litter` says so.
+    pub litter: bool,
 }
 
 /// Where a new entry comes from: what its row records besides its name.
@@ -46,6 +51,8 @@ pub(super) struct NewRow<'a> {
     pub(super) size: u64,
     pub(super) state: EntryState,
     pub(super) reason: Reason,
+    /// See `TrashStore::classify`.
+    pub(super) litter: bool,
 }
 
 /// A gallery file put aside in the trash while a rename replaces it: hard
@@ -69,6 +76,8 @@ pub struct TrashStore {
     /// `STORAGE/pending`: emptied folders waiting to be folded (see `fold`).
     pub(super) pending_fd: OwnedFd,
     retention: i64,
+    /// Which new entries are litter, and how long litter stays.
+    litter: Litter,
     /// Serialises name choice with the catalog/rename pairs that use the name.
     pub(super) moves: Mutex<()>,
     /// Names claimed by desktop clients before their file arrives.
@@ -98,6 +107,7 @@ impl TrashStore {
         pending_fd: OwnedFd,
         retention: Duration,
     ) -> TrashStore {
+        let retention = retention.as_secs().min(i64::MAX as u64 / 4) as i64;
         let usage = Arc::new(Usage::new(catalog.total_size().unwrap_or_else(|e| {
             log::warn!("cannot total the trash's size: {e}");
             0
@@ -109,12 +119,20 @@ impl TrashStore {
             gallery_fd,
             purging_fd,
             pending_fd,
-            retention: retention.as_secs().min(i64::MAX as u64 / 4) as i64,
+            retention,
+            litter: Litter::new(&config::Litter::default(), retention),
             moves: Mutex::new(()),
             reflinks: Default::default(),
             pending_seq: Default::default(),
             reserved: Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// The `litter=`, `litter_pattern=` and `litter_retention=` settings
+    /// (without them, litter is told apart by the default patterns).
+    pub fn with_litter(mut self, settings: &config::Litter) -> TrashStore {
+        self.litter = Litter::new(settings, self.retention);
+        self
     }
 
     pub fn retention_secs(&self) -> i64 {
@@ -125,13 +143,40 @@ impl TrashStore {
         lock(&self.catalog)
     }
 
+    /// Whether `row` counts as litter on this mount: marked so when it was
+    /// inserted, and litter is not `off` now.
+    pub fn is_litter(&self, row: &EntryRow) -> bool {
+        row.litter && self.litter.on()
+    }
+
+    /// Whether a new entry from `origin` is litter (see `litter`).
+    pub(super) fn classify(&self, origin: &Origin<'_>) -> bool {
+        self.litter.is_litter(
+            origin.original_path,
+            backing::file_type(origin.st),
+            origin.st.st_size.max(0) as u64,
+        )
+    }
+
+    /// When `row` expires: each entry `retention` after its deletion, litter sooner.
+    fn expires_at(&self, row: &EntryRow) -> i64 {
+        let retention = match self.is_litter(row) {
+            true => self.litter.retention,
+            false => self.retention,
+        };
+        row.deleted_at.saturating_add(retention)
+    }
+
     fn entry(&self, row: EntryRow) -> Entry {
-        let expires_at = row.deleted_at.saturating_add(self.retention);
-        Entry { row, expires_at }
+        Entry {
+            expires_at: self.expires_at(&row),
+            litter: self.is_litter(&row),
+            row,
+        }
     }
 
     fn visible(&self, row: &EntryRow, now: i64) -> bool {
-        row.state == EntryState::Settled && row.deleted_at.saturating_add(self.retention) > now
+        row.state == EntryState::Settled && self.expires_at(row) > now
     }
 
     /// The live (settled, unexpired) entry called `name`.
@@ -157,7 +202,8 @@ impl TrashStore {
         (live.map(|r| self.entry(r)).collect(), last)
     }
 
-    /// Like `page`, for the entries owned by `uid`.
+    /// Like `page`, for the entries the desktop view of `uid` shows: those
+    /// owned by `uid`, but not litter.
     pub fn page_for_uid(
         &self,
         uid: u32,
@@ -165,7 +211,9 @@ impl TrashStore {
         limit: usize,
     ) -> FsResult<(Vec<Entry>, Option<i64>)> {
         let rows = self.catalog().page_for_uid(uid, after_id, limit)?;
-        Ok(self.live_page(rows))
+        let (mut entries, last) = self.live_page(rows);
+        entries.retain(|e| !e.litter);
+        Ok((entries, last))
     }
 
     /// The live entry with catalog id `id`.
@@ -192,7 +240,19 @@ impl TrashStore {
     }
 
     pub fn has_live_entries(&self) -> FsResult<bool> {
-        Ok(self.catalog().count_live(now_secs() - self.retention, 1)? > 0)
+        let now = now_secs();
+        let live =
+            self.catalog()
+                .count_live(now - self.retention, now - self.shortest_retention(), 1)?;
+        Ok(live > 0)
+    }
+
+    /// The retention of litter where it counts, else that of every entry.
+    fn shortest_retention(&self) -> i64 {
+        match self.litter.on() {
+            true => self.litter.retention,
+            false => self.retention,
+        }
     }
 
     /// Whether a new entry may not be called `name`: an entry has it, a
@@ -219,26 +279,21 @@ impl TrashStore {
         Ok(catalog.name_taken(name)? || exists(self.trash_fd.as_fd(), name)?.is_some())
     }
 
-    pub(super) fn new_row(
-        catalog: &Catalog,
-        name: &[u8],
-        origin: &Origin<'_>,
-        size: u64,
-        state: EntryState,
-        reason: Reason,
-    ) -> FsResult<i64> {
+    pub(super) fn new_row(catalog: &Catalog, new: &NewRow<'_>) -> FsResult<i64> {
+        let origin = new.origin;
         catalog
             .insert(&NewEntry {
-                name,
+                name: new.name,
                 original_path: origin.original_path,
                 deleted_at: now_secs(),
                 kind: backing::file_type(origin.st),
                 uid: origin.st.st_uid,
-                size,
-                state,
+                size: new.size,
+                state: new.state,
                 ino: origin.st.st_ino,
-                reason,
+                reason: new.reason,
                 by: origin.by,
+                litter: new.litter,
             })?
             .ok_or(FsError::EEXIST)
     }
@@ -258,11 +313,20 @@ impl TrashStore {
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         let entry = self.free_name(&catalog, name.as_bytes())?;
-        self.put_locked(&catalog, dir, name, &entry, &origin, size)?;
+        let new = NewRow {
+            name: &entry,
+            origin: &origin,
+            size,
+            state: EntryState::Settled,
+            reason: Reason::Deleted,
+            litter: self.classify(&origin),
+        };
+        self.put_locked(&catalog, dir, name, &new)?;
         Ok(entry)
     }
 
-    /// Moves `dir/name` into the trash as entry `entry`; EEXIST if that name is taken.
+    /// Moves `dir/name` into the trash as entry `entry`; EEXIST if that name
+    /// is taken. Never litter: whoever moves a file into the trash means it.
     pub fn put_as(
         &self,
         dir: BorrowedFd<'_>,
@@ -277,7 +341,15 @@ impl TrashStore {
         if self.name_used(&catalog, entry)? {
             return Err(FsError::EEXIST);
         }
-        self.put_locked(&catalog, dir, name, entry, &origin, size)?;
+        let new = NewRow {
+            name: entry,
+            origin: &origin,
+            size,
+            state: EntryState::Settled,
+            reason: Reason::Deleted,
+            litter: false,
+        };
+        self.put_locked(&catalog, dir, name, &new)?;
         lock(&self.reserved).remove(entry);
         Ok(())
     }
@@ -287,23 +359,14 @@ impl TrashStore {
         catalog: &Catalog,
         dir: BorrowedFd<'_>,
         name: &OsStr,
-        entry: &[u8],
-        origin: &Origin<'_>,
-        size: u64,
+        new: &NewRow<'_>,
     ) -> FsResult<()> {
-        let trash = (self.trash_fd.as_fd(), OsStr::from_bytes(entry));
-        let new = NewRow {
-            name: entry,
-            origin,
-            size,
-            state: EntryState::Settled,
-            reason: Reason::Deleted,
-        };
-        Self::insert_then_move(catalog, &new, (dir, name), trash, || {
+        let trash = (self.trash_fd.as_fd(), OsStr::from_bytes(new.name));
+        Self::insert_then_move(catalog, new, (dir, name), trash, || {
             fault::point("put:after-insert")
         })?;
         fault::point("put:after-rename");
-        self.usage.trashed(size);
+        self.usage.trashed(new.size);
         Ok(())
     }
 
@@ -318,9 +381,7 @@ impl TrashStore {
         to: (BorrowedFd<'_>, &OsStr),
         between: impl FnOnce(),
     ) -> FsResult<i64> {
-        let id = Self::new_row(
-            catalog, new.name, new.origin, new.size, new.state, new.reason,
-        )?;
+        let id = Self::new_row(catalog, new)?;
         between();
         if let Err(e) = backing::renameat2(from.0, from.1, to.0, to.1, libc::RENAME_NOREPLACE) {
             catalog.delete(id)?;
@@ -336,14 +397,15 @@ impl TrashStore {
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
         let entry = self.free_name(&catalog, name.as_bytes())?;
-        let id = Self::new_row(
-            &catalog,
-            &entry,
-            &origin,
+        let new = NewRow {
+            name: &entry,
+            origin: &origin,
             size,
-            EntryState::Linking,
-            Reason::Replaced,
-        )?;
+            state: EntryState::Linking,
+            reason: Reason::Replaced,
+            litter: self.classify(&origin),
+        };
+        let id = Self::new_row(&catalog, &new)?;
         fault::point("stash:after-insert");
         let linked = if fault::refused("link") {
             Err(FsError::EPERM)
@@ -383,6 +445,7 @@ impl TrashStore {
             size,
             state: EntryState::Replacing,
             reason,
+            litter: self.classify(&origin),
         };
         let trash = (self.trash_fd.as_fd(), OsStr::from_bytes(&entry));
         let id = Self::insert_then_move(&catalog, &new, (dir, name), trash, || {
@@ -591,8 +654,19 @@ impl TrashStore {
         &self,
         mut before: impl FnMut(&EntryRow) -> T,
     ) -> FsResult<Vec<(EntryRow, T)>> {
-        let cutoff = now_secs() - self.retention;
-        let rows = self.catalog().expired(cutoff, BATCH)?;
+        let now = now_secs();
+        let rows = {
+            let catalog = self.catalog();
+            let mut rows = catalog.expired(now - self.retention, BATCH)?;
+            // Litter past its own, shorter retention (by its index: the
+            // query above would scan every entry older than that).
+            if self.shortest_retention() < self.retention {
+                let old: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
+                let litter = catalog.expired_litter(now - self.shortest_retention(), BATCH)?;
+                rows.extend(litter.into_iter().filter(|r| !old.contains(&r.id)));
+            }
+            rows
+        };
         let mut purged = Vec::with_capacity(rows.len());
         for row in rows {
             let given = before(&row);

@@ -19,6 +19,7 @@ use galleryfs_testkit::{Mount, gallery_trash_bin, ok, sh};
 
 mod context;
 mod list;
+mod litter;
 mod purge;
 mod restore;
 mod undo;

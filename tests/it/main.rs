@@ -5,6 +5,7 @@ mod architecture;
 mod desktop;
 mod fold;
 mod gallery_trash;
+mod litter;
 mod mountinfo;
 mod mounting;
 mod overwrite;

@@ -22,8 +22,14 @@ a folder, or all that the last deleting command removed: `undo`), delete them \
 permanently, empty the trash.
 
 gallery-trash works only through the mount (readdir of .trash, its user.trash.* \
-extended attributes, rename, unlink and rmdir), so it may do exactly what `mv` \
-and `rm` may do for the user who runs it.
+extended attributes, read for a symlink, FIFO or socket on its \
+.Trash-UID/info/NAME.trashinfo, rename, unlink and rmdir), so it may do exactly \
+what `mv` and `rm` may do for the user who runs it.
+
+Litter, the short-lived temporary files programs leave in the trash (editor \
+swap and backup files, lock files, partial downloads, what git replaces inside \
+.git, empty files), is left out of `list` unless --all, and of `undo` and \
+`restore --under`.
 
 MOUNT defaults to the galleryfs mount that contains the current directory; \
 any path inside a galleryfs mount names that mount.
@@ -71,23 +77,35 @@ pub(crate) enum Command {
 /// DELETED (local time), DAYS LEFT before the entry is purged automatically,
 /// SIZE (a directory's whole tree). A footer gives the count and the total size.
 /// Control characters and bytes that are not UTF-8 are shown escaped (`\n`,
-/// `\x01`, `\xff`); `?` marks what cannot be read (symlinks and FIFOs carry
-/// no user.* attributes; another user's private entries cannot be read).
+/// `\x01`, `\xff`); `?` marks what cannot be read (another user's private
+/// entries; a symlink, FIFO or socket of another user, whose attributes are
+/// read from its owner's .Trash-UID/info/NAME.trashinfo).
 ///
 /// --under, --since, --until and --reason list only some entries (all of
 /// them given: entries that pass every one); an entry whose value is unknown
 /// does not pass a filter on it.
+///
+/// Litter, the short-lived temporary files programs leave (editor swap and
+/// backup files, lock files, partial downloads, what git replaces inside
+/// .git, empty files: user.trash.litter), is left out and counted in a last
+/// line, unless --all.
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// The galleryfs mount, or any path inside it [default: the mount containing the current directory]
     #[arg(value_name = "MOUNT")]
     pub mount: Option<PathBuf>,
 
+    /// List litter too (short-lived temporary files, which expire after the
+    /// mount's litter_retention, 1h by default)
+    #[arg(long)]
+    pub all: bool,
+
     /// Print a JSON array of objects with name, name_bytes (only when the name
     /// is not UTF-8), path, original_path (relative to gallery/), deleted_at and
     /// expires_at (RFC 3339 UTC), days_left (integer), reason (deleted,
     /// replaced, overwritten), size (bytes), kind (file, dir, symlink, fifo,
-    /// socket, block, char); unreadable values are null
+    /// socket, block, char), litter (true for a short-lived temporary file,
+    /// listed only with --all); unreadable values are null
     #[arg(long)]
     pub json: bool,
 
@@ -174,7 +192,8 @@ pub(crate) struct VersionsArgs {
 /// TIME / --until TIME gives; folders before what goes into them. A folder
 /// removed whole (`rm -r`) is one entry, whose original path is the
 /// folder's. Entries of other users that you may not restore are left, and
-/// counted. `--dry-run` shows what would be restored and changes nothing.
+/// counted; litter (the short-lived temporary files `list` leaves out) is
+/// left too. `--dry-run` shows what would be restored and changes nothing.
 #[derive(Debug, Args)]
 pub(crate) struct RestoreArgs {
     /// Entries to restore: paths in .trash/, or original paths in gallery/
@@ -244,6 +263,9 @@ pub(crate) struct RestoreArgs {
 /// proceeds, and end of input means no. When any original place is taken
 /// now it restores nothing and names them, unless --rename or --to.
 ///
+/// Litter (the short-lived temporary files `list` leaves out) is never
+/// restored by `undo`, nor counted in its commands.
+///
 /// `undo --list` shows the recent deletions instead, newest first, one row
 /// per command: DELETED (its last deletion, local time), PID (of the
 /// deleting thread), ENTRIES, WHERE (the folder holding all of them: the
@@ -308,9 +330,11 @@ pub(crate) struct PurgeArgs {
 
 /// Delete every entry of the trash that you may delete, after a confirmation.
 ///
-/// Asks `Delete all N items? [y/N]` (same rules as purge). Entries of other
-/// users that you may not delete are kept, counted and reported; that alone
-/// is not a failure.
+/// Asks `Delete all N items? [y/N]` (same rules as purge). Litter (the
+/// short-lived temporary files `list` leaves out) goes too, counted apart:
+/// `Delete all 3 items (and 37 short-lived temporary files)?`. Entries of
+/// other users that you may not delete are kept, counted and reported; that
+/// alone is not a failure.
 #[derive(Debug, Args)]
 pub(crate) struct EmptyArgs {
     /// The galleryfs mount, or any path inside it [default: the mount containing the current directory]

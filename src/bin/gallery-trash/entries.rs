@@ -1,11 +1,14 @@
 //! Trash entries as seen through the mount: readdir of `.trash`, lstat, and
-//! the `user.trash.*` attributes galleryfs synthesizes; plus a directory
+//! the `user.trash.*` attributes galleryfs synthesizes (on the entry, or for
+//! a symlink, FIFO, socket or device, which the kernel refuses `user.*`
+//! attributes, on its `.Trash-UID/info/NAME.trashinfo`); plus a directory
 //! entry's total size, walked with lstat. Never touches STORAGE.
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, FileType, Metadata};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -94,8 +97,9 @@ pub(crate) fn lstat(path: &Path) -> io::Result<Stat> {
 /// Why an entry's original path is not known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Unknown {
-    /// The entry carries no `user.*` attributes: the kernel refuses them on
-    /// symlinks, FIFOs, sockets and devices.
+    /// Neither the entry nor its info file carries the attributes (a
+    /// galleryfs that serves none on info files, for a symlink, FIFO,
+    /// socket or device).
     NoAttributes,
     /// Another user's entry that we may not read.
     PermissionDenied,
@@ -122,6 +126,9 @@ pub(crate) struct Entry {
     /// entries with the same one came from one command. None when galleryfs
     /// does not know it (nor for entries without attributes or unreadable).
     pub deleted_by: Option<Deleter>,
+    /// A program's temporary file (`user.trash.litter`): short-lived, and
+    /// left out of listings unless asked for.
+    pub litter: bool,
 }
 
 /// A deleting thread as `user.trash.deleted_by` names it: its id and its
@@ -135,13 +142,13 @@ pub(crate) struct Measured {
     pub size: u64,
 }
 
-/// Every entry of the trash, in readdir order. Entries that vanish while
-/// being read (purged or expired meanwhile) are left out.
+/// Every entry of the trash, in readdir order (litter too). Entries that
+/// vanish while being read (purged or expired meanwhile) are left out.
 pub(crate) fn read_all(fs: &Galleryfs) -> io::Result<Vec<Entry>> {
     let dir = fs.trash_dir();
     let mut entries = Vec::new();
     for child in fs::read_dir(&dir)? {
-        match read_at(&dir, &child?.file_name()) {
+        match read_at(fs, &child?.file_name()) {
             Ok(entry) => entries.push(entry),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
@@ -152,18 +159,34 @@ pub(crate) fn read_all(fs: &Galleryfs) -> io::Result<Vec<Entry>> {
 
 /// The entry called `name`; NotFound if there is none.
 pub(crate) fn read_one(fs: &Galleryfs, name: &OsStr) -> io::Result<Entry> {
-    read_at(&fs.trash_dir(), name)
+    read_at(fs, name)
 }
 
-fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
-    let path = dir.join(name);
+/// Where entry `name` (of type `kind`, owned by `uid`) has its attributes:
+/// itself if a file or directory, else its info file in the desktop view,
+/// which galleryfs serves to the entry's owner (and root).
+pub(crate) fn facts_path(fs: &Galleryfs, name: &OsStr, kind: Kind, uid: u32) -> PathBuf {
+    match kind {
+        Kind::File | Kind::Dir => fs.trash_dir().join(name),
+        _ => fs
+            .root
+            .join(contract::top_dir_name(uid))
+            .join(contract::INFO_DIR)
+            .join(OsStr::from_bytes(&contract::info_name(name.as_bytes()))),
+    }
+}
+
+fn read_at(fs: &Galleryfs, name: &OsStr) -> io::Result<Entry> {
+    let path = fs.trash_dir().join(name);
     let stat = lstat(&path)?;
-    let original_path = match syscalls::lgetxattr(&path, contract::XATTR_ORIGINAL_PATH) {
+    let facts = facts_path(fs, name, stat.kind, stat.uid);
+    let original_path = match syscalls::lgetxattr(&facts, contract::XATTR_ORIGINAL_PATH) {
         Ok(value) => Ok(value),
+        // The entry itself is gone (its info file goes with it).
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
         Err(e) => Err(unknown(&e)),
     };
-    let text = |attr: &str| syscalls::lgetxattr(&path, attr).ok();
+    let text = |attr: &str| syscalls::lgetxattr(&facts, attr).ok();
     let time = |attr: &str| text(attr).as_deref().and_then(contract::parse_time);
     let deleted_at = time(contract::XATTR_DELETED_AT);
     let expires_at = time(contract::XATTR_EXPIRES_AT);
@@ -173,6 +196,10 @@ fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
     let deleted_by = text(contract::XATTR_DELETED_BY)
         .as_deref()
         .and_then(contract::parse_deleter);
+    let litter = text(contract::XATTR_LITTER)
+        .as_deref()
+        .and_then(contract::parse_flag)
+        .unwrap_or(false);
     // When the attribute itself cannot be read, galleryfs's rule on expires_at.
     let days_left = text(contract::XATTR_DAYS_LEFT)
         .as_deref()
@@ -190,6 +217,7 @@ fn read_at(dir: &Path, name: &OsStr) -> io::Result<Entry> {
         days_left,
         reason,
         deleted_by,
+        litter,
     })
 }
 
@@ -273,6 +301,7 @@ pub(crate) mod tests {
             days_left: deleted_at.map(|_| 30),
             reason: original.map(|_| Reason::Deleted),
             deleted_by: None,
+            litter: false,
         }
     }
 

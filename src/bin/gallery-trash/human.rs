@@ -38,6 +38,15 @@ pub(crate) fn items(count: usize) -> String {
     }
 }
 
+/// `1 short-lived temporary file`, `3 short-lived temporary files`: litter.
+pub(crate) fn temporaries(count: usize) -> String {
+    if count == 1 {
+        "1 short-lived temporary file".to_string()
+    } else {
+        format!("{count} short-lived temporary files")
+    }
+}
+
 /// `1 entry`, `0 entries`, `3 entries`.
 pub(crate) fn entries(count: usize) -> String {
     if count == 1 {

@@ -110,7 +110,7 @@ fn render(
     let who = |name: Option<&str>, id: u32| {
         name.map_or_else(|| id.to_string(), |n| format!("{n} ({id})"))
     };
-    let lines = [
+    let mut lines = vec![
         ("name", escape(e.name.as_bytes())),
         ("path", escape(e.path.as_os_str().as_bytes())),
         ("original path", table::original_display(e)),
@@ -131,6 +131,10 @@ fn render(
             format!("{:04o} ({})", s.mode, mode_string(s.kind, s.mode)),
         ),
     ];
+    if e.litter {
+        // After `kind`: what sort of thing it is.
+        lines.insert(5, ("litter", "yes (a short-lived temporary file)".into()));
+    }
     lines
         .iter()
         .map(|(label, value)| format!("{:<14} {value}\n", format!("{label}:")))
@@ -211,6 +215,21 @@ owner:         ann (1000)
 group:         1000
 mode:          0644 (-rw-r--r--)
 "
+        );
+    }
+
+    #[test]
+    fn says_when_it_is_litter() {
+        let mut entry = fake(b".x.swp", Some(".x.swp"), Some("2026-11-26T21:03:46Z"));
+        entry.litter = true;
+        let text = render(&Measured { entry, size: 0 }, None, None, |at| {
+            at.format("%H:%M").to_string()
+        });
+        assert!(
+            text.contains(
+                "kind:          file\nlitter:        yes (a short-lived temporary file)\ndeleted:"
+            ),
+            "{text}"
         );
     }
 }

@@ -42,6 +42,7 @@ pub(crate) fn entry(m: &Measured) -> Value {
     obj.insert("reason".into(), json!(e.reason.map(|r| r.as_str())));
     obj.insert("size".into(), json!(m.size));
     obj.insert("kind".into(), json!(e.stat.kind.as_str()));
+    obj.insert("litter".into(), json!(e.litter));
     Value::Object(obj)
 }
 
@@ -99,8 +100,16 @@ mod tests {
                 "reason": "deleted",
                 "size": 1234,
                 "kind": "file",
+                "litter": false,
             })
         );
+    }
+
+    #[test]
+    fn litter_says_so() {
+        let mut e = fake(b".x.swp", Some(".x.swp"), Some("2026-11-26T21:03:46Z"));
+        e.litter = true;
+        assert_eq!(entry(&Measured { entry: e, size: 0 })["litter"], true);
     }
 
     #[test]

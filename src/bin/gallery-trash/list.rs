@@ -1,5 +1,6 @@
 //! `gallery-trash list`: the trash as a table (or JSON), with a footer;
 //! `--under`, `--since`, `--until` and `--reason` choose which entries.
+//! Litter (programs' temporary files) is left out and counted, unless `--all`.
 
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
@@ -58,8 +59,10 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
             return report.exit_code();
         }
     };
+    let (found, litter): (Vec<_>, Vec<_>) = found.into_iter().partition(|e| args.all || !e.litter);
     let in_trash = found.len();
     let chosen = found.into_iter().filter(|e| filter.matches(e)).collect();
+    let hidden = litter.iter().filter(|e| filter.matches(e)).count();
     let mut rows = entries::measure(chosen);
     order::sort(&mut rows, args.sort, args.reverse);
     if args.json {
@@ -68,14 +71,19 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into())
         );
-    } else if in_trash == 0 {
+    } else if in_trash == 0 && litter.is_empty() {
         println!("{EMPTY_TRASH}");
+    } else if in_trash == 0 {
+        println!("{}", table::only_litter(litter.len()));
     } else if rows.is_empty() {
         println!("{}", nothing_matches(&filter, in_trash));
     } else {
         print!("{}", table::render(&rows));
         let summary = Summary::of(&rows).with_space(space::read(&fs.trash_dir()));
         println!("{}", table::footer(&summary));
+    }
+    if in_trash > 0 && hidden > 0 && !args.json {
+        println!("{}", table::litter_line(hidden));
     }
     report.exit_code()
 }

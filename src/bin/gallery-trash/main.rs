@@ -3,9 +3,10 @@
 //! restore to the original place (or an older version, or everything under a
 //! folder), undo the last deleting command, purge, empty, info.
 //!
-//! It works only through the mount (readdir, the `user.trash.*` xattrs,
-//! rename, unlink, rmdir) and never opens STORAGE or the database, so the
-//! kernel's permission checks apply exactly as to `mv` and `rm`.
+//! It works only through the mount (readdir, the `user.trash.*` xattrs of
+//! an entry or of its `.Trash-UID/info` file, rename, unlink, rmdir) and
+//! never opens STORAGE or the database, so the kernel's permission checks
+//! apply exactly as to `mv` and `rm`.
 
 // Every `unsafe` block of the product says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]

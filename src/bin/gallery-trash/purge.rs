@@ -149,30 +149,36 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         .iter()
         .cloned()
         .partition(|e| entries::may_remove(&trash, &e.stat, euid));
+    // Litter goes too, but is only mentioned: it is not what people count.
+    let others = others.iter().filter(|e| !e.litter).count();
     if !args.yes {
-        if !others.is_empty() {
-            let verb = if others.len() == 1 {
-                "belongs"
-            } else {
-                "belong"
-            };
+        if others > 0 {
+            let verb = if others == 1 { "belongs" } else { "belong" };
             println!(
                 "{} {verb} to other users and will be kept.",
-                human::items(others.len())
+                human::items(others)
             );
         }
         println!("{WARNING}");
-        if !confirmed(
-            &format!("Delete all {}?", human::items(all.len())),
-            &mut report,
-        ) {
+        let litter = all.iter().filter(|e| e.litter).count();
+        let question = match (all.len() - litter, litter) {
+            (_, 0) => format!("Delete all {}?", human::items(all.len())),
+            (0, litter) => format!("Delete all {}?", human::temporaries(litter)),
+            (real, litter) => format!(
+                "Delete all {} (and {})?",
+                human::items(real),
+                human::temporaries(litter)
+            ),
+        };
+        if !confirmed(&question, &mut report) {
             return report.exit_code();
         }
     }
     let bar = progress(mine.len(), "Emptying the trash");
-    let mut deleted = 0;
+    let (mut deleted, mut swept) = (0, 0);
     for entry in &mine {
         match remove(entry) {
+            Ok(()) if entry.litter => swept += 1,
             Ok(()) => deleted += 1,
             // Expired or purged by someone else meanwhile: gone all the same.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -187,11 +193,18 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    println!("Deleted {}.", human::items(deleted));
-    if !others.is_empty() {
+    match swept {
+        0 => println!("Deleted {}.", human::items(deleted)),
+        _ => println!(
+            "Deleted {} (and {}).",
+            human::items(deleted),
+            human::temporaries(swept)
+        ),
+    }
+    if others > 0 {
         println!(
             "Kept {} of other users (permission denied).",
-            human::items(others.len())
+            human::items(others)
         );
     }
     report.exit_code()

@@ -92,6 +92,30 @@ pub(crate) fn footer(summary: &Summary) -> String {
     )
 }
 
+/// What the kinds of litter are, for people: the line under a listing that
+/// leaves litter out says it.
+const LITTER_KINDS: &str = "editor swap files, git internals";
+
+/// `and 37 short-lived temporary files (editor swap files, git internals):
+/// --all shows them`: the last line of a listing that left litter out.
+pub(crate) fn litter_line(hidden: usize) -> String {
+    format!(
+        "and {} ({LITTER_KINDS}): --all shows {}",
+        human::temporaries(hidden),
+        if hidden == 1 { "it" } else { "them" }
+    )
+}
+
+/// `Trash is empty but for 3 short-lived temporary files (…): --all shows
+/// them`: a listing of nothing but litter.
+pub(crate) fn only_litter(hidden: usize) -> String {
+    format!(
+        "Trash is empty but for {} ({LITTER_KINDS}): --all shows {}",
+        human::temporaries(hidden),
+        if hidden == 1 { "it" } else { "them" }
+    )
+}
+
 /// The header and one line per row, each ending in a newline.
 pub(crate) fn render(rows: &[Measured]) -> String {
     render_with(rows, human::local_minute)
@@ -296,6 +320,22 @@ mod tests {
 
     fn utc(at: DateTime<Utc>) -> String {
         at.format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn litter_left_out_is_counted_in_a_last_line() {
+        assert_eq!(
+            litter_line(37),
+            "and 37 short-lived temporary files (editor swap files, git internals): --all shows them"
+        );
+        assert_eq!(
+            litter_line(1),
+            "and 1 short-lived temporary file (editor swap files, git internals): --all shows it"
+        );
+        assert_eq!(
+            only_litter(2),
+            "Trash is empty but for 2 short-lived temporary files (editor swap files, git internals): --all shows them"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! window, back to its original path. Of each original path, its most
 //! recent deletion in the window (what `restore PATH` would take); folders
 //! before what goes into them. Like `restore`, it never replaces anything
-//! and reports each failure, going on with the rest.
+//! and reports each failure, going on with the rest. Litter (programs'
+//! temporary files) stays in the trash.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -79,9 +80,10 @@ pub(crate) fn run(args: &RestoreArgs, under: &Path) -> ExitCode {
         reasons: Vec::new(),
     };
     let euid = syscalls::euid();
+    // Litter stays: an editor's swap file put back would only be in the way.
     let (mine, others): (Vec<Entry>, Vec<Entry>) = all
         .iter()
-        .filter(|e| filter.matches(e))
+        .filter(|e| !e.litter && filter.matches(e))
         .cloned()
         .partition(|e| entries::may_remove(&trash, &e.stat, euid));
     let mut chosen = latest_of_each(mine);

@@ -6,7 +6,8 @@
 //! dir`. `undo --list` shows those commands, newest first.
 //!
 //! Only entries the caller may restore count (the sticky-bit rule of
-//! `.trash`: their own, or any for root). The undo restores nothing when an
+//! `.trash`: their own, or any for root), and never litter (programs'
+//! temporary files), which `list` leaves out too. The undo restores nothing when an
 //! original place is taken, unless `--rename` or `--to`.
 
 use std::collections::HashMap;
@@ -144,8 +145,12 @@ pub(crate) fn run(args: &UndoArgs) -> ExitCode {
             }
         };
     let euid = syscalls::euid();
-    let (mine, others): (Vec<Entry>, Vec<Entry>) =
-        all.into_iter().partition(|e| undoable(e, &trash, euid));
+    // Litter is no command's work to undo: an editor's swap file going back
+    // would only be in the way.
+    let (mine, others): (Vec<Entry>, Vec<Entry>) = all
+        .into_iter()
+        .filter(|e| !e.litter)
+        .partition(|e| undoable(e, &trash, euid));
     let unrecorded = others
         .iter()
         .filter(|e| e.deleted_by.is_none() && entries::may_remove(&trash, &e.stat, euid))

@@ -15,6 +15,7 @@ fn new_entry<'a>(name: &'a [u8], path: &'a [u8], at: i64) -> NewEntry<'a> {
         ino: 42,
         reason: Reason::Deleted,
         by: None,
+        litter: false,
     }
 }
 
@@ -118,7 +119,7 @@ fn expired_lists_oldest_first_and_page_skips_unsettled() {
     assert_eq!(page, vec![b"new".to_vec(), b"old".to_vec()]);
     let first = cat.page(0, 1).unwrap()[0].id;
     assert_eq!(cat.page(first, 10).unwrap().len(), 1);
-    assert_eq!(cat.count_live(150, 100).unwrap(), 1);
+    assert_eq!(cat.count_live(150, 150, 100).unwrap(), 1);
     assert_eq!(cat.total_size().unwrap(), 3 * 4096);
 }
 
@@ -181,4 +182,48 @@ fn a_foreign_database_is_refused() {
         Catalog::open(&path),
         Err(CatalogError::Corrupt(_))
     ));
+}
+
+#[test]
+fn litter_has_its_own_cutoff() {
+    let (_d, cat) = open_temp();
+    cat.insert(&new_entry(b"photo", b"photo", 100)).unwrap();
+    let old = NewEntry {
+        litter: true,
+        ..new_entry(b".x.swp", b".x.swp", 100)
+    };
+    cat.insert(&old).unwrap();
+    let young = NewEntry {
+        litter: true,
+        ..new_entry(b"x~", b"x~", 300)
+    };
+    cat.insert(&young).unwrap();
+    assert!(cat.by_name(b".x.swp").unwrap().unwrap().litter);
+    assert!(!cat.by_name(b"photo").unwrap().unwrap().litter);
+    let names = |rows: Vec<EntryRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    assert_eq!(names(cat.expired_litter(200, 10).unwrap()), [b".x.swp"]);
+    // Alive: the photo (deleted after 50) and the litter deleted after 200.
+    assert_eq!(cat.count_live(50, 200, 10).unwrap(), 2);
+    assert_eq!(cat.count_live(50, 50, 10).unwrap(), 3);
+}
+
+#[test]
+fn rows_from_before_litter_are_not_litter() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("galleryfs.db");
+    let conn = Connection::open(&path).unwrap();
+    for sql in &MIGRATIONS[..6] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 6).unwrap();
+    conn.execute(
+        "INSERT INTO entries (name, original_path, deleted_at, kind, uid, size)
+         VALUES (x'2e782e737770', x'2e782e737770', 1, 32768, 0, 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let cat = Catalog::open(&path).unwrap();
+    assert!(!cat.by_name(b".x.swp").unwrap().unwrap().litter);
+    assert_eq!(SCHEMA_VERSION, 7);
 }

@@ -356,3 +356,29 @@ fn gio_monitor_sees_expiry_and_never_another_users_entries() {
         "another uid's entry showed:\n{log}"
     );
 }
+
+#[test]
+fn litter_shows_in_the_trash_watchers_view_but_never_in_the_desktop_one() {
+    let m = Mount::new();
+    write(&m.gallery().join(".notes.txt.swp"), b"swap");
+    write(&m.gallery().join("kept.jpg"), b"k");
+    let w = watch(&m);
+    fs::remove_file(m.gallery().join(".notes.txt.swp")).unwrap();
+    fs::remove_file(m.gallery().join("kept.jpg")).unwrap();
+    w.wait_for(&m.trash(), "CREATE", ".notes.txt.swp");
+    // Told after the swap file: had the desktop view been told of it, it
+    // would be there by now.
+    w.wait_for(&files_dir(&m), "CREATE", "kept.jpg");
+    fs::remove_file(m.trash().join(".notes.txt.swp")).unwrap();
+    fs::remove_file(m.trash().join("kept.jpg")).unwrap();
+    w.wait_for(&files_dir(&m), "DELETE", "kept.jpg");
+    let seen: Vec<_> = w
+        .events()
+        .into_iter()
+        .filter(|(d, _, n)| *d == files_dir(&m).display().to_string() && n.contains("swp"))
+        .collect();
+    assert!(
+        seen.is_empty(),
+        "the desktop view's watcher saw litter: {seen:?}"
+    );
+}

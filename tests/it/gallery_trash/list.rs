@@ -1,8 +1,9 @@
 //! `gallery-trash list`: the table, `--json`, an empty trash, odd names,
-//! directory sizes, and symlink entries (unknown original path, restored
-//! with `--to`).
+//! directory sizes, and symlink, FIFO and socket entries (whose facts come
+//! from their `.Trash-UID/info` file).
 
 use super::*;
+use std::os::unix::fs::FileTypeExt;
 
 #[test]
 fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
@@ -19,7 +20,8 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
     write(&m.gallery().join("trip/sub/b.jpg"), &[2; 3000]);
     fs::rename(m.gallery().join("trip"), m.trash().join("trip")).unwrap();
     let odd = OsStr::from_bytes(b"bad\xff\x01name.jpg");
-    fs::write(m.gallery().join(odd), b"").unwrap();
+    // Not empty: an empty file is litter, which `list` leaves out.
+    fs::write(m.gallery().join(odd), b"!").unwrap();
     fs::remove_file(m.gallery().join(odd)).unwrap();
 
     let table = gallery_trash(mnt).arg("list").arg(mnt).show();
@@ -87,6 +89,7 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
         "reason",
         "size",
         "kind",
+        "litter",
     ];
     expected_keys.sort();
     let mut keys_sorted = keys.clone();
@@ -106,6 +109,7 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
     assert_eq!(cat["reason"], "deleted");
     assert_eq!(cat["size"], 1000);
     assert_eq!(cat["kind"], "file");
+    assert_eq!(cat["litter"], false);
 
     let trip = by_name(&items, "trip");
     assert_eq!(
@@ -126,7 +130,7 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
         .map(|b| b.as_u64().unwrap() as u8)
         .collect();
     assert_eq!(bytes, b"bad\xff\x01name.jpg");
-    assert_eq!(bad["size"], 0);
+    assert_eq!(bad["size"], 1);
 
     let sorted = gallery_trash(mnt)
         .args(["list", "--json", "--sort", "size"])
@@ -147,15 +151,42 @@ fn list_shows_table_json_empty_trash_odd_names_and_directory_sizes() {
 }
 
 #[test]
-fn symlink_entries_show_an_unknown_original_path_and_restore_with_to() {
+fn symlink_fifo_and_socket_entries_show_their_facts_and_restore() {
     let m = Mount::new();
     let mnt = &m.mountpoint;
-    std::os::unix::fs::symlink("cat.jpg", m.gallery().join("link")).unwrap();
-    fs::remove_file(m.gallery().join("link")).unwrap();
+    let g = m.gallery();
+    std::os::unix::fs::symlink("cat.jpg", g.join("link")).unwrap();
+    sh(&g, "mkfifo pipe");
+    drop(std::os::unix::net::UnixListener::bind(g.join("sock")).unwrap());
+    for name in ["link", "pipe", "sock"] {
+        fs::remove_file(g.join(name)).unwrap();
+    }
+    // The kernel refuses user.* attributes on them; their info files have them.
+    for name in ["link", "pipe", "sock"] {
+        assert_eq!(
+            xattr::get_opt(&m.trash().join(name), "user.trash.original_path"),
+            None
+        );
+        let info = mnt.join(format!(".Trash-0/info/{name}.trashinfo"));
+        assert_eq!(
+            xattr::get_opt(&info, "user.trash.original_path").as_deref(),
+            Some(name.as_bytes())
+        );
+    }
 
-    let table = gallery_trash(mnt).arg("list").show();
-    let row = line_with(&table.succeeded().out, "link");
-    assert!(row.split_whitespace().nth(1) == Some("?"), "{row}");
+    let table = gallery_trash(mnt).args(["list", "--sort", "name"]).show();
+    let out = &table.succeeded().out;
+    assert!(!out.contains('?'), "{out}");
+    for name in ["link", "pipe", "sock"] {
+        let row = line_with(out, name);
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            cells[..3],
+            [name, &format!("gallery/{name}"), "deleted"],
+            "{row}"
+        );
+        assert_eq!(cells[5], "30d", "{row}");
+    }
     let json = parse_json(
         &gallery_trash(mnt)
             .args(["list", "--json"])
@@ -163,23 +194,48 @@ fn symlink_entries_show_an_unknown_original_path_and_restore_with_to() {
             .succeeded()
             .out,
     );
-    assert_eq!(json[0]["kind"], "symlink");
-    assert_eq!(json[0]["original_path"], Value::Null);
-    assert_eq!(json[0]["reason"], Value::Null);
-
-    let without = gallery_trash(mnt).args(["restore", ".trash/link"]).show();
-    let errors = without.failed_with(1).errors_from("restore");
+    for (name, kind) in [("link", "symlink"), ("pipe", "fifo"), ("sock", "socket")] {
+        let item = by_name(&json, name);
+        assert_eq!(item["kind"], kind);
+        assert_eq!(item["original_path"], name);
+        assert_eq!(item["reason"], "deleted");
+        assert_eq!(item["days_left"], 30);
+        assert_eq!(item["litter"], false);
+        assert_eq!(
+            item["deleted_at"].as_str().map(str::as_bytes),
+            xattr::get_opt(
+                &mnt.join(format!(".Trash-0/info/{name}.trashinfo")),
+                "user.trash.deleted_at"
+            )
+            .as_deref()
+        );
+    }
+    let info = gallery_trash(mnt).args(["info", ".trash/pipe"]).show();
     assert!(
-        errors[0].contains("Restore failed: ") && errors[0].contains("--to"),
-        "{errors:?}"
+        line_with(&info.succeeded().out, "original path:").ends_with(" gallery/pipe"),
+        "{}",
+        info.out
     );
 
-    let with = gallery_trash(mnt)
-        .args(["restore", ".trash/link", "--to", "gallery/link"])
-        .show();
-    assert_eq!(with.succeeded().out, "restored link -> gallery/link\n");
-    assert_eq!(
-        fs::read_link(m.gallery().join("link")).unwrap(),
-        Path::new("cat.jpg")
+    // Known original paths: restored by name or by original path, no --to.
+    let by_name = gallery_trash(mnt).args(["restore", ".trash/link"]).show();
+    assert_eq!(by_name.succeeded().out, "restored link -> gallery/link\n");
+    assert_eq!(fs::read_link(g.join("link")).unwrap(), Path::new("cat.jpg"));
+    let by_path = gallery_trash(mnt).args(["restore", "gallery/pipe"]).show();
+    assert_eq!(by_path.succeeded().out, "restored pipe -> gallery/pipe\n");
+    assert!(
+        fs::symlink_metadata(g.join("pipe"))
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // The three came from one command (this thread): undo brings back the last.
+    let undo = gallery_trash(mnt).args(["undo", "--yes"]).show();
+    assert_eq!(undo.succeeded().out, "restored sock -> gallery/sock\n");
+    assert!(
+        fs::symlink_metadata(g.join("sock"))
+            .unwrap()
+            .file_type()
+            .is_socket()
     );
 }

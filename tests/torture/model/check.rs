@@ -358,6 +358,20 @@ pub fn compare(
                 e.original
             );
         }
+        if r.litter.as_deref() != e.litter.then_some("yes") {
+            let _ = writeln!(
+                out,
+                "  .trash/{name}: user.trash.litter {:?}, model says {}",
+                r.litter,
+                if e.litter { "yes" } else { "none" }
+            );
+        }
+        // Litter stays an hour (the default litter_retention) at most.
+        let retention = if e.litter {
+            retention.min(3600)
+        } else {
+            retention
+        };
         if r.reason.as_deref() != Some(e.reason.as_str()) {
             let _ = writeln!(
                 out,

@@ -263,6 +263,8 @@ pub struct EntryObs {
     pub expires_at: Option<String>,
     pub days_left: Option<String>,
     pub reason: Option<String>,
+    /// `user.trash.litter`, where listed.
+    pub litter: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -325,6 +327,12 @@ fn walk(mnt: &Path, rel: &str, is_entry: bool, snap: &mut Snapshot) -> Result<()
         // Which thread deleted it: the model runs on several; folds and
         // `gallery-trash undo` have tests of their own.
         if is_entry && name == "user.trash.deleted_by" {
+            continue;
+        }
+        if is_entry && name == "user.trash.litter" {
+            entry.litter = xattr::get(&p, name)
+                .ok()
+                .map(|v| String::from_utf8_lossy(&v).into_owned());
             continue;
         }
         let value =

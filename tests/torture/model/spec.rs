@@ -64,6 +64,10 @@ pub struct Entry {
     /// When the call that made it returned (for the timing guard of expiry runs).
     pub born: Instant,
     pub reason: Reason,
+    /// `user.trash.litter`: an empty file removed or replaced (the model's
+    /// names match no litter pattern and hold no `.git`), which expires
+    /// after the mount's litter retention.
+    pub litter: bool,
 }
 
 /// Why the model gives no answer for an operation.
@@ -384,6 +388,31 @@ impl Model {
     }
 
     fn add_entry(&mut self, name: String, ino: Ino, original: &str, clock: Clock, reason: Reason) {
+        self.add_entry_as(name, ino, original, clock, reason, false);
+    }
+
+    /// `add_entry` of what a removal or replacement made: litter if empty.
+    fn add_removed(
+        &mut self,
+        name: String,
+        ino: Ino,
+        original: &str,
+        clock: Clock,
+        reason: Reason,
+    ) {
+        let litter = matches!(&self.inode(ino).kind, Kind::File(d) if d.is_empty());
+        self.add_entry_as(name, ino, original, clock, reason, litter);
+    }
+
+    fn add_entry_as(
+        &mut self,
+        name: String,
+        ino: Ino,
+        original: &str,
+        clock: Clock,
+        reason: Reason,
+        litter: bool,
+    ) {
         self.trash.insert(
             name,
             Entry {
@@ -393,6 +422,7 @@ impl Model {
                 deleted_hi: clock.hi,
                 born: clock.born,
                 reason,
+                litter,
             },
         );
     }

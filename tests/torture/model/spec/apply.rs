@@ -274,7 +274,7 @@ impl Model {
                 if nlink == 1 {
                     let entry = self.first_free(&r.name);
                     let original = Self::gallery_relative(path);
-                    self.add_entry(entry, i, original, clock, Reason::Deleted);
+                    self.add_removed(entry, i, original, clock, Reason::Deleted);
                 }
                 Ok(())
             }
@@ -425,7 +425,7 @@ impl Model {
                 let entry = self.first_free(&rd.name);
                 self.remove_name(rd.parent, &rd.name);
                 let original = Self::gallery_relative(&rd.path);
-                self.add_entry(entry, dst, original, clock, Reason::Replaced);
+                self.add_removed(entry, dst, original, clock, Reason::Replaced);
             } else {
                 self.remove_name(rd.parent, &rd.name);
             }
