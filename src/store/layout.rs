@@ -45,41 +45,45 @@ const KNOWN_NAMES: &[&str] = &[
 /// is full, so that `rm`, restore and purge keep working (a purge frees space).
 const LOG_RESERVE: i64 = 4 << 20;
 
-/// Allocates `LOG_RESERVE` bytes for the write-ahead log of `db` beyond its
-/// end (`FALLOC_FL_KEEP_SIZE`: SQLite sees no change), so appending to the log
-/// needs no new space. SQLite never shortens the log while open (no
-/// `journal_size_limit`); the checkpoint at unmount truncates it and frees the
-/// reserve. Best effort: without it, a full disk fails trash moves with ENOSPC.
+/// Allocates `LOG_RESERVE` bytes beyond the end of the write-ahead log of
+/// `db` (`FALLOC_FL_KEEP_SIZE`: SQLite sees no change), so appending to the
+/// log needs no new space. Beyond its current end, not from its start: on a
+/// full STORAGE the checkpoint that would truncate the log fails (the
+/// database cannot grow), so the log outlives mounts and can outgrow a
+/// reserve counted from offset 0. The checkpoint at unmount truncates the
+/// log and frees the reserve. Best effort: without it, a full disk fails
+/// trash moves with ENOSPC.
 fn reserve_log_space(db: &Path) {
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
+    let wal = Path::new(&wal);
+    if let Err(e) = reserve_beyond_end(wal, LOG_RESERVE) {
+        log::warn!(
+            "cannot reserve space for {}: {e}; trash moves may fail when STORAGE is full",
+            wal.display()
+        );
+    }
+}
+
+/// `len` bytes allocated past the end of `path`, its size unchanged.
+fn reserve_beyond_end(path: &Path, len: i64) -> std::io::Result<()> {
     // The log has no locks of its own (they are on the -shm file), so this
-    // second descriptor can be closed without touching SQLite's.
-    let file = match OpenOptions::new().write(true).open(&wal) {
-        Ok(file) => file,
-        Err(e) => {
-            log::warn!(
-                "cannot reserve space for {}: {e}",
-                Path::new(&wal).display()
-            );
-            return;
-        }
-    };
+    // second descriptor can be closed without touching SQLite's. (Not so
+    // the database: closing any descriptor of it drops SQLite's locks.)
+    let file = OpenOptions::new().write(true).open(path)?;
+    let end = file.metadata()?.len() as i64;
     // SAFETY: fallocate on a descriptor we own.
     let r = unsafe {
         libc::fallocate(
             std::os::fd::AsRawFd::as_raw_fd(&file),
             libc::FALLOC_FL_KEEP_SIZE,
-            0,
-            LOG_RESERVE,
+            end,
+            len,
         )
     };
-    if r != 0 {
-        log::warn!(
-            "cannot reserve space for {}: {}; trash moves may fail when STORAGE is full",
-            Path::new(&wal).display(),
-            std::io::Error::last_os_error()
-        );
+    match r {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
     }
 }
 
