@@ -57,12 +57,27 @@ fn reserve_log_space(db: &Path) {
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
     let wal = Path::new(&wal);
-    if let Err(e) = reserve_beyond_end(wal, LOG_RESERVE) {
-        log::warn!(
-            "cannot reserve space for {}: {e}; trash moves may fail when STORAGE is full",
-            wal.display()
-        );
+    // Less than the whole reserve still keeps some moves working.
+    let mut len = LOG_RESERVE;
+    loop {
+        match reserve_beyond_end(wal, len) {
+            Ok(()) if len == LOG_RESERVE => return,
+            Ok(()) => break,
+            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) && len > 64 << 10 => len /= 2,
+            Err(e) => {
+                log::warn!(
+                    "cannot reserve space for {}: {e}; trash moves may fail when STORAGE is full",
+                    wal.display()
+                );
+                return;
+            }
+        }
     }
+    log::warn!(
+        "only {} KiB of room for {} on a full STORAGE: trash moves may fail until space is freed",
+        len >> 10,
+        wal.display()
+    );
 }
 
 /// `len` bytes allocated past the end of `path`, its size unchanged.
