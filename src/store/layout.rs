@@ -47,27 +47,46 @@ const LOG_RESERVE: i64 = 4 << 20;
 
 /// Allocates `LOG_RESERVE` bytes beyond the end of the write-ahead log of
 /// `db` (`FALLOC_FL_KEEP_SIZE`: SQLite sees no change), so appending to the
-/// log needs no new space. Beyond its current end, not from its start: on a
-/// full STORAGE the checkpoint that would truncate the log fails (the
-/// database cannot grow), so the log outlives mounts and can outgrow a
-/// reserve counted from offset 0. The checkpoint at unmount truncates the
-/// log and frees the reserve. Best effort: without it, a full disk fails
-/// trash moves with ENOSPC.
+/// log needs no new space. Beyond its current end, not from its start: a
+/// log that outlived a mount (see `reserve_db_space`) can outgrow a reserve
+/// counted from offset 0. The checkpoint at unmount truncates the log and
+/// frees the reserve. Best effort: without it, a full disk fails trash
+/// moves with ENOSPC.
 fn reserve_log_space(db: &Path) {
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
-    let wal = Path::new(&wal);
+    reserve_room(Path::new(&wal));
+}
+
+/// The same room beyond the end of the database itself, before SQLite
+/// opens it (closing a second descriptor of an open database would drop
+/// SQLite's locks): the checkpoint copies the log into the database, which
+/// grows; on a full STORAGE without this room the checkpoint fails, the log
+/// is never truncated and grows from mount to mount.
+fn reserve_db_space(db: &Path) {
+    // A new store's database starts as an empty file (SQLite takes a 0-byte
+    // file for a new database), so that it has the room from the start.
+    if let Err(e) = OpenOptions::new().write(true).create_new(true).open(db)
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        log::warn!("cannot create {}: {e}", db.display());
+        return;
+    }
+    reserve_room(db);
+}
+
+fn reserve_room(path: &Path) {
     // Less than the whole reserve still keeps some moves working.
     let mut len = LOG_RESERVE;
     loop {
-        match reserve_beyond_end(wal, len) {
+        match reserve_beyond_end(path, len) {
             Ok(()) if len == LOG_RESERVE => return,
             Ok(()) => break,
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) && len > 64 << 10 => len /= 2,
             Err(e) => {
                 log::warn!(
                     "cannot reserve space for {}: {e}; trash moves may fail when STORAGE is full",
-                    wal.display()
+                    path.display()
                 );
                 return;
             }
@@ -76,7 +95,7 @@ fn reserve_log_space(db: &Path) {
     log::warn!(
         "only {} KiB of room for {} on a full STORAGE: trash moves may fail until space is freed",
         len >> 10,
-        wal.display()
+        path.display()
     );
 }
 
@@ -202,6 +221,7 @@ impl Store {
             }
         }
         let db = path.join(DATABASE);
+        reserve_db_space(&db);
         let catalog = Catalog::open(&db).map_err(|e| match e {
             // Nothing is wrong with the file: moving it away would lose the catalog.
             CatalogError::Locked => err(format!(

@@ -43,6 +43,11 @@
 //! set knows the last one was killed and compares every row with `trash/`
 //! (rows without files are dropped, files without rows adopted); after a
 //! clean stop only the unsettled and `resizing` rows above are looked at.
+//! When STORAGE changed but the catalog refused to record it (a full disk),
+//! the operation still succeeds: the row deletion is retried at the next
+//! one and at unmount, and while one is missing the unmount leaves `in_use`
+//! set. Room for the log and for the database's growth at the checkpoint is
+//! reserved at mount (`layout`), so that this stays rare.
 
 pub mod catalog;
 mod fold;

@@ -88,6 +88,13 @@ pub struct TrashStore {
     pub(super) reflinks: super::reflinks::Reflinks,
     /// Numbers the names of pending folders (see `fold`).
     pub(super) pending_seq: std::sync::atomic::AtomicU64,
+    /// Rows of entries that already left `trash/` but whose deletion the
+    /// catalog refused (a full or failing disk): retried at the next
+    /// deletion and at unmount; while any stays, the clean unmount leaves
+    /// `in_use` set, so the next mount compares every row with `trash/`.
+    stale: Mutex<Vec<i64>>,
+    /// A settle the catalog refused: the unmount leaves `in_use` set too.
+    unsettled: std::sync::atomic::AtomicBool,
 }
 
 pub(super) fn exists(dir: BorrowedFd<'_>, name: &[u8]) -> FsResult<Option<Stat>> {
@@ -124,6 +131,8 @@ impl TrashStore {
             moves: Mutex::new(()),
             reflinks: Default::default(),
             pending_seq: Default::default(),
+            stale: Default::default(),
+            unsettled: Default::default(),
             reserved: Mutex::new(std::collections::HashSet::new()),
         }
     }
@@ -463,7 +472,12 @@ impl TrashStore {
     /// The rename replaced the stashed file: it is now a trash entry.
     pub fn settle(&self, stash: Stash) -> FsResult<Vec<u8>> {
         fault::point("stash:before-settle");
-        self.catalog().settle(stash.id)?;
+        if let Err(e) = self.catalog().settle(stash.id) {
+            // The rename happened; an unsettled row is looked at by every mount.
+            self.catalog_lags("settle", e.into());
+            self.unsettled
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         self.usage.trashed(stash.size);
         Ok(stash.name)
     }
@@ -483,7 +497,7 @@ impl TrashStore {
                 libc::RENAME_NOREPLACE,
             )?,
         }
-        self.catalog().delete(stash.id)?;
+        self.forget_row(stash.id);
         Ok(())
     }
 
@@ -538,7 +552,7 @@ impl TrashStore {
         )?;
         fault::point("take-out:after-rename");
         if let Some(row) = row {
-            self.catalog().delete(row.id)?;
+            self.forget_row(row.id);
             self.usage.restored(row.size);
         }
         Ok(())
@@ -586,7 +600,7 @@ impl TrashStore {
             )?;
             fault::point("purge:after-park");
             if let Some(row) = &row {
-                self.catalog().delete(row.id)?;
+                self.forget_row(row.id);
             }
             if let Err(e) = backing::remove_tree(self.purging_fd.as_fd(), &parking) {
                 log::warn!(
@@ -597,7 +611,7 @@ impl TrashStore {
             backing::unlinkat(self.trash_fd.as_fd(), name, backing::is_dir(&st))?;
             fault::point("purge:after-unlink");
             if let Some(row) = &row {
-                self.catalog().delete(row.id)?;
+                self.forget_row(row.id);
             }
         }
         if let Some(row) = &row {
@@ -709,11 +723,49 @@ impl TrashStore {
         Ok(self.catalog().newest_id()?)
     }
 
+    /// Deletes the row of an entry whose file already left `trash/`. The
+    /// change is made, so a failure here must not undo or report it: the
+    /// row is kept for a retry (see `stale`).
+    pub(super) fn forget_row(&self, id: i64) {
+        let mut stale = lock(&self.stale);
+        stale.push(id);
+        self.delete_stale(&mut stale);
+    }
+
+    fn delete_stale(&self, stale: &mut Vec<i64>) {
+        let catalog = self.catalog();
+        while let Some(&id) = stale.last() {
+            match catalog.delete(id) {
+                Ok(()) => {
+                    stale.pop();
+                }
+                Err(e) => {
+                    self.catalog_lags("delete", e.into());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn catalog_lags(&self, what: &str, e: FsError) {
+        log::warn!(
+            "STORAGE changed but the trash catalog could not record it yet ({what}: {e}); \
+             retried, else the next mount compares the catalog with trash/"
+        );
+    }
+
     /// Flushes the catalog and records a clean unmount; called last.
     pub fn close(&self) {
-        let catalog = self.catalog();
-        if let Err(e) = catalog.checkpoint() {
+        if let Err(e) = self.catalog().checkpoint() {
             log::warn!("could not checkpoint the trash database: {e}");
+        }
+        // The checkpoint emptied the log: room for what a full disk refused.
+        let mut stale = lock(&self.stale);
+        self.delete_stale(&mut stale);
+        let catalog = self.catalog();
+        if !stale.is_empty() || self.unsettled.load(std::sync::atomic::Ordering::Relaxed) {
+            log::warn!("the trash catalog missed changes: the next mount reconciles it in full");
+            return;
         }
         if let Err(e) = catalog.set_in_use(false) {
             log::warn!("could not record the clean unmount: {e}");

@@ -370,7 +370,7 @@ fn fill(c: &mut Checks, m: &mut Mount, s: &mut State, round: usize) {
             };
             let before = trash_listing(m)?;
             fs::rename(m.gallery().join(&na), m.gallery().join(&nb))
-                .map_err(|e| format!("mv {na} {nb}: {e}"))?;
+                .map_err(|e| format!("mv {na} {nb}: {e}\nLOG:{}", m.log()))?;
             let entry = new_entry(m, &before)?;
             s.files.get_mut(&a).unwrap().place = Place::Gallery(nb);
             s.files.get_mut(&b).unwrap().place = Place::Trash(entry);
