@@ -11,7 +11,7 @@ use crate::contract;
 use crate::daemon;
 use crate::expirer::Expirer;
 use crate::fs::GalleryFs;
-use crate::fuse::{Echoer, FuseAdapter, Passthrough, QueuedInvalidator};
+use crate::fuse::{Echoer, FuseAdapter, Held, Passthrough, QueuedInvalidator};
 
 /// The echo helper a mount runs (see `fuse::echo`): `galleryfs
 /// ECHO_HELPER_ARG MOUNTPOINT` is it.
@@ -163,7 +163,8 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     } else {
         args.passthrough
     });
-    let adapter = FuseAdapter::new(fs.clone(), passthrough.clone());
+    let held = Arc::new(Held::default());
+    let adapter = FuseAdapter::new(fs.clone(), passthrough.clone(), held.clone());
     let mut session = Session::new(adapter, &mountpoint, &config)
         .map_err(|e| format!("cannot mount {}: {e}", mountpoint.display()))?;
     // Any regular file of ours serves to probe; on failure the session's drop unmounts.
@@ -181,6 +182,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     fs.set_invalidator(Box::new(QueuedInvalidator::start(
         session.notifier(),
         echoer.clone(),
+        held,
     )));
     let unmounter = Mutex::new(Some(session.unmount_callable()));
     let stop_echoes = echoer.clone();

@@ -9,7 +9,7 @@ mod passthrough;
 mod reply;
 
 pub use echo::{Echoer, HELPER_ARG, helper_main};
-pub use notify::QueuedInvalidator;
+pub use notify::{Held, QueuedInvalidator};
 pub use passthrough::Passthrough;
 
 use std::ffi::OsStr;
@@ -37,11 +37,25 @@ const MAX_WRITE: u32 = 1024 * 1024;
 pub struct FuseAdapter {
     fs: Arc<GalleryFs>,
     passthrough: Arc<Passthrough>,
+    /// Told of every node id handed to the kernel (see `Held`).
+    held: Arc<Held>,
 }
 
 impl FuseAdapter {
-    pub fn new(fs: Arc<GalleryFs>, passthrough: Arc<Passthrough>) -> FuseAdapter {
-        FuseAdapter { fs, passthrough }
+    pub fn new(fs: Arc<GalleryFs>, passthrough: Arc<Passthrough>, held: Arc<Held>) -> FuseAdapter {
+        FuseAdapter {
+            fs,
+            passthrough,
+            held,
+        }
+    }
+
+    /// Replies with an entry, which gives the kernel a reference to its node.
+    fn entry(&self, op: &str, reply: ReplyEntry, result: Result<crate::fs::Entry, FsError>) {
+        if let Ok(e) = &result {
+            self.held.given(e.node);
+        }
+        reply_entry(op, reply, result);
     }
 }
 
@@ -144,7 +158,7 @@ impl Filesystem for FuseAdapter {
     }
 
     fn lookup(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        reply_entry(
+        self.entry(
             "lookup",
             reply,
             self.fs.lookup_as(caller(req), parent.0, name),
@@ -152,6 +166,7 @@ impl Filesystem for FuseAdapter {
     }
 
     fn forget(&self, _req: &Request, ino: INodeNo, nlookup: u64) {
+        self.held.forgot(ino.0, nlookup);
         self.fs.forget(ino.0, nlookup);
     }
 
@@ -211,7 +226,7 @@ impl Filesystem for FuseAdapter {
         rdev: u32,
         reply: ReplyEntry,
     ) {
-        reply_entry(
+        self.entry(
             "mknod",
             reply,
             self.fs.mknod(parent.0, name, mode, rdev, caller(req)),
@@ -227,7 +242,7 @@ impl Filesystem for FuseAdapter {
         _umask: u32,
         reply: ReplyEntry,
     ) {
-        reply_entry(
+        self.entry(
             "mkdir",
             reply,
             self.fs.mkdir(parent.0, name, mode, caller(req)),
@@ -253,7 +268,7 @@ impl Filesystem for FuseAdapter {
         let result = self
             .fs
             .symlink(parent.0, link_name, target.as_os_str(), caller(req));
-        reply_entry("symlink", reply, result);
+        self.entry("symlink", reply, result);
     }
 
     fn rename(
@@ -285,7 +300,7 @@ impl Filesystem for FuseAdapter {
         newname: &OsStr,
         reply: ReplyEntry,
     ) {
-        reply_entry("link", reply, self.fs.link(ino.0, newparent.0, newname));
+        self.entry("link", reply, self.fs.link(ino.0, newparent.0, newname));
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
@@ -343,7 +358,10 @@ impl Filesystem for FuseAdapter {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
-        reply.ok();
+        // Nothing to do at close: writes are synchronous (no writeback
+        // cache) and locks are the kernel's own (no POSIX lock support is
+        // negotiated). ENOSYS stops the kernel sending FLUSH at all.
+        reply.error(Errno::ENOSYS);
     }
 
     fn release(
@@ -432,6 +450,9 @@ impl Filesystem for FuseAdapter {
                 &entry.attr.into(),
                 Generation(entry.generation),
             );
+            if !full && item.name != "." && item.name != ".." {
+                self.held.given(entry.node);
+            }
             // An entry that did not fit was not given to the kernel: take
             // back its lookup reference (`.` and `..` carry none).
             if full && item.name != "." && item.name != ".." {
@@ -530,6 +551,7 @@ impl Filesystem for FuseAdapter {
     ) {
         match self.fs.create(parent.0, name, mode, flags, caller(req)) {
             Ok((e, fh)) => {
+                self.held.given(e.node);
                 let (attr, generation) = (e.attr.into(), Generation(e.generation));
                 match self.open_mode(e.node, fh, flags, |fd| reply.open_backing(fd)) {
                     OpenMode::Served(fopen) => {

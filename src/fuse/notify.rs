@@ -1,12 +1,14 @@
 //! Invalidations of the kernel's caches, delivered from a thread of their
 //! own, and echoes for watchers, handed to the echo thread.
 
-use std::sync::{Arc, mpsc};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, mpsc};
 
 use fuser::{INodeNo, Notifier};
 
 use super::echo::Echoer;
 use crate::fs::{Echo, Invalidation, Invalidator};
+use crate::node::{TRASH, View};
 
 /// Delivers invalidations from a thread of its own: a notification written
 /// while a request handler holds a lock the kernel's invalidation needs
@@ -16,25 +18,96 @@ pub struct QueuedInvalidator {
     echoer: Option<Arc<Echoer>>,
 }
 
+/// Whether the kernel holds `.trash` and the desktop view's directories,
+/// mirrored from the lookups it was given and its FORGETs. Nearly every
+/// change invalidates them, and no one may be looking at them: the kernel
+/// refuses an invalidation of a node it does not hold (ENOENT, which fuser
+/// hides), so without this every `rm` cost three wasted writes. Other
+/// nodes are always invalidated.
+#[derive(Default)]
+pub struct Held(Mutex<HashMap<u64, u64>>);
+
+impl Held {
+    fn tracked(id: u64) -> bool {
+        id == TRASH
+            || matches!(
+                View::decode(id),
+                Some(View::Top(_) | View::Files(_) | View::Info(_) | View::Expunged(_))
+            )
+    }
+
+    /// The kernel is given one more reference to `id`. Counted before the
+    /// reply goes out: an invalidation racing with the reply is then sent
+    /// (and may be refused) rather than skipped.
+    pub fn given(&self, id: u64) {
+        if Self::tracked(id) {
+            *crate::sync::lock(&self.0).entry(id).or_default() += 1;
+        }
+    }
+
+    /// The kernel dropped `n` references to `id`.
+    pub fn forgot(&self, id: u64, n: u64) {
+        if Self::tracked(id) {
+            let mut held = crate::sync::lock(&self.0);
+            if let Some(count) = held.get_mut(&id) {
+                *count = count.saturating_sub(n);
+                if *count == 0 {
+                    held.remove(&id);
+                }
+            }
+        }
+    }
+
+    fn holds(&self, id: u64) -> bool {
+        !Self::tracked(id) || crate::sync::lock(&self.0).contains_key(&id)
+    }
+
+    fn deliver(&self, notifier: &Notifier, what: &Invalidation) {
+        let target = match what {
+            Invalidation::Inode(node) => *node,
+            Invalidation::Entry(parent, _) | Invalidation::Delete(parent, _, _) => *parent,
+        };
+        if !self.holds(target) {
+            return;
+        }
+        let result = match what {
+            Invalidation::Inode(node) => notifier.inval_inode(INodeNo(*node), 0, 0),
+            Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
+            Invalidation::Delete(parent, child, name) => {
+                notifier.delete(INodeNo(*parent), INodeNo(*child), name)
+            }
+        };
+        match result {
+            Ok(()) => log::trace!("invalidation {what:?} delivered"),
+            Err(e) => log::debug!("invalidation {what:?}: {e}"),
+        }
+    }
+}
+
+/// Most invalidations to take off the queue at once; within one batch an
+/// inode is invalidated once (every change it covers has happened).
+const BATCH: usize = 1024;
+
 impl QueuedInvalidator {
-    pub fn start(notifier: Notifier, echoer: Option<Arc<Echoer>>) -> QueuedInvalidator {
+    pub fn start(
+        notifier: Notifier,
+        echoer: Option<Arc<Echoer>>,
+        held: Arc<Held>,
+    ) -> QueuedInvalidator {
         let (tx, rx) = mpsc::channel::<Invalidation>();
         let spawned = std::thread::Builder::new()
             .name("invalidator".into())
             .spawn(move || {
-                for what in rx {
-                    let result = match &what {
-                        Invalidation::Inode(node) => notifier.inval_inode(INodeNo(*node), 0, 0),
-                        Invalidation::Entry(parent, name) => {
-                            notifier.inval_entry(INodeNo(*parent), name)
+                let mut inodes = HashSet::new();
+                while let Ok(first) = rx.recv() {
+                    inodes.clear();
+                    for what in std::iter::once(first).chain(rx.try_iter().take(BATCH)) {
+                        if let Invalidation::Inode(node) = what
+                            && !inodes.insert(node)
+                        {
+                            continue;
                         }
-                        Invalidation::Delete(parent, child, name) => {
-                            notifier.delete(INodeNo(*parent), INodeNo(*child), name)
-                        }
-                    };
-                    match result {
-                        Ok(()) => log::trace!("invalidation {what:?} delivered"),
-                        Err(e) => log::debug!("invalidation {what:?}: {e}"),
+                        held.deliver(&notifier, &what);
                     }
                 }
             });
