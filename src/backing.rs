@@ -405,6 +405,66 @@ pub fn read_dir(fd: BorrowedFd<'_>) -> FsResult<Vec<DirEntry>> {
     result.map(|()| entries)
 }
 
+/// Up to `max` names of the directory `fd` refers to, `.` and `..`
+/// included, from position `cookie` (0: the start), each with the position
+/// after it: the backing filesystem's own `telldir` cookies, which stay
+/// valid across opens (as NFS relies on), so a listing needs no state
+/// between calls.
+pub fn read_dir_at(fd: BorrowedFd<'_>, cookie: u64, max: usize) -> FsResult<Vec<(DirEntry, u64)>> {
+    let dir_fd = openat(fd, OsStr::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    let raw = std::os::fd::IntoRawFd::into_raw_fd(dir_fd);
+    // SAFETY: `raw` is an open directory fd; fdopendir takes ownership of it.
+    let dir = unsafe { libc::fdopendir(raw) };
+    if dir.is_null() {
+        let err = FsError::last();
+        // SAFETY: fdopendir failed, so we still own `raw`.
+        unsafe { libc::close(raw) };
+        return Err(err);
+    }
+    if cookie != 0 {
+        // SAFETY: `dir` is a valid DIR*; the cookie came from its d_off.
+        unsafe { libc::seekdir(dir, cookie as libc::c_long) };
+    }
+    let mut entries = Vec::new();
+    let result = loop {
+        if entries.len() == max {
+            break Ok(());
+        }
+        // SAFETY: resetting errno distinguishes end of directory from an error.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `dir` is a valid DIR*.
+        let ent = unsafe { libc::readdir64(dir) };
+        if ent.is_null() {
+            // SAFETY: reading errno of this thread.
+            let errno = unsafe { *libc::__errno_location() };
+            break if errno == 0 {
+                Ok(())
+            } else {
+                Err(FsError::from_errno(errno))
+            };
+        }
+        // SAFETY: readdir64 returned a valid entry with a NUL-terminated name.
+        let (name, ino, dtype, next) = unsafe {
+            let ent = &*ent;
+            (
+                CStr::from_ptr(ent.d_name.as_ptr()).to_bytes(),
+                ent.d_ino,
+                ent.d_type,
+                ent.d_off as u64,
+            )
+        };
+        let entry = DirEntry {
+            name: OsString::from_vec(name.to_vec()),
+            ino,
+            dtype,
+        };
+        entries.push((entry, next));
+    };
+    // SAFETY: `dir` is valid and closed exactly once (this also closes `raw`).
+    unsafe { libc::closedir(dir) };
+    result.map(|()| entries)
+}
+
 /// Removes `name` in `dir` and, for a directory, everything below it.
 pub fn remove_tree(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<()> {
     let st = match fstatat(dir, name) {

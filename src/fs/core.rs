@@ -15,7 +15,7 @@ use super::handles::Handles;
 use super::types::{Attr, DirItem, Echo, Entry, Invalidation, Invalidator};
 use super::view::ViewState;
 use crate::backing::{self, Stat};
-use crate::clock::time_left;
+use crate::clock::{at, now_secs, time_left};
 use crate::config::Overwrite;
 use crate::error::{FsError, FsResult};
 use crate::node::{GALLERY, NodeId, NodeTable, Pin, Place, ROOT, TRASH, is_trash_dir};
@@ -48,6 +48,10 @@ pub(crate) struct Core {
     /// Keeping overwritten content (see `keep`).
     pub(super) overwrite: Overwrite,
     mounted_at: SystemTime,
+    /// Whether the root was listed since its attributes were last
+    /// invalidated: its listing (`.trash` shown or not) changes behind the
+    /// kernel's back, which caches it (see `fuse::opendir`).
+    pub(super) root_listed: std::sync::atomic::AtomicBool,
 }
 
 impl Core {
@@ -71,6 +75,7 @@ impl Core {
             can_chown: backing::geteuid() == 0,
             overwrite,
             mounted_at: SystemTime::now(),
+            root_listed: Default::default(),
         }
     }
 
@@ -87,6 +92,12 @@ impl Core {
         }
     }
 
+    pub(super) fn invalidate_attrs_now(&self, node: NodeId) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.invalidate_attrs_now(node);
+        }
+    }
+
     /// Queues one echo for watchers; only `events` decides which to send.
     pub(super) fn echo(&self, echo: Echo) {
         if let Some(inv) = self.invalidator.get() {
@@ -99,13 +110,15 @@ impl Core {
     }
 
     pub(super) fn root_attr(&self) -> Attr {
+        // Its listing changes with the trash's (see `root_listed`).
+        let mtime = self.mounted_at.max(self.desktop.changed_at());
         Attr {
             ino: ROOT,
             size: 4096,
             blocks: 8,
             atime: self.mounted_at,
-            mtime: self.mounted_at,
-            ctime: self.mounted_at,
+            mtime,
+            ctime: mtime,
             kind: libc::S_IFDIR,
             perm: 0o755,
             nlink: 4,
@@ -126,6 +139,10 @@ impl Core {
             attr.perm = 0o1777;
             attr.uid = 0;
             attr.gid = 0;
+            // Its listing can change without STORAGE/trash changing (an
+            // entry settles or expires): the kernel's cache of it is
+            // dropped when the mtime moves (see `fuse::opendir`).
+            attr.mtime = attr.mtime.max(self.listing_mtime());
         }
         attr
     }
@@ -144,7 +161,8 @@ impl Core {
                 let entry = self.owning_entry(node)?.ok_or(FsError::ENOENT)?;
                 Ok(TTL.min(time_left(entry.expires_at)))
             }
-            Place::Root | Place::TrashDir(_) => Ok(Duration::from_secs(1)),
+            Place::Root => Ok(Duration::from_secs(1)),
+            Place::TrashDir(_) => Ok(self.listing_ttl()),
             // A gallery name moved into .trash keeps this timeout: shorter
             // than the retention (less the second `deleted_at` rounds off),
             // so it lapses before the entry expires.
@@ -152,6 +170,28 @@ impl Core {
                 self.store.retention_secs().saturating_sub(1) as u64,
             ))),
         }
+    }
+
+    /// The mtime of the trash's listings (`.trash`, a view's `files/` and
+    /// `info/`): their last change, or the last expiry, whichever is later.
+    /// The kernel keeps these listings and drops them when the mtime moves.
+    pub(super) fn listing_mtime(&self) -> SystemTime {
+        let changed = self.desktop.changed_at();
+        match self.store.expiry_marks(now_secs()) {
+            Ok((last, _)) => changed.max(at(last)),
+            Err(_) => SystemTime::now(),
+        }
+    }
+
+    /// How long the kernel may keep the attributes of the trash's
+    /// listings: not past the next expiry, which changes them unseen.
+    pub(super) fn listing_ttl(&self) -> Duration {
+        let next = match self.store.expiry_marks(now_secs()) {
+            Ok((_, next)) => next,
+            Err(_) => return Duration::ZERO,
+        };
+        let cap = Duration::from_secs(1);
+        next.map_or(cap, |next| time_left(next).min(cap))
     }
 
     /// Gives the kernel `parent/name` (last stat `st`): one lookup reference.
@@ -266,21 +306,29 @@ impl Core {
             .write_op(self, fd, size, 0, false, || backing::ftruncate(fd, size))
     }
 
-    /// The names of gallery or trashed directory `node`, with `.` and `..`.
-    pub(super) fn list_dir(&self, node: NodeId) -> FsResult<Vec<DirItem>> {
+    /// Up to `max` names of gallery or trashed directory `node` after
+    /// position `offset`, `.` and `..` included (see `backing::read_dir_at`).
+    pub(super) fn list_dir_at(
+        &self,
+        node: NodeId,
+        offset: u64,
+        max: usize,
+    ) -> FsResult<Vec<DirItem>> {
         let fd = self.nodes.dir_fd(node)?;
-        let mut items = vec![
-            DirItem::new(".", 1, node, libc::S_IFDIR),
-            DirItem::new("..", 2, 0, libc::S_IFDIR),
-        ];
-        for (i, e) in backing::read_dir(fd.as_fd())?.into_iter().enumerate() {
+        let mut items = Vec::new();
+        for (e, next) in backing::read_dir_at(fd.as_fd(), offset, max)? {
+            let ino = match e.name.as_bytes() {
+                b"." => node,
+                // The kernel answers `..` itself.
+                b".." => 0,
+                _ => self.nodes.id_of_ino(e.ino),
+            };
             let kind = match e.dtype {
                 libc::DT_UNKNOWN => backing::fstatat(fd.as_fd(), &e.name)
                     .map_or(libc::S_IFREG, |st| backing::file_type(&st)),
                 dtype => dtype_to_kind(dtype),
             };
-            let ino = self.nodes.id_of_ino(e.ino);
-            items.push(DirItem::new(e.name, i as u64 + 3, ino, kind));
+            items.push(DirItem::new(e.name, next, ino, kind));
         }
         Ok(items)
     }

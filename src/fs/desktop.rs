@@ -54,7 +54,6 @@ fn view_entry(core: &Core, view: View) -> FsResult<Entry> {
 }
 
 pub(in crate::fs) fn getattr(core: &Core, view: View) -> FsResult<Attr> {
-    let changed = core.desktop.changed_at();
     let resolved = core.desktop.resolve(view);
     if resolved != view {
         let mut attr = getattr(core, resolved)?;
@@ -63,7 +62,7 @@ pub(in crate::fs) fn getattr(core: &Core, view: View) -> FsResult<Attr> {
     }
     Ok(match view {
         View::Top(uid) | View::Files(uid) | View::Info(uid) | View::Expunged(uid) => {
-            dir_attr(view.id(), uid, uid, changed)
+            dir_attr(view.id(), uid, uid, core.listing_mtime())
         }
         View::InfoFile(id) => {
             let entry = core.store.lookup_id(id)?.ok_or(FsError::ENOENT)?;

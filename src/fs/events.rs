@@ -11,7 +11,7 @@ use super::core::Core;
 use super::echo;
 use super::types::{Echo, Invalidation};
 use super::view::{info_name, trashinfo};
-use crate::node::{NodeId, Pin, TRASH, View, files_dir_owner};
+use crate::node::{NodeId, Pin, ROOT, TRASH, View, files_dir_owner};
 use crate::store::catalog::EntryRow;
 
 /// What happened to the trash.
@@ -144,13 +144,23 @@ fn echo_in(core: &Core, uid: u32, seen: Option<NodeId>, name: &OsStr, appeared: 
     }
 }
 
-/// `.trash/` and `uid`'s view changed: listings and mtimes.
+/// `.trash/` and `uid`'s view changed: listings and mtimes. The kernel
+/// caches these listings and drops them when it finds a new mtime, so the
+/// mtime moves first and the attributes are invalidated before the change
+/// is answered: a listing right after `rm` returns shows the entry.
 fn touched(core: &Core, uid: Option<u32>) {
-    core.invalidate(Invalidation::Inode(TRASH));
     core.desktop.touch();
+    core.invalidate_attrs_now(TRASH);
     if let Some(uid) = uid {
-        core.invalidate(Invalidation::Inode(View::Files(uid).id()));
-        core.invalidate(Invalidation::Inode(View::Info(uid).id()));
+        core.invalidate_attrs_now(View::Files(uid).id());
+        core.invalidate_attrs_now(View::Info(uid).id());
+    }
+    // The root shows `.trash` only while it holds something.
+    if core
+        .root_listed
+        .swap(false, std::sync::atomic::Ordering::SeqCst)
+    {
+        core.invalidate_attrs_now(ROOT);
     }
 }
 

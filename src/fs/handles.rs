@@ -1,12 +1,12 @@
-//! Open handles: backing files, directory listings and the desktop view's
-//! synthesized files, under one numbering so a handle says what it is.
+//! Open handles: backing files and the desktop view's synthesized files,
+//! under one numbering so a handle says what it is. (Directories have no
+//! handles: galleryfs answers no OPENDIR, see `fuse`.)
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::types::DirItem;
 use crate::error::{FsError, FsResult};
 use crate::node::NodeId;
 use crate::sync::lock;
@@ -14,18 +14,6 @@ use crate::sync::lock;
 /// `FMODE_EXEC` as the kernel passes it in an open's flags: the open of a
 /// program it is about to execute.
 const FMODE_EXEC: i32 = 0x20;
-
-/// An open directory. Gallery and trashed directories are listed once, at
-/// the first readdir, and served by offset; `.trash` may hold a million
-/// entries, so it is read from the catalog a page at a time.
-pub(super) enum Listing {
-    /// Listed at the first readdir, not at opendir: with the kernel's
-    /// directory cache, most opens of a directory never read it.
-    Snapshot(NodeId, Mutex<Option<Arc<Vec<DirItem>>>>),
-    /// The page last read, and the offset it was read from; `Some(uid)`
-    /// lists only that uid's entries (a `.Trash-UID/files` view).
-    Trash(Option<u32>, Mutex<(u64, Vec<DirItem>)>),
-}
 
 /// What an open file of the desktop view reads.
 #[derive(Clone)]
@@ -48,7 +36,6 @@ pub(super) struct Handles {
     /// How many open backing files each node has, and how many of them
     /// were opened to execute it.
     open: Mutex<HashMap<NodeId, (usize, usize)>>,
-    dirs: Mutex<HashMap<u64, Arc<Listing>>>,
     views: Mutex<HashMap<u64, ViewFile>>,
 }
 
@@ -58,7 +45,6 @@ impl Handles {
             next: AtomicU64::new(1),
             files: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
-            dirs: Mutex::new(HashMap::new()),
             views: Mutex::new(HashMap::new()),
         }
     }
@@ -121,20 +107,6 @@ impl Handles {
         lock(&self.open)
             .get(&node)
             .is_some_and(|&(_, execs)| execs > 0)
-    }
-
-    pub(super) fn add_listing(&self, listing: Listing) -> u64 {
-        let fh = self.next();
-        lock(&self.dirs).insert(fh, Arc::new(listing));
-        fh
-    }
-
-    pub(super) fn listing(&self, fh: u64) -> FsResult<Arc<Listing>> {
-        lock(&self.dirs).get(&fh).cloned().ok_or(FsError::EBADF)
-    }
-
-    pub(super) fn close_listing(&self, fh: u64) {
-        lock(&self.dirs).remove(&fh);
     }
 
     pub(super) fn add_view(&self, file: ViewFile) -> u64 {

@@ -32,12 +32,11 @@ mod view;
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use self::core::Core;
 use self::events::Change;
-use self::handles::Listing;
 use crate::backing;
 use crate::error::{FsError, FsResult};
 use crate::node::{NodeId, NodeTable, Place, ROOT, TRASH, View, is_trash_dir};
@@ -161,6 +160,10 @@ impl GalleryFs {
         }
         match View::decode(node) {
             _ if node == ROOT => Ok((core.root_attr(), short)),
+            // Their listings change at expiry, unseen (see `listing_ttl`).
+            Some(view @ (View::Files(_) | View::Info(_))) => {
+                Ok((desktop::getattr(core, view)?, core.listing_ttl()))
+            }
             Some(view) => Ok((desktop::getattr(core, view)?, short)),
             None => core.getattr_backed(node, fh),
         }
@@ -520,74 +523,22 @@ impl GalleryFs {
 
     // ---- directories -----------------------------------------------------
 
-    pub fn opendir(&self, node: NodeId) -> FsResult<u64> {
-        let handles = &self.core.handles;
-        let page = || Mutex::new((0, Vec::new()));
-        match self.place(node)? {
-            Place::Root => Ok(0),
-            Place::TrashDir(uid) => Ok(handles.add_listing(Listing::Trash(uid, page()))),
-            Place::Desktop(View::Top(_) | View::Info(_) | View::Expunged(_)) => Ok(0),
-            Place::Desktop(_) => Err(FsError::ENOTDIR),
-            _ => {
-                // Checked now, so a removed directory fails at open as it should.
-                self.core.nodes.dir_fd(node)?;
-                Ok(handles.add_listing(Listing::Snapshot(node, Mutex::new(None))))
-            }
-        }
-    }
-
-    /// Whether the kernel may cache `node`'s listing across opens: yes where
-    /// every change goes through the kernel, not in the root or `.trash`,
-    /// whose contents change behind its back.
-    pub fn listing_cacheable(&self, node: NodeId) -> bool {
-        node != ROOT && node != TRASH && View::decode(node).is_none()
-    }
-
-    pub fn releasedir(&self, fh: u64) {
-        self.core.handles.close_listing(fh);
-    }
-
-    /// Up to a batch of names after `offset`; empty at the end. Dispatched
-    /// on the node's number, not its place: an open directory that was
-    /// removed meanwhile has no place but still lists.
-    pub fn readdir(&self, node: NodeId, fh: u64, offset: u64) -> FsResult<Vec<DirItem>> {
+    /// Up to a batch of names after `offset`; empty at the end. Stateless
+    /// (galleryfs answers no OPENDIR, so the kernel keeps listings in its
+    /// cache; see `fuse`): gallery and trashed directories resume from
+    /// the backing filesystem's cookies, `.trash` from catalog ids.
+    /// Dispatched on the node's number, not its place: an open directory
+    /// that was removed meanwhile has no place but still lists.
+    pub fn readdir(&self, node: NodeId, offset: u64) -> FsResult<Vec<DirItem>> {
         let core = &*self.core;
         match View::decode(node) {
             _ if node == ROOT => return root::readdir(core, offset),
-            Some(View::Files(_)) | None => {}
+            _ if node == TRASH => return trash::read_trash(core, node, None, offset),
+            Some(View::Files(uid)) => return trash::read_trash(core, node, Some(uid), offset),
             Some(view) => return desktop::readdir(core, view, offset),
+            None => {}
         }
-        match &*core.handles.listing(fh)? {
-            Listing::Snapshot(dir, listed) => {
-                let items = {
-                    let mut listed = crate::sync::lock(listed);
-                    match &*listed {
-                        Some(items) => items.clone(),
-                        None => listed.insert(Arc::new(core.list_dir(*dir)?)).clone(),
-                    }
-                };
-                Ok(items
-                    .iter()
-                    .skip(offset as usize)
-                    .take(LISTING_CHUNK)
-                    .cloned()
-                    .collect())
-            }
-            Listing::Trash(uid, page) => {
-                let mut page = crate::sync::lock(page);
-                let (start, items) = &mut *page;
-                let cached = *start <= offset && items.last().is_some_and(|i| i.offset > offset);
-                if !cached {
-                    *items = trash::read_trash(core, node, *uid, offset)?;
-                    *start = offset;
-                }
-                Ok(items
-                    .iter()
-                    .filter(|i| i.offset > offset)
-                    .cloned()
-                    .collect())
-            }
-        }
+        core.list_dir_at(node, offset, LISTING_CHUNK)
     }
 
     /// The entry for one name of a readdirplus listing (a lookup reference,

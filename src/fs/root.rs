@@ -22,6 +22,9 @@ pub(super) fn child(name: &OsStr) -> Option<NodeId> {
 /// The root's names after `offset`. `.trash` is listed only while it holds
 /// a live entry, so an empty trash does not clutter `ls -a`.
 pub(super) fn readdir(core: &Core, offset: u64) -> FsResult<Vec<DirItem>> {
+    // Before the listing is taken: a change after this point invalidates it.
+    core.root_listed
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let mut items = vec![
         DirItem::new(".", 1, ROOT, libc::S_IFDIR),
         DirItem::new("..", 2, ROOT, libc::S_IFDIR),

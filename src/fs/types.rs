@@ -96,8 +96,6 @@ impl DirItem {
 /// Changes to tell the kernel about, because it did not make them itself.
 #[derive(Clone, Debug)]
 pub enum Invalidation {
-    /// Attributes or listing of a node changed.
-    Inode(NodeId),
     /// A name appeared or disappeared in `parent`.
     Entry(NodeId, OsString),
     /// `parent/name`, node `child`, was deleted.
@@ -133,6 +131,10 @@ impl Echo {
 /// `fs::echo`); implemented by the FUSE adapter.
 pub trait Invalidator: Send + Sync {
     fn invalidate(&self, what: Invalidation);
+    /// Invalidates the attributes of `node` before returning: attributes
+    /// only, which takes no lock a request in flight may hold, so a request
+    /// handler may call it (see `fuse::notify`).
+    fn invalidate_attrs_now(&self, _node: NodeId) {}
     fn echo(&self, _echo: Echo) {}
 }
 

@@ -105,12 +105,11 @@ impl FuseAdapter {
     fn each_item(
         &self,
         ino: u64,
-        fh: u64,
         mut offset: u64,
         mut add: impl FnMut(crate::fs::DirItem) -> bool,
     ) -> Result<(), FsError> {
         loop {
-            let items = self.fs.readdir(ino, fh, offset)?;
+            let items = self.fs.readdir(ino, offset)?;
             if items.is_empty() {
                 return Ok(());
             }
@@ -390,31 +389,27 @@ impl Filesystem for FuseAdapter {
         reply_empty("fsync", reply, self.fs.fsync(fh.0, datasync));
     }
 
-    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
-        match self.fs.opendir(ino.0) {
-            Ok(fh) => {
-                // The kernel may keep a listing only where galleryfs tells it
-                // about every change: not in the root or .trash (expiry).
-                let flags = if self.fs.listing_cacheable(ino.0) {
-                    FopenFlags::FOPEN_CACHE_DIR | FopenFlags::FOPEN_KEEP_CACHE
-                } else {
-                    FopenFlags::empty()
-                };
-                reply.opened(FileHandle(fh), flags)
-            }
-            Err(e) => fail(reply, "opendir", e),
-        }
+    fn opendir(&self, _req: &Request, _ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        // No handles for directories: ENOSYS once stops OPENDIR and
+        // RELEASEDIR for the connection (two requests per directory a
+        // `find` walks), and the kernel then keeps every listing in its
+        // cache (FOPEN_CACHE_DIR). Where listings change behind its back
+        // (the root, `.trash`, the desktop view), their mtimes change with
+        // them and their attributes are invalidated before the change is
+        // answered (see `fs::events`), so the next listing from the start
+        // refreshes the attributes and drops the cache.
+        reply.error(Errno::ENOSYS);
     }
 
     fn readdir(
         &self,
         _req: &Request,
         ino: INodeNo,
-        fh: FileHandle,
+        _fh: FileHandle,
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let listed = self.each_item(ino.0, fh.0, offset, |item| {
+        let listed = self.each_item(ino.0, offset, |item| {
             reply.add(
                 INodeNo(item.ino),
                 item.offset,
@@ -432,11 +427,11 @@ impl Filesystem for FuseAdapter {
         &self,
         _req: &Request,
         ino: INodeNo,
-        fh: FileHandle,
+        _fh: FileHandle,
         offset: u64,
         mut reply: ReplyDirectoryPlus,
     ) {
-        let listed = self.each_item(ino.0, fh.0, offset, |item| {
+        let listed = self.each_item(ino.0, offset, |item| {
             let entry = match self.fs.readdirplus_entry(ino.0, &item) {
                 Ok(entry) => entry,
                 // Gone since the listing was taken (or expired): skip it.
@@ -464,18 +459,6 @@ impl Filesystem for FuseAdapter {
             Ok(()) => reply.ok(),
             Err(e) => fail(reply, "readdirplus", e),
         }
-    }
-
-    fn releasedir(
-        &self,
-        _req: &Request,
-        _ino: INodeNo,
-        fh: FileHandle,
-        _flags: OpenFlags,
-        reply: ReplyEmpty,
-    ) {
-        self.fs.releasedir(fh.0);
-        reply.ok();
     }
 
     fn fsyncdir(

@@ -1,7 +1,8 @@
-//! Invalidations of the kernel's caches, delivered from a thread of their
-//! own, and echoes for watchers, handed to the echo thread.
+//! Invalidations of the kernel's caches: of names from a thread of their
+//! own, of attributes at once; and echoes for watchers, handed to the echo
+//! thread.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, mpsc};
 
 use fuser::{INodeNo, Notifier};
@@ -10,12 +11,15 @@ use super::echo::Echoer;
 use crate::fs::{Echo, Invalidation, Invalidator};
 use crate::node::{TRASH, View};
 
-/// Delivers invalidations from a thread of its own: a notification written
-/// while a request handler holds a lock the kernel's invalidation needs
-/// could deadlock, so handlers only queue them.
+/// Delivers entry invalidations from a thread of its own: one takes the
+/// directory's lock, which the request a handler is answering may hold, so
+/// handlers only queue them.
 pub struct QueuedInvalidator {
     tx: std::sync::Mutex<mpsc::Sender<Invalidation>>,
     echoer: Option<Arc<Echoer>>,
+    /// For the attribute invalidations sent at once (see `invalidate_attrs_now`).
+    notifier: Notifier,
+    held: Arc<Held>,
 }
 
 /// Whether the kernel holds `.trash` and the desktop view's directories,
@@ -64,14 +68,12 @@ impl Held {
 
     fn deliver(&self, notifier: &Notifier, what: &Invalidation) {
         let target = match what {
-            Invalidation::Inode(node) => *node,
             Invalidation::Entry(parent, _) | Invalidation::Delete(parent, _, _) => *parent,
         };
         if !self.holds(target) {
             return;
         }
         let result = match what {
-            Invalidation::Inode(node) => notifier.inval_inode(INodeNo(*node), 0, 0),
             Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
             Invalidation::Delete(parent, child, name) => {
                 notifier.delete(INodeNo(*parent), INodeNo(*child), name)
@@ -84,10 +86,6 @@ impl Held {
     }
 }
 
-/// Most invalidations to take off the queue at once; within one batch an
-/// inode is invalidated once (every change it covers has happened).
-const BATCH: usize = 1024;
-
 impl QueuedInvalidator {
     pub fn start(
         notifier: Notifier,
@@ -95,20 +93,12 @@ impl QueuedInvalidator {
         held: Arc<Held>,
     ) -> QueuedInvalidator {
         let (tx, rx) = mpsc::channel::<Invalidation>();
+        let (direct, held_direct) = (notifier.clone(), held.clone());
         let spawned = std::thread::Builder::new()
             .name("invalidator".into())
             .spawn(move || {
-                let mut inodes = HashSet::new();
-                while let Ok(first) = rx.recv() {
-                    inodes.clear();
-                    for what in std::iter::once(first).chain(rx.try_iter().take(BATCH)) {
-                        if let Invalidation::Inode(node) = what
-                            && !inodes.insert(node)
-                        {
-                            continue;
-                        }
-                        held.deliver(&notifier, &what);
-                    }
+                for what in rx {
+                    held.deliver(&notifier, &what);
                 }
             });
         if let Err(e) = spawned {
@@ -117,6 +107,8 @@ impl QueuedInvalidator {
         QueuedInvalidator {
             tx: std::sync::Mutex::new(tx),
             echoer,
+            notifier: direct,
+            held: held_direct,
         }
     }
 }
@@ -125,6 +117,19 @@ impl Invalidator for QueuedInvalidator {
     fn invalidate(&self, what: Invalidation) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let _ = tx.send(what);
+    }
+
+    /// Attributes only (offset -1: no page of the inode is touched), which
+    /// needs no lock a request in flight can hold: safe from a handler,
+    /// unlike an entry invalidation, which takes the directory's lock.
+    fn invalidate_attrs_now(&self, node: u64) {
+        if !self.held.holds(node) {
+            return;
+        }
+        match self.notifier.inval_inode(INodeNo(node), -1, 0) {
+            Ok(()) => log::trace!("attributes of {node} invalidated"),
+            Err(e) => log::debug!("invalidating the attributes of {node}: {e}"),
+        }
     }
 
     fn echo(&self, echo: Echo) {

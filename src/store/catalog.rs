@@ -456,6 +456,27 @@ impl Catalog {
             .collect()
     }
 
+    /// The latest deletion at or before `cutoff` and the earliest after it
+    /// (of litter rows only if `litter`): two descents of an index.
+    pub fn deletion_marks(
+        &self,
+        cutoff: i64,
+        litter: bool,
+    ) -> rusqlite::Result<(Option<i64>, Option<i64>)> {
+        let sql = match litter {
+            false => {
+                "SELECT (SELECT max(deleted_at) FROM entries WHERE deleted_at <= ?1),
+                        (SELECT min(deleted_at) FROM entries WHERE deleted_at > ?1)"
+            }
+            true => {
+                "SELECT (SELECT max(deleted_at) FROM entries WHERE litter != 0 AND deleted_at <= ?1),
+                        (SELECT min(deleted_at) FROM entries WHERE litter != 0 AND deleted_at > ?1)"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        stmt.query_row([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+
     /// Up to `limit` settled litter rows deleted at or before `cutoff`,
     /// oldest first (litter expires sooner than the rest: see `litter`).
     pub fn expired_litter(&self, cutoff: i64, limit: usize) -> rusqlite::Result<Vec<EntryRow>> {

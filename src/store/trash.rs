@@ -176,6 +176,31 @@ impl TrashStore {
         row.deleted_at.saturating_add(retention)
     }
 
+    /// When, at `now`, the trash's listing last lost an entry to expiry
+    /// (0: never) and when it next will: what the kernel's cache of the
+    /// listing must not outlive (see `fs::core::listing_mtime`). Litter
+    /// rows are counted at both retentions: at worst a needless refresh.
+    pub fn expiry_marks(&self, now: i64) -> FsResult<(i64, Option<i64>)> {
+        let catalog = self.catalog();
+        let mut marks = (0, None);
+        let mut add = |retention: i64, litter: bool| -> FsResult<()> {
+            let (last, next) = catalog.deletion_marks(now.saturating_sub(retention), litter)?;
+            if let Some(d) = last {
+                marks.0 = marks.0.max(d.saturating_add(retention));
+            }
+            if let Some(d) = next {
+                let at = d.saturating_add(retention);
+                marks.1 = Some(marks.1.map_or(at, |n: i64| n.min(at)));
+            }
+            Ok(())
+        };
+        add(self.retention, false)?;
+        if self.litter.on() {
+            add(self.litter.retention, true)?;
+        }
+        Ok(marks)
+    }
+
     fn entry(&self, row: EntryRow) -> Entry {
         Entry {
             expires_at: self.expires_at(&row),
