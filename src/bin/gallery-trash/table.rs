@@ -275,11 +275,11 @@ pub(crate) fn original_display(e: &Entry) -> String {
     }
 }
 
-/// Columns are measured in characters: escaping leaves no control
-/// characters, and wide (CJK) characters are rare enough in names to accept
-/// a misaligned row.
+/// Columns are measured in terminal cells: a CJK character or an emoji
+/// takes two, a combining accent none (escaping leaves no control
+/// characters, whose width would be undefined).
 fn width(s: &str) -> usize {
-    s.chars().count()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 #[cfg(test)]
@@ -347,6 +347,39 @@ cat (2).jpg  gallery/albums/cat.jpg  overwritten  2026-11-26 21:03        30d  1
 albums/      gallery/albums          deleted      2026-11-25 10:00        29d  3.0 MiB
 bad\\n\\xff    gallery/x/bad\\n         deleted      2026-11-24 08:00        30d    512 B
 link         ?                       ?            ?                         ?      7 B
+";
+        assert_eq!(render_with(&rows, utc), expected);
+    }
+
+    #[test]
+    fn wide_characters_take_two_cells() {
+        let rows = vec![
+            Measured {
+                entry: fake(
+                    "猫の写真.jpg".as_bytes(),
+                    Some("写真/猫の写真.jpg"),
+                    Some("2026-11-26T21:03:46Z"),
+                ),
+                size: 10,
+            },
+            Measured {
+                entry: fake(b"cat.jpg", Some("cat.jpg"), Some("2026-11-26T21:03:46Z")),
+                size: 10,
+            },
+            Measured {
+                entry: fake(
+                    "cafe\u{301}.jpg".as_bytes(),
+                    Some("cafe\u{301}.jpg"),
+                    Some("2026-11-26T21:03:46Z"),
+                ),
+                size: 10,
+            },
+        ];
+        let expected = "\
+NAME          ORIGINAL PATH              REASON   DELETED           DAYS LEFT  SIZE
+猫の写真.jpg  gallery/写真/猫の写真.jpg  deleted  2026-11-26 21:03        30d  10 B
+cat.jpg       gallery/cat.jpg            deleted  2026-11-26 21:03        30d  10 B
+cafe\u{301}.jpg      gallery/cafe\u{301}.jpg           deleted  2026-11-26 21:03        30d  10 B
 ";
         assert_eq!(render_with(&rows, utc), expected);
     }
