@@ -50,6 +50,15 @@ const DELETIONS: [Column; 5] = [
     left("WHERE"),
     right("SIZE"),
 ];
+/// The columns of the `restore` chooser: what a person tells versions
+/// apart by, the number to answer with first.
+const CHOICES: [Column; 5] = [
+    right("#"),
+    left("DELETED"),
+    left("REASON"),
+    right("SIZE"),
+    left("ORIGINAL PATH"),
+];
 const GAP: &str = "  ";
 /// Shown for a value that cannot be read.
 pub(crate) const UNKNOWN: &str = "?";
@@ -145,6 +154,30 @@ fn versions_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> S
         })
         .collect();
     grid(&VERSIONS, cells)
+}
+
+/// The numbered table of the `restore` chooser, numbers from 0; deletion
+/// times to the second, since versions of one file are often minutes apart.
+pub(crate) fn render_choices(rows: &[Measured]) -> String {
+    choices_with(rows, human::local_second)
+}
+
+fn choices_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> String {
+    let cells = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let e = &r.entry;
+            vec![
+                i.to_string(),
+                e.deleted_at.map(&time).unwrap_or_else(|| UNKNOWN.into()),
+                reason_display(e),
+                human_size(r.size),
+                original_display(e),
+            ]
+        })
+        .collect();
+    grid(&CHOICES, cells)
 }
 
 /// `3 versions of gallery/albums/cat.jpg, 4.3 MiB`.
