@@ -148,16 +148,20 @@ fn restore_one(
 
 /// `restored NAME -> gallery/PATH`.
 pub(crate) fn restored_line(entry: &Entry, placed: &Path) -> String {
-    format!(
-        "restored {} -> {}",
-        escape(entry.name.as_bytes()),
-        escape(placed.as_os_str().as_bytes())
-    )
+    format!("restored {}", moved(entry, placed))
 }
 
 /// `would restore NAME -> gallery/PATH`: what `--dry-run` prints instead.
 pub(crate) fn would_restore_line(entry: &Entry, placed: &Path) -> String {
-    format!("would {}", restored_line(entry, placed))
+    format!("would restore {}", moved(entry, placed))
+}
+
+fn moved(entry: &Entry, placed: &Path) -> String {
+    format!(
+        "{} -> {}",
+        escape(entry.name.as_bytes()),
+        escape(placed.as_os_str().as_bytes())
+    )
 }
 
 /// `.trash/NAME`, escaped: how messages name an entry.
