@@ -96,7 +96,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Like [`parse_size`], but zero (`0`, `0B`, `0G`) is allowed.
+/// Like [`parse_size()`], but zero (`0`, `0B`, `0G`) is allowed.
 pub fn parse_size_or_zero(s: &str) -> Result<u64, String> {
     if s.trim().is_empty() {
         return Err("empty".to_owned());
