@@ -279,9 +279,14 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         return report.exit_code();
     }
     let litter = mine.iter().filter(|e| e.litter).count();
-    let mut rows = entries::measure(mine.iter().filter(|e| !e.litter).cloned().collect());
-    order::sort(&mut rows, SortKey::Deleted, false);
-    let what = match (rows.len(), litter) {
+    let real: Vec<Entry> = mine.iter().filter(|e| !e.litter).cloned().collect();
+    // Sizes only for a table: measuring walks every tree.
+    let table_rows = || {
+        let mut rows = entries::measure(real.clone());
+        order::sort(&mut rows, SortKey::Deleted, false);
+        rows
+    };
+    let what = match (real.len(), litter) {
         (real, 0) => human::items(real),
         (0, litter) => human::temporaries(litter),
         (real, litter) => format!(
@@ -291,6 +296,7 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         ),
     };
     if args.dry_run {
+        let rows = table_rows();
         if !rows.is_empty() {
             print!("{}", table::render(&rows));
             println!("{}", table::footer(&Summary::of(&rows)));
@@ -300,6 +306,7 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         return report.exit_code();
     }
     if !args.yes {
+        let rows = table_rows();
         if !rows.is_empty() {
             print!("{}", table::render(&rows[..rows.len().min(EMPTY_SHOWN)]));
             if rows.len() > EMPTY_SHOWN {

@@ -179,7 +179,12 @@ fn restore_asks_which_on_a_terminal() {
     root.succeeded();
     assert_eq!(choices(&root.out).len(), 2, "{root:#?}");
     assert!(m.trash_os_names().is_empty(), "{root:#?}");
-    assert!(m.gallery().join("other/x.jpg").exists());
+    assert!(
+        m.gallery().join("other/x.jpg").exists(),
+        "{root:#?}\n{:?}",
+        fs::read_dir(m.gallery().join("other"))
+            .map(|d| d.map(|e| e.map(|e| e.file_name())).collect::<Vec<_>>())
+    );
 }
 
 #[test]

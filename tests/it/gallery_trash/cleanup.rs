@@ -93,13 +93,15 @@ fn empty_older_than_takes_only_the_old_ones() {
     let mnt = &m.mountpoint;
     trash_file(&m, "old1.jpg", b"1");
     trash_file(&m, "old2.jpg", b"2");
-    // Real time, no clock to fake: the old ones get 5 seconds older.
+    // Real time, no clock to fake: the old ones get 10 seconds older
+    // (deleted_at has whole seconds), new.jpg stays younger than 8 while
+    // the commands below run.
     let old = time_attr(&m.trash().join("old2.jpg"), "user.trash.deleted_at");
-    galleryfs_testkit::wait::until_clock_passes((old + chrono::Duration::seconds(5)).into());
+    galleryfs_testkit::wait::until_clock_passes((old + chrono::Duration::seconds(10)).into());
     trash_file(&m, "new.jpg", b"3");
 
     let asked = gallery_trash(mnt)
-        .args(["empty", "--older-than", "4 seconds"])
+        .args(["empty", "--older-than", "8 seconds"])
         .input(b"n\n")
         .show();
     asked.succeeded();
@@ -110,7 +112,7 @@ fn empty_older_than_takes_only_the_old_ones() {
     assert!(!asked.out.contains("new.jpg"), "{asked:#?}");
     assert_eq!(
         asked.err,
-        "This cannot be undone.\nDelete 2 items deleted more than 4 seconds ago? [y/N] \n"
+        "This cannot be undone.\nDelete 2 items deleted more than 8 seconds ago? [y/N] \n"
     );
     assert_eq!(m.trash_os_names().len(), 3, "nothing deleted on no");
 
@@ -123,7 +125,7 @@ fn empty_older_than_takes_only_the_old_ones() {
         "Nothing in the trash was deleted more than 1w ago.\n"
     );
     let yes = gallery_trash(mnt)
-        .args(["empty", "--older-than", "4s"])
+        .args(["empty", "--older-than", "8s"])
         .input(b"y\n")
         .show();
     assert!(
