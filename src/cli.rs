@@ -12,21 +12,11 @@ use crate::config::{
     KernelFlag, MountArgs, Passthrough, TrashCap,
 };
 
-const MINUTE_SECS: u64 = 60;
-const HOUR_SECS: u64 = 60 * MINUTE_SECS;
-const DAY_SECS: u64 = 24 * HOUR_SECS;
-
-/// Upper bound on any duration (10,000 years of 365 days). Larger values are
-/// rejected as overflow: callers add durations to "now" as i64 seconds (SystemTime,
-/// SQLite), and a near-u64::MAX retention would overflow there and panic.
-const MAX_DURATION_SECS: u64 = 10_000 * 365 * DAY_SECS;
-
-const DURATION_EXPECTED: &str = "expected a positive integer followed by s, m, h or d, e.g. 30d";
-const MIN_RETENTION_EXPECTED: &str =
-    "expected 0 or a positive integer followed by s, m, h or d, e.g. 1d";
-const SIZE_EXPECTED: &str =
-    "expected a positive number of bytes, optionally followed by K, M, G or T, e.g. 500G";
-const TRASH_CAP_EXPECTED: &str = "expected a size such as 20G (bytes, or a number followed by K, M, G or T) or a percentage from 1% to 100%";
+use crate::units::{
+    DURATION_EXPECTED, DURATION_OR_ZERO_EXPECTED as MIN_RETENTION_EXPECTED, SIZE_EXPECTED,
+    TRASH_CAP_EXPECTED, format_duration, parse_duration, parse_duration_or_zero, parse_size,
+    parse_size_or_zero,
+};
 
 /// What the command line asks for.
 // Built once per run, so boxing MountArgs would buy nothing.
@@ -341,12 +331,11 @@ fn apply_option(
         "overwrite_copy_max" => {
             let text = needs_value("256M")?;
             // 0: never copy (keep by inode or reflink only).
-            mount.overwrite.copy_max =
-                if text == "0" { Ok(0) } else { parse_size(text) }.map_err(|_| {
-                    UsageError::new(format_args!(
-                        "invalid size '{text}' for {name} ({SIZE_EXPECTED})"
-                    ))
-                })?;
+            mount.overwrite.copy_max = parse_size_or_zero(text).map_err(|_| {
+                UsageError::new(format_args!(
+                    "invalid size '{text}' for {name} ({SIZE_EXPECTED})"
+                ))
+            })?;
         }
         "litter" => {
             mount.litter.on = match needs_value("off")? {
@@ -444,107 +433,6 @@ fn option_duration(name: &str, text: &str) -> Result<Duration, UsageError> {
     })
 }
 
-/// Like [`parse_duration`], but zero is allowed, with or without a unit (`0`, `0s`, `0d`).
-fn parse_duration_or_zero(s: &str) -> Result<Duration, String> {
-    if !s.is_empty() && s.bytes().all(|b| b == b'0') {
-        return Ok(Duration::ZERO);
-    }
-    match parse_number_with_unit(s, duration_unit) {
-        Ok((0, _)) => Ok(Duration::ZERO),
-        _ => parse_duration(s),
-    }
-}
-
-fn duration_unit(c: u8) -> Option<u64> {
-    match c {
-        b's' => Some(1),
-        b'm' => Some(MINUTE_SECS),
-        b'h' => Some(HOUR_SECS),
-        b'd' => Some(DAY_SECS),
-        _ => None,
-    }
-}
-
-fn size_unit(c: u8) -> Option<u64> {
-    match c.to_ascii_uppercase() {
-        b'K' => Some(1 << 10),
-        b'M' => Some(1 << 20),
-        b'G' => Some(1 << 30),
-        b'T' => Some(1 << 40),
-        _ => None,
-    }
-}
-
-/// Splits `DIGITS UNIT` (the unit one byte, looked up by `unit`) into the number
-/// and the unit's multiplier. Only ASCII digits count: no sign, spaces or fraction.
-fn parse_number_with_unit(s: &str, unit: fn(u8) -> Option<u64>) -> Result<(u64, u64), String> {
-    let digits_end = s.bytes().take_while(u8::is_ascii_digit).count();
-    let (digits, suffix) = s.split_at(digits_end);
-    if digits.is_empty() {
-        return Err(if s.is_empty() {
-            "empty".to_owned()
-        } else {
-            "does not start with a number".to_owned()
-        });
-    }
-    let multiplier = match suffix.as_bytes() {
-        [] => return Err("missing unit".to_owned()),
-        [c] => unit(*c).ok_or_else(|| format!("unknown unit '{suffix}'"))?,
-        _ => return Err(format!("unknown unit '{suffix}'")),
-    };
-    let number: u64 = digits.parse().map_err(|_| "too large".to_owned())?;
-    Ok((number, multiplier))
-}
-
-/// Parses a positive duration such as `30d`, `12h`, `15m` or `90s`: an integer
-/// and exactly one unit. Zero, a missing unit and values beyond 10,000 years are
-/// errors; the error is a short reason, without the value.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (number, unit_secs) = parse_number_with_unit(s, duration_unit)?;
-    if number == 0 {
-        return Err("must be greater than zero".to_owned());
-    }
-    match number.checked_mul(unit_secs) {
-        Some(secs) if secs <= MAX_DURATION_SECS => Ok(Duration::from_secs(secs)),
-        _ => Err("too large".to_owned()),
-    }
-}
-
-/// Formats a duration in the largest unit that represents it exactly:
-/// `30d`, `1h`, `90s`, `0s`. Sub-second durations (never produced by
-/// [`parse_duration`]) fall back to a decimal number of seconds.
-pub fn format_duration(d: Duration) -> String {
-    if d.subsec_nanos() != 0 {
-        return format!("{d:?}");
-    }
-    let secs = d.as_secs();
-    if secs == 0 {
-        return "0s".to_owned();
-    }
-    for (unit_secs, unit) in [(DAY_SECS, 'd'), (HOUR_SECS, 'h'), (MINUTE_SECS, 'm')] {
-        if secs.is_multiple_of(unit_secs) {
-            return format!("{}{unit}", secs / unit_secs);
-        }
-    }
-    format!("{secs}s")
-}
-
-/// Parses a positive size: bytes (`1048576`) or a number followed by one of
-/// `K`, `M`, `G`, `T` (powers of 1024, either case). The error is a short reason.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let (number, multiplier) = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        (s.parse::<u64>().map_err(|_| "too large".to_owned())?, 1)
-    } else {
-        parse_number_with_unit(s, size_unit)?
-    };
-    if number == 0 {
-        return Err("must be greater than zero".to_owned());
-    }
-    number
-        .checked_mul(multiplier)
-        .ok_or_else(|| "too large".to_owned())
-}
-
 fn parse_trash_cap(s: &str) -> Result<TrashCap, String> {
     let Some(percent) = s.strip_suffix('%') else {
         return parse_size(s).map(TrashCap::Bytes);
@@ -592,8 +480,8 @@ galleryfs options:
                            empty files) stay litter_retention, listed on request
   litter_pattern=GLOB      file names that are litter too (repeatable: *.tmp)
   litter_retention=DURATION  how long litter stays in .trash/ (default {litter})
-  DURATION: a positive integer and one unit s, m, h or d (90s, 12h, 30d).
-  SIZE: bytes, or a number followed by K, M, G or T (powers of 1024): 20G.
+  DURATION: 90s, 12h, 12 hours, 30d, 30days, 1w, 1h30m (quote blanks).
+  SIZE: bytes, or K, M, G, T (powers of 1024): 20G, 10GB, 1.5G, '10 GiB'.
 
 FUSE options:
   allow_other              let all users access the mount (implies

@@ -38,3 +38,4 @@ mod node;
 mod space;
 mod store;
 mod sync;
+pub mod units;

@@ -17,12 +17,15 @@ use galleryfs_testkit::fsutil::write_with_parents as write;
 use galleryfs_testkit::xattr;
 use galleryfs_testkit::{Mount, gallery_trash_bin, ok, sh};
 
+mod chooser;
+mod cleanup;
 mod context;
 mod list;
 mod litter;
 mod purge;
 mod restore;
 mod undo;
+mod units;
 mod versions;
 
 /// The uids of the multi-user test: a file owner and an intruder.

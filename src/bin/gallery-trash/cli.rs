@@ -3,6 +3,7 @@
 //! Paths are `PathBuf`s so names that are not UTF-8 reach the commands intact.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
@@ -194,12 +195,25 @@ pub(crate) struct VersionsArgs {
 /// folder's. Entries of other users that you may not restore are left, and
 /// counted; litter (the short-lived temporary files `list` leaves out) is
 /// left too. `--dry-run` shows what would be restored and changes nothing.
+///
+/// Without ENTRY or --under, on a terminal (or with -i): shows the entries
+/// deleted from the current folder or below it (or from --under PATH),
+/// oldest first, numbered from 0, and asks which to restore: a number, a
+/// range, or a list of both (`0`, `1-2`, `0-3,7`); an empty answer restores
+/// nothing, an answer that is none of these restores nothing and fails
+/// (status 1), and so does end of input. From the root of the mount or
+/// outside gallery/, every entry is shown.
 #[derive(Debug, Args)]
 pub(crate) struct RestoreArgs {
     /// Entries to restore: paths in .trash/, or original paths in gallery/
     /// (their most recent deletion, or with --at the version deleted then)
-    #[arg(value_name = "ENTRY", required_unless_present = "under")]
+    #[arg(value_name = "ENTRY")]
     pub entries: Vec<PathBuf>,
+
+    /// Choose the entries from a numbered list (the default on a terminal
+    /// without ENTRY or --under)
+    #[arg(short = 'i', long, conflicts_with_all = ["entries", "at"])]
+    pub interactive: bool,
 
     /// Restore every entry whose original path is PATH or below it (a path
     /// in gallery/, absolute or relative; it need not exist now), instead of
@@ -220,8 +234,9 @@ pub(crate) struct RestoreArgs {
     #[arg(long, value_name = "TIME", value_parser = at::parse, requires = "under", conflicts_with = "entries")]
     pub until: Option<Time>,
 
-    /// With --under: show what would be restored, change nothing
-    #[arg(long, requires = "under", conflicts_with = "entries")]
+    /// Show what would be restored (`would restore NAME -> gallery/PATH`, or
+    /// why not), change nothing
+    #[arg(long)]
     pub dry_run: bool,
 
     /// For each original path, restore the newest version deleted at or
@@ -314,27 +329,48 @@ pub(crate) struct UndoArgs {
 
 /// Delete entries permanently, after a confirmation.
 ///
-/// Shows what will be deleted and asks `Permanently delete N items? [y/N]`;
-/// only `y` or `yes` proceeds. When standard input is not a terminal the
-/// answer is read from it, and end of input means no.
+/// Shows what will be deleted and asks `Permanently delete N items? [y/N]`
+/// on standard error; only `y` or `yes` proceeds. When standard input is
+/// not a terminal the answer is read from it, and end of input means no.
+///
+/// An argument that names no entry and holds a glob character (`*`, `?`,
+/// `[`) is a PATTERN (quote it, so the shell leaves it alone): it takes
+/// every entry of the current directory's mount whose name in .trash/, or
+/// whose original file name, matches it; a PATTERN with a `/` is matched
+/// against the original path (relative to gallery/, `*` matching `/` too:
+/// `'albums/*'` takes everything deleted from below albums). fnmatch(3)
+/// rules; litter matches too. Entries of other users that you may not
+/// delete are left and counted.
 #[derive(Debug, Args)]
 pub(crate) struct PurgeArgs {
-    /// Entries to delete: paths in .trash/, or original paths in gallery/
-    #[arg(value_name = "ENTRY", required = true)]
+    /// Entries to delete: paths in .trash/, original paths in gallery/, or
+    /// PATTERNs
+    #[arg(value_name = "ENTRY|PATTERN", required = true)]
     pub entries: Vec<PathBuf>,
 
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,
+
+    /// Show what would be deleted, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Delete every entry of the trash that you may delete, after a confirmation.
 ///
-/// Asks `Delete all N items? [y/N]` (same rules as purge). Litter (the
-/// short-lived temporary files `list` leaves out) goes too, counted apart:
-/// `Delete all 3 items (and 37 short-lived temporary files)?`. Entries of
-/// other users that you may not delete are kept, counted and reported; that
-/// alone is not a failure.
+/// Shows the first entries that will go and their count, then asks `Delete
+/// all N items? [y/N]` on standard error (same rules as purge). N counts
+/// only what you may delete: entries of other users that you may not (the
+/// sticky-bit rule of .trash/: their owner, the owner of .trash/ and root
+/// may) are kept, counted apart and reported; that alone is not a
+/// failure. Litter (the short-lived temporary files `list` leaves out)
+/// goes too, counted apart: `Delete all 3 items (and 37 short-lived
+/// temporary files)?`.
+///
+/// --older-than DURATION takes only the entries deleted longer ago than
+/// DURATION (like `trash-empty N`); an entry whose deletion time cannot be
+/// read is kept.
 #[derive(Debug, Args)]
 pub(crate) struct EmptyArgs {
     /// The galleryfs mount, or any path inside it [default: the mount containing the current directory]
@@ -344,6 +380,31 @@ pub(crate) struct EmptyArgs {
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,
+
+    /// Show everything that would be deleted, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Only entries deleted more than DURATION ago: 30d, 30days, 1w,
+    /// 12h, '12 hours', 1h30m (the forms of the mount options)
+    #[arg(long, value_name = "DURATION", value_parser = duration_parser)]
+    pub older_than: Option<Older>,
+}
+
+/// `--older-than`: the duration and how it was typed, for messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Older {
+    pub text: String,
+    pub duration: Duration,
+}
+
+fn duration_parser(text: &str) -> Result<Older, String> {
+    galleryfs::units::parse_duration(text)
+        .map(|duration| Older {
+            text: text.to_owned(),
+            duration,
+        })
+        .map_err(|reason| format!("{reason} ({})", galleryfs::units::DURATION_EXPECTED))
 }
 
 /// Show every attribute of entries: the list columns plus expiry, owner and mode.
@@ -369,9 +430,48 @@ mod tests {
     }
 
     #[test]
-    fn restore_needs_an_entry() {
-        let err = Cli::try_parse_from(["gallery-trash", "restore"]).unwrap_err();
+    fn restore_chooses_without_an_entry() {
+        // Whether there is a terminal to ask on is for `restore` to see.
+        let cli = Cli::try_parse_from(["gallery-trash", "restore"]).unwrap();
+        let Command::Restore(args) = cli.command else {
+            panic!("not restore")
+        };
+        assert!(args.entries.is_empty() && !args.interactive);
+        assert!(Cli::try_parse_from(["gallery-trash", "restore", "-i", "--dry-run"]).is_ok());
+        for bad in [
+            &["restore", "-i", "a.jpg"][..],
+            &["restore", "-i", "--at", "2h"],
+        ] {
+            let err =
+                Cli::try_parse_from(std::iter::once("gallery-trash").chain(bad.iter().copied()))
+                    .unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn older_than_takes_durations_as_people_type_them() {
+        for (text, secs) in [
+            ("30d", 30 * 86_400),
+            ("30days", 30 * 86_400),
+            ("1w", 7 * 86_400),
+            ("12 hours", 12 * 3600),
+        ] {
+            let cli =
+                Cli::try_parse_from(["gallery-trash", "empty", "--older-than", text]).unwrap();
+            let Command::Empty(args) = cli.command else {
+                panic!("not empty")
+            };
+            assert_eq!(args.older_than.unwrap().duration.as_secs(), secs, "{text}");
+        }
+        let err =
+            Cli::try_parse_from(["gallery-trash", "empty", "--older-than", "soon"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        assert!(
+            text.contains("'soon'") && text.contains("--older-than") && text.contains("30days"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -501,7 +601,6 @@ mod tests {
             &["restore", "cat.jpg", "--under", "albums"][..],
             &["restore", "--under", "albums", "--at", "2h"],
             &["restore", "cat.jpg", "--since", "2h"],
-            &["restore", "cat.jpg", "--dry-run"],
         ] {
             assert_eq!(parse(bad).unwrap_err().exit_code(), 2, "{bad:?}");
         }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use galleryfs::contract::{self, human_size};
-use serde_json::Value;
 
 use crate::cli::InfoArgs;
 use crate::entries::{self, Kind, Measured};
@@ -54,17 +53,13 @@ pub(crate) fn run(args: &InfoArgs) -> ExitCode {
         )
     };
     if args.json {
-        let array: Vec<Value> = rows
+        let names: Vec<_> = rows.iter().map(names).collect();
+        let array: Vec<_> = rows
             .iter()
-            .map(|m| {
-                let (owner, group) = names(m);
-                json::info(m, owner.as_deref(), group.as_deref())
-            })
+            .zip(&names)
+            .map(|(m, (owner, group))| json::info(m, owner.as_deref(), group.as_deref()))
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&Value::Array(array)).unwrap_or_else(|_| "[]".into())
-        );
+        println!("{}", json::array(&array));
     } else {
         let blocks: Vec<String> = rows
             .iter()

@@ -3,80 +3,132 @@
 //! Unreadable values are `null`; names that are not UTF-8 are given lossily
 //! in `name` and exactly in `name_bytes`.
 
+use std::borrow::Cow;
 use std::os::unix::ffi::OsStrExt;
 
 use galleryfs::contract;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use crate::entries::{Deleter, Measured};
 use crate::table::DeletionRow;
 
+/// One entry of `list --json` and `versions --json`; fields in the order
+/// `list --help` documents them.
+#[derive(Debug, Serialize)]
+pub(crate) struct EntryJson<'a> {
+    name: Cow<'a, str>,
+    /// Only for a name that is not UTF-8: its bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_bytes: Option<&'a [u8]>,
+    path: Cow<'a, str>,
+    original_path: Option<Cow<'a, str>>,
+    deleted_at: Option<String>,
+    expires_at: Option<String>,
+    days_left: Option<i64>,
+    reason: Option<&'static str>,
+    size: u64,
+    kind: &'static str,
+    litter: bool,
+}
+
+/// One entry of `info --json`: the fields of `list` plus ownership and mode.
+#[derive(Debug, Serialize)]
+pub(crate) struct InfoJson<'a> {
+    #[serde(flatten)]
+    entry: EntryJson<'a>,
+    owner: Option<&'a str>,
+    uid: u32,
+    group: Option<&'a str>,
+    gid: u32,
+    /// Octal, four digits: `"0644"`.
+    mode: String,
+}
+
+/// One deleting command of `undo --list --json`, with its entries.
+#[derive(Debug, Serialize)]
+pub(crate) struct DeletionJson<'a> {
+    deleted_at: Option<String>,
+    deleted_by: String,
+    pid: u32,
+    count: usize,
+    #[serde(rename = "where")]
+    place: Cow<'a, str>,
+    size: u64,
+    entries: Vec<EntryJson<'a>>,
+}
+
 /// The fields of `list --json` and `versions --json`.
-pub(crate) fn entry(m: &Measured) -> Value {
+pub(crate) fn entry(m: &Measured) -> EntryJson<'_> {
     let e = &m.entry;
     let name = e.name.as_bytes();
-    let mut obj = Map::new();
-    obj.insert("name".into(), json!(String::from_utf8_lossy(name)));
-    if std::str::from_utf8(name).is_err() {
-        obj.insert("name_bytes".into(), json!(name));
+    EntryJson {
+        name: String::from_utf8_lossy(name),
+        name_bytes: std::str::from_utf8(name).is_err().then_some(name),
+        path: e.path.to_string_lossy(),
+        original_path: e
+            .original_path
+            .as_ref()
+            .ok()
+            .map(|p| String::from_utf8_lossy(p)),
+        deleted_at: e.deleted_at.map(contract::format_time),
+        expires_at: e.expires_at.map(contract::format_time),
+        days_left: e.days_left,
+        reason: e.reason.map(|r| r.as_str()),
+        size: m.size,
+        kind: e.stat.kind.as_str(),
+        litter: e.litter,
     }
-    obj.insert("path".into(), json!(e.path.to_string_lossy()));
-    obj.insert(
-        "original_path".into(),
-        json!(
-            e.original_path
-                .as_ref()
-                .ok()
-                .map(|p| String::from_utf8_lossy(p))
-        ),
-    );
-    obj.insert(
-        "deleted_at".into(),
-        json!(e.deleted_at.map(contract::format_time)),
-    );
-    obj.insert(
-        "expires_at".into(),
-        json!(e.expires_at.map(contract::format_time)),
-    );
-    obj.insert("days_left".into(), json!(e.days_left));
-    obj.insert("reason".into(), json!(e.reason.map(|r| r.as_str())));
-    obj.insert("size".into(), json!(m.size));
-    obj.insert("kind".into(), json!(e.stat.kind.as_str()));
-    obj.insert("litter".into(), json!(e.litter));
-    Value::Object(obj)
 }
 
 /// The fields of `info --json`: those of `list` plus ownership and mode.
-pub(crate) fn info(m: &Measured, owner: Option<&str>, group: Option<&str>) -> Value {
-    let mut value = entry(m);
+pub(crate) fn info<'a>(
+    m: &'a Measured,
+    owner: Option<&'a str>,
+    group: Option<&'a str>,
+) -> InfoJson<'a> {
     let s = &m.entry.stat;
-    if let Value::Object(obj) = &mut value {
-        obj.insert("owner".into(), json!(owner));
-        obj.insert("uid".into(), json!(s.uid));
-        obj.insert("group".into(), json!(group));
-        obj.insert("gid".into(), json!(s.gid));
-        obj.insert("mode".into(), json!(format!("{:04o}", s.mode)));
+    InfoJson {
+        entry: entry(m),
+        owner,
+        uid: s.uid,
+        group,
+        gid: s.gid,
+        mode: format!("{:04o}", s.mode),
     }
-    value
 }
 
 /// The fields of `undo --list --json`: one deleting command and its entries.
-pub(crate) fn deletion(row: &DeletionRow, deleter: Deleter, entries: &[Measured]) -> Value {
-    json!({
-        "deleted_at": row.newest.map(contract::format_time),
-        "deleted_by": contract::format_deleter(deleter.0, deleter.1),
-        "pid": row.pid,
-        "count": row.count,
-        "where": String::from_utf8_lossy(&row.place),
-        "size": row.size,
-        "entries": entries.iter().map(entry).collect::<Vec<_>>(),
-    })
+pub(crate) fn deletion<'a>(
+    row: &'a DeletionRow,
+    deleter: Deleter,
+    entries: &'a [Measured],
+) -> DeletionJson<'a> {
+    DeletionJson {
+        deleted_at: row.newest.map(contract::format_time),
+        deleted_by: contract::format_deleter(deleter.0, deleter.1),
+        pid: row.pid,
+        count: row.count,
+        place: String::from_utf8_lossy(&row.place),
+        size: row.size,
+        entries: entries.iter().map(entry).collect(),
+    }
+}
+
+/// A JSON array, pretty-printed, as every `--json` prints it.
+pub(crate) fn array<T: Serialize>(items: &[T]) -> String {
+    // Serializing these plain structs cannot fail (string keys, no maps).
+    serde_json::to_string_pretty(items).unwrap_or_else(|_| "[]".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entries::tests::fake;
+    use serde_json::{Value, json};
+
+    fn value(v: impl Serialize) -> Value {
+        serde_json::to_value(v).unwrap()
+    }
 
     #[test]
     fn list_object_has_exactly_the_documented_fields() {
@@ -89,7 +141,7 @@ mod tests {
             size: 1234,
         };
         assert_eq!(
-            entry(&m),
+            value(entry(&m)),
             json!({
                 "name": "cat (2).jpg",
                 "path": "/mnt/g/.trash/cat (2).jpg",
@@ -109,7 +161,10 @@ mod tests {
     fn litter_says_so() {
         let mut e = fake(b".x.swp", Some(".x.swp"), Some("2026-11-26T21:03:46Z"));
         e.litter = true;
-        assert_eq!(entry(&Measured { entry: e, size: 0 })["litter"], true);
+        assert_eq!(
+            value(entry(&Measured { entry: e, size: 0 }))["litter"],
+            true
+        );
     }
 
     #[test]
@@ -118,7 +173,7 @@ mod tests {
             entry: fake(b"caf\xe9", Some("caf\u{e9}"), Some("2026-11-26T21:03:46Z")),
             size: 0,
         };
-        let v = entry(&m);
+        let v = value(entry(&m));
         assert_eq!(v["name"], "caf\u{fffd}");
         assert_eq!(v["name_bytes"], json!([99, 97, 102, 0xe9]));
         assert_eq!(v["path"], "/mnt/g/.trash/caf\u{fffd}");
@@ -130,7 +185,7 @@ mod tests {
             entry: fake(b"link", None, None),
             size: 7,
         };
-        let v = entry(&m);
+        let v = value(entry(&m));
         assert_eq!(v["original_path"], Value::Null);
         assert_eq!(v["deleted_at"], Value::Null);
         assert_eq!(v["expires_at"], Value::Null);
@@ -153,7 +208,7 @@ mod tests {
             size: 1234,
         };
         assert_eq!(
-            deletion(&row, (4242, 987_654), std::slice::from_ref(&m)),
+            value(deletion(&row, (4242, 987_654), std::slice::from_ref(&m))),
             json!({
                 "deleted_at": "2026-11-26T21:03:46Z",
                 "deleted_by": "4242:987654",
@@ -161,7 +216,7 @@ mod tests {
                 "count": 1,
                 "where": "albums",
                 "size": 1234,
-                "entries": [entry(&m)],
+                "entries": [value(entry(&m))],
             })
         );
     }
@@ -172,7 +227,7 @@ mod tests {
             entry: fake(b"a", Some("a"), None),
             size: 0,
         };
-        let v = info(&m, Some("ann"), None);
+        let v = value(info(&m, Some("ann"), None));
         assert_eq!(v["owner"], "ann");
         assert_eq!(v["uid"], 1000);
         assert_eq!(v["group"], Value::Null);

@@ -6,7 +6,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use galleryfs::contract;
-use serde_json::Value;
 
 use crate::cli::ListArgs;
 use crate::entries;
@@ -66,11 +65,8 @@ pub(crate) fn run(args: &ListArgs) -> ExitCode {
     let mut rows = entries::measure(chosen);
     order::sort(&mut rows, args.sort, args.reverse);
     if args.json {
-        let array = Value::Array(rows.iter().map(json::entry).collect());
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into())
-        );
+        let array: Vec<_> = rows.iter().map(json::entry).collect();
+        println!("{}", json::array(&array));
     } else if in_trash == 0 && litter.is_empty() {
         println!("{EMPTY_TRASH}");
     } else if in_trash == 0 {

@@ -12,6 +12,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod at;
+mod choose;
 mod cli;
 mod entries;
 mod escape;
@@ -22,6 +23,7 @@ mod json;
 mod list;
 mod mounts;
 mod order;
+mod pattern;
 mod prompt;
 mod purge;
 mod report;

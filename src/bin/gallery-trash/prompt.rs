@@ -8,11 +8,6 @@ pub(crate) fn is_yes(answer: &[u8]) -> bool {
     matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
-/// Asks on stdout, reads one line of stdin (a terminal or not).
-pub(crate) fn confirm(question: &str) -> io::Result<bool> {
-    confirm_on(question, &mut io::stdout().lock())
-}
-
 /// Asks on stderr, so stdout holds only what the command reports; reads
 /// one line of stdin (a terminal or not).
 pub(crate) fn confirm_on_stderr(question: &str) -> io::Result<bool> {

@@ -1,6 +1,8 @@
 //! `gallery-trash purge` and `empty`: permanent deletion through the mount
 //! (unlink, or rmdir bottom-up for a directory entry), after a `[y/N]`
-//! confirmation unless `--yes`.
+//! confirmation on stderr unless `--yes`; `--dry-run` shows and stops.
+//! `purge PATTERN` takes entries by glob (`crate::pattern`), `empty
+//! --older-than` only the old ones.
 
 use std::collections::HashMap;
 use std::fs;
@@ -9,6 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::Utc;
 use galleryfs::contract;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -17,6 +20,8 @@ use crate::entries::{self, Entry, Kind, Stat};
 use crate::escape::escape;
 use crate::human;
 use crate::mounts::Galleryfs;
+use crate::order::{self, SortKey};
+use crate::pattern;
 use crate::prompt;
 use crate::report::{Report, describe};
 use crate::resolve::Resolver;
@@ -44,9 +49,15 @@ pub(crate) fn purge(args: &PurgeArgs) -> ExitCode {
     let euid = syscalls::euid();
     let mut trash_stats: HashMap<PathBuf, Stat> = HashMap::new();
     let mut chosen: Vec<(Galleryfs, Entry)> = Vec::new();
+    let mut patterns = Vec::new();
     for arg in &args.entries {
         let (fs, entry) = match resolver.resolve(arg) {
             Ok(found) => found,
+            // What names an entry is one, even with a `*` in its name.
+            Err(_) if pattern::is_pattern(arg.as_os_str().as_bytes()) => {
+                patterns.push(arg.as_os_str().as_bytes());
+                continue;
+            }
             Err(e) => {
                 report.error(format!("Purge failed: {e}"));
                 continue;
@@ -81,18 +92,54 @@ pub(crate) fn purge(args: &PurgeArgs) -> ExitCode {
         }
         chosen.push((fs, entry));
     }
+    let mut kept = 0;
+    if !patterns.is_empty() {
+        match by_pattern(&resolver, &patterns, euid, &mut report) {
+            Ok((fs, found, others)) => {
+                kept = others;
+                for entry in found {
+                    if !chosen
+                        .iter()
+                        .any(|(f, e)| f.root == fs.root && e.name == entry.name)
+                    {
+                        chosen.push((fs.clone(), entry));
+                    }
+                }
+            }
+            Err(message) => return report.usage(message),
+        }
+    }
+    let kept_line = || {
+        if kept > 0 {
+            println!(
+                "Kept {} of other users that match (permission denied).",
+                human::items(kept)
+            );
+        }
+    };
     if chosen.is_empty() {
+        kept_line();
         return report.exit_code();
     }
-    if !args.yes {
+    if !args.yes || args.dry_run {
         let rows = entries::measure(chosen.iter().map(|(_, e)| e.clone()).collect());
         print!("{}", table::render(&rows));
         println!("{}", table::footer(&Summary::of(&rows)));
-        println!("{WARNING}");
+        kept_line();
+        if args.dry_run {
+            println!(
+                "Dry run: would delete {}; nothing changed.",
+                human::items(rows.len())
+            );
+            return report.exit_code();
+        }
+        eprintln!("{WARNING}");
         let question = format!("Permanently delete {}?", human::items(rows.len()));
         if !confirmed(&question, &mut report) {
             return report.exit_code();
         }
+    } else {
+        kept_line();
     }
     let bar = progress(chosen.len(), "Deleting");
     for (_, entry) in &chosen {
@@ -110,6 +157,53 @@ pub(crate) fn purge(args: &PurgeArgs) -> ExitCode {
     bar.finish_and_clear();
     report.exit_code()
 }
+
+/// The entries of the current directory's mount that `patterns` take and
+/// that the caller may delete, and how many others they take. A pattern
+/// that takes nothing is a failure reported here; the error (no mount, an
+/// unreadable trash) is a whole message.
+fn by_pattern(
+    resolver: &Resolver,
+    patterns: &[&[u8]],
+    euid: u32,
+    report: &mut Report,
+) -> Result<(Galleryfs, Vec<Entry>, usize), String> {
+    let shown_all = || {
+        let shown: Vec<String> = patterns.iter().map(|p| escape(p)).collect();
+        shown.join(" ")
+    };
+    let fs = resolver.mount(None).map_err(|e| {
+        format!(
+            "PATTERN {} matches in the current directory's mount: {e}",
+            shown_all()
+        )
+    })?;
+    let (all, trash) = entries::read_all(&fs)
+        .and_then(|all| Ok((all, entries::lstat(&fs.trash_dir())?)))
+        .map_err(|e| {
+            format!(
+                "cannot read {}: {}",
+                escape(fs.trash_dir().as_os_str().as_bytes()),
+                describe(&e)
+            )
+        })?;
+    for p in patterns {
+        if !all.iter().any(|e| pattern::matches(p, e)) {
+            report.error(format!(
+                "Purge failed: nothing in the trash matches {} (by entry name, original name, or with a / original path)",
+                escape(p)
+            ));
+        }
+    }
+    let (mine, others): (Vec<Entry>, Vec<Entry>) = all
+        .into_iter()
+        .filter(|e| patterns.iter().any(|p| pattern::matches(p, e)))
+        .partition(|e| entries::may_remove(&trash, &e.stat, euid));
+    Ok((fs, mine, others.len()))
+}
+
+/// How many rows of what `empty` deletes it shows before asking.
+const EMPTY_SHOWN: usize = 10;
 
 pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
     let mut report = Report::new("empty");
@@ -144,33 +238,93 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
         println!("Trash is empty");
         return report.exit_code();
     }
+    let cutoff = args
+        .older_than
+        .as_ref()
+        .and_then(|o| chrono::Duration::from_std(o.duration).ok())
+        .map(|d| Utc::now() - d);
+    // An entry whose deletion time is unknown is not known to be old.
+    let aged: Vec<Entry> = all
+        .into_iter()
+        .filter(|e| cutoff.is_none_or(|c| e.deleted_at.is_some_and(|d| d <= c)))
+        .collect();
+    let ago = args
+        .older_than
+        .as_ref()
+        .map(|o| format!(" deleted more than {} ago", o.text))
+        .unwrap_or_default();
+    if aged.is_empty() {
+        println!("Nothing in the trash was{ago}.");
+        return report.exit_code();
+    }
     let euid = syscalls::euid();
-    let (mine, others): (Vec<Entry>, Vec<Entry>) = all
-        .iter()
-        .cloned()
+    // Decided by the kernel's rule for a sticky directory (entries::may_remove),
+    // so the count asked about is what the deletion will do.
+    let (mine, others): (Vec<Entry>, Vec<Entry>) = aged
+        .into_iter()
         .partition(|e| entries::may_remove(&trash, &e.stat, euid));
     // Litter goes too, but is only mentioned: it is not what people count.
     let others = others.iter().filter(|e| !e.litter).count();
-    if !args.yes {
+    let kept_line = |verb: &str| {
         if others > 0 {
-            let verb = if others == 1 { "belongs" } else { "belong" };
             println!(
-                "{} {verb} to other users and will be kept.",
+                "{} of other users {verb} kept (permission denied).",
                 human::items(others)
             );
         }
-        println!("{WARNING}");
-        let litter = all.iter().filter(|e| e.litter).count();
-        let question = match (all.len() - litter, litter) {
-            (_, 0) => format!("Delete all {}?", human::items(all.len())),
-            (0, litter) => format!("Delete all {}?", human::temporaries(litter)),
-            (real, litter) => format!(
-                "Delete all {} (and {})?",
-                human::items(real),
-                human::temporaries(litter)
-            ),
+    };
+    if mine.is_empty() {
+        kept_line("are");
+        println!("Nothing to delete.");
+        return report.exit_code();
+    }
+    let litter = mine.iter().filter(|e| e.litter).count();
+    let real: Vec<Entry> = mine.iter().filter(|e| !e.litter).cloned().collect();
+    // Sizes only for a table: measuring walks every tree.
+    let table_rows = || {
+        let mut rows = entries::measure(real.clone());
+        order::sort(&mut rows, SortKey::Deleted, false);
+        rows
+    };
+    let what = match (real.len(), litter) {
+        (real, 0) => human::items(real),
+        (0, litter) => human::temporaries(litter),
+        (real, litter) => format!(
+            "{} (and {})",
+            human::items(real),
+            human::temporaries(litter)
+        ),
+    };
+    if args.dry_run {
+        let rows = table_rows();
+        if !rows.is_empty() {
+            print!("{}", table::render(&rows));
+            println!("{}", table::footer(&Summary::of(&rows)));
+        }
+        kept_line("would be");
+        println!("Dry run: would delete {what}{ago}; nothing changed.");
+        return report.exit_code();
+    }
+    if !args.yes {
+        let rows = table_rows();
+        if !rows.is_empty() {
+            print!("{}", table::render(&rows[..rows.len().min(EMPTY_SHOWN)]));
+            if rows.len() > EMPTY_SHOWN {
+                println!(
+                    "... and {} more (--dry-run lists them all)",
+                    rows.len() - EMPTY_SHOWN
+                );
+            }
+            println!("{}", table::footer(&Summary::of(&rows)));
+        }
+        kept_line("will be");
+        eprintln!("{WARNING}");
+        let all = if args.older_than.is_some() {
+            ""
+        } else {
+            "all "
         };
-        if !confirmed(&question, &mut report) {
+        if !confirmed(&format!("Delete {all}{what}{ago}?"), &mut report) {
             return report.exit_code();
         }
     }
@@ -212,7 +366,7 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
 
 /// Asks; a refusal or an unreadable answer prints `Nothing deleted.`.
 fn confirmed(question: &str, report: &mut Report) -> bool {
-    match prompt::confirm(question) {
+    match prompt::confirm_on_stderr(question) {
         Ok(true) => true,
         Ok(false) => {
             println!("Nothing deleted.");

@@ -45,6 +45,9 @@ impl Destination {
 }
 
 pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
+    if args.interactive || (args.entries.is_empty() && args.under.is_none()) {
+        return crate::choose::run(args);
+    }
     if let Some(under) = &args.under {
         return crate::under::run(args, under);
     }
@@ -80,6 +83,7 @@ pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
             at: args.at.as_ref(),
             destination: destination.as_ref(),
             rename: args.rename,
+            dry_run: args.dry_run,
         };
         match restore_one(&mut resolver, arg, &how, euid) {
             Ok(line) => println!("{line}"),
@@ -121,6 +125,8 @@ pub(crate) struct How<'a> {
     pub at: Option<&'a Time>,
     pub destination: Option<&'a Destination>,
     pub rename: bool,
+    /// Find where each entry would go, move nothing.
+    pub dry_run: bool,
 }
 
 fn restore_one(
@@ -133,14 +139,26 @@ fn restore_one(
         .resolve_at(arg, how.at)
         .map_err(|e| e.to_string())?;
     let placed = restore_entry(&fs, &entry, how, euid)?;
+    if how.dry_run {
+        return Ok(would_restore_line(&entry, &placed));
+    }
     resolver.forget(&fs, &entry);
     Ok(restored_line(&entry, &placed))
 }
 
 /// `restored NAME -> gallery/PATH`.
 pub(crate) fn restored_line(entry: &Entry, placed: &Path) -> String {
+    format!("restored {}", moved(entry, placed))
+}
+
+/// `would restore NAME -> gallery/PATH`: what `--dry-run` prints instead.
+pub(crate) fn would_restore_line(entry: &Entry, placed: &Path) -> String {
+    format!("would restore {}", moved(entry, placed))
+}
+
+fn moved(entry: &Entry, placed: &Path) -> String {
     format!(
-        "restored {} -> {}",
+        "{} -> {}",
         escape(entry.name.as_bytes()),
         escape(placed.as_os_str().as_bytes())
     )
@@ -173,8 +191,8 @@ pub(crate) fn target(
 }
 
 /// Restores one entry of `fs` as `how` says; returns where it went,
-/// relative to the filesystem root. The error is the message after
-/// `Restore failed: `.
+/// relative to the filesystem root (with `dry_run`: where it would go, of
+/// what is free now). The error is the message after `Restore failed: `.
 pub(crate) fn restore_entry(
     fs: &Galleryfs,
     entry: &Entry,
@@ -193,7 +211,10 @@ pub(crate) fn restore_entry(
         return Err(format!("permission denied ({shown})"));
     }
     let (target, recreate_parents) = target(fs, entry, how.destination)?;
-    if recreate_parents && let Some(parent) = target.parent() {
+    if recreate_parents
+        && !how.dry_run
+        && let Some(parent) = target.parent()
+    {
         // As the user, through the mount: owned by them, mode from their umask.
         fs::create_dir_all(fs.root.join(parent)).map_err(|e| {
             format!(
@@ -203,7 +224,7 @@ pub(crate) fn restore_entry(
             )
         })?;
     }
-    place(fs, entry, &target, how.rename).map_err(|e| match e {
+    place(fs, entry, &target, how.rename, how.dry_run).map_err(|e| match e {
         PlaceError::Exists { inner, is_dir } => {
             already_exists(&inner, is_dir, entry, how.destination.is_some())
         }
@@ -307,12 +328,14 @@ enum PlaceError {
 }
 
 /// Renames the entry to `target` (relative to the root), or with `rename`
-/// to the first free `(restored N)` name; returns where it went.
+/// to the first free `(restored N)` name; returns where it went. `dry`
+/// renames nothing and returns the first free place.
 fn place(
     fs: &Galleryfs,
     entry: &Entry,
     target: &Path,
     rename: bool,
+    dry: bool,
 ) -> Result<PathBuf, PlaceError> {
     let name = target
         .file_name()
@@ -333,8 +356,14 @@ fn place(
                     is_dir: meta.is_dir(),
                 });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            // A missing parent (dry run, or removed since) is free too.
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    || e.raw_os_error() == Some(libc::ENOTDIR) => {}
             Err(e) => return Err(PlaceError::Io(e)),
+        }
+        if dry {
+            return Ok(inner);
         }
         match syscalls::rename_noreplace(&entry.path, &path) {
             Ok(()) => return Ok(inner),

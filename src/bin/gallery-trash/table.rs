@@ -50,6 +50,15 @@ const DELETIONS: [Column; 5] = [
     left("WHERE"),
     right("SIZE"),
 ];
+/// The columns of the `restore` chooser: what a person tells versions
+/// apart by, the number to answer with first.
+const CHOICES: [Column; 5] = [
+    right("#"),
+    left("DELETED"),
+    left("REASON"),
+    right("SIZE"),
+    left("ORIGINAL PATH"),
+];
 const GAP: &str = "  ";
 /// Shown for a value that cannot be read.
 pub(crate) const UNKNOWN: &str = "?";
@@ -145,6 +154,30 @@ fn versions_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> S
         })
         .collect();
     grid(&VERSIONS, cells)
+}
+
+/// The numbered table of the `restore` chooser, numbers from 0; deletion
+/// times to the second, since versions of one file are often minutes apart.
+pub(crate) fn render_choices(rows: &[Measured]) -> String {
+    choices_with(rows, human::local_second)
+}
+
+fn choices_with(rows: &[Measured], time: impl Fn(DateTime<Utc>) -> String) -> String {
+    let cells = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let e = &r.entry;
+            vec![
+                i.to_string(),
+                e.deleted_at.map(&time).unwrap_or_else(|| UNKNOWN.into()),
+                reason_display(e),
+                human_size(r.size),
+                original_display(e),
+            ]
+        })
+        .collect();
+    grid(&CHOICES, cells)
 }
 
 /// `3 versions of gallery/albums/cat.jpg, 4.3 MiB`.
@@ -275,11 +308,11 @@ pub(crate) fn original_display(e: &Entry) -> String {
     }
 }
 
-/// Columns are measured in characters: escaping leaves no control
-/// characters, and wide (CJK) characters are rare enough in names to accept
-/// a misaligned row.
+/// Columns are measured in terminal cells: a CJK character or an emoji
+/// takes two, a combining accent none (escaping leaves no control
+/// characters, whose width would be undefined).
 fn width(s: &str) -> usize {
-    s.chars().count()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 #[cfg(test)]
@@ -347,6 +380,39 @@ cat (2).jpg  gallery/albums/cat.jpg  overwritten  2026-11-26 21:03        30d  1
 albums/      gallery/albums          deleted      2026-11-25 10:00        29d  3.0 MiB
 bad\\n\\xff    gallery/x/bad\\n         deleted      2026-11-24 08:00        30d    512 B
 link         ?                       ?            ?                         ?      7 B
+";
+        assert_eq!(render_with(&rows, utc), expected);
+    }
+
+    #[test]
+    fn wide_characters_take_two_cells() {
+        let rows = vec![
+            Measured {
+                entry: fake(
+                    "猫の写真.jpg".as_bytes(),
+                    Some("写真/猫の写真.jpg"),
+                    Some("2026-11-26T21:03:46Z"),
+                ),
+                size: 10,
+            },
+            Measured {
+                entry: fake(b"cat.jpg", Some("cat.jpg"), Some("2026-11-26T21:03:46Z")),
+                size: 10,
+            },
+            Measured {
+                entry: fake(
+                    "cafe\u{301}.jpg".as_bytes(),
+                    Some("cafe\u{301}.jpg"),
+                    Some("2026-11-26T21:03:46Z"),
+                ),
+                size: 10,
+            },
+        ];
+        let expected = "\
+NAME          ORIGINAL PATH              REASON   DELETED           DAYS LEFT  SIZE
+猫の写真.jpg  gallery/写真/猫の写真.jpg  deleted  2026-11-26 21:03        30d  10 B
+cat.jpg       gallery/cat.jpg            deleted  2026-11-26 21:03        30d  10 B
+cafe\u{301}.jpg      gallery/cafe\u{301}.jpg           deleted  2026-11-26 21:03        30d  10 B
 ";
         assert_eq!(render_with(&rows, utc), expected);
     }

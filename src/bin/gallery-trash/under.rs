@@ -118,6 +118,7 @@ pub(crate) fn run(args: &RestoreArgs, under: &Path) -> ExitCode {
             at: None,
             destination: destination.as_ref(),
             rename: args.rename,
+            dry_run: false,
         };
         for entry in &chosen {
             match restore::restore_entry(&fs, entry, &how, euid) {

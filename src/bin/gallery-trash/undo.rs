@@ -19,7 +19,6 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use galleryfs::contract;
-use serde_json::Value;
 
 use crate::cli::UndoArgs;
 use crate::entries::{self, Deleter, Entry, Measured, Stat};
@@ -220,6 +219,7 @@ pub(crate) fn run(args: &UndoArgs) -> ExitCode {
         at: None,
         destination: destination.as_ref(),
         rename: args.rename,
+        dry_run: false,
     };
     for entry in &chosen {
         match restore::restore_entry(&fs, entry, &how, euid) {
@@ -313,17 +313,12 @@ fn list(args: &UndoArgs, groups: &[Group], unrecorded: usize) {
         })
         .collect();
     if args.json {
-        let array = Value::Array(
-            groups
-                .iter()
-                .zip(&measured)
-                .map(|(g, (row, rows))| json::deletion(row, g.deleter, rows))
-                .collect(),
-        );
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into())
-        );
+        let array: Vec<_> = groups
+            .iter()
+            .zip(&measured)
+            .map(|(g, (row, rows))| json::deletion(row, g.deleter, rows))
+            .collect();
+        println!("{}", json::array(&array));
         return;
     }
     if measured.is_empty() {

@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use galleryfs::contract;
-use serde_json::Value;
 
 use crate::cli::VersionsArgs;
 use crate::entries;
@@ -36,11 +35,8 @@ pub(crate) fn run(args: &VersionsArgs) -> ExitCode {
     };
     let rows = entries::measure(found);
     if args.json {
-        let array = Value::Array(rows.iter().map(json::entry).collect());
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into())
-        );
+        let array: Vec<_> = rows.iter().map(json::entry).collect();
+        println!("{}", json::array(&array));
     } else if !rows.is_empty() {
         print!("{}", table::render_versions(&rows));
         println!("{}", table::versions_footer(&rows, &original));

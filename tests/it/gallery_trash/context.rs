@@ -173,7 +173,7 @@ fn another_uid_can_neither_restore_nor_purge_private_entries() {
     let asked = other(&["purge", ".trash/secret.jpg"], b"y\n");
     asked.failed_with(1);
     assert!(
-        !asked.out.contains("[y/N]"),
+        !asked.out.contains("[y/N]") && !asked.err.contains("[y/N]"),
         "nothing to ask about: {asked:#?}"
     );
     assert_eq!(fs::read(&secret).unwrap(), b"secret\n");
@@ -186,11 +186,21 @@ fn another_uid_can_neither_restore_nor_purge_private_entries() {
     );
     as_user(OTHER_UID, "rm gallery/mine.jpg");
 
+    // The question counts only what they may delete; the rest is named apart.
     let empty = other(&["empty"], b"y\n");
     assert!(
-        empty.succeeded().out.contains("Delete all 2 items? [y/N]"),
-        "{}",
-        empty.out
+        empty.succeeded().err.contains("Delete all 1 item? [y/N]"),
+        "{empty:#?}"
+    );
+    assert!(
+        empty
+            .out
+            .contains("1 item of other users will be kept (permission denied)."),
+        "{empty:#?}"
+    );
+    assert!(
+        empty.out.contains("mine.jpg") && !empty.out.contains("secret.jpg"),
+        "lists only what goes: {empty:#?}"
     );
     assert!(empty.out.contains("Deleted 1 item."), "{}", empty.out);
     assert!(empty.out.contains("Kept 1 item"), "{}", empty.out);

@@ -239,3 +239,40 @@ fn symlink_fifo_and_socket_entries_show_their_facts_and_restore() {
             .is_socket()
     );
 }
+
+#[test]
+fn wide_character_names_align() {
+    use unicode_width::UnicodeWidthStr;
+    let m = Mount::new();
+    for name in ["猫の写真.jpg", "cat.jpg", "ｆｕｌｌ.png"] {
+        trash_file(&m, &format!("写真/{name}"), b"x");
+    }
+    let shown = gallery_trash(&m.mountpoint).arg("list").show();
+    let out = &shown.succeeded().out;
+    let rows: Vec<&str> = out.lines().take(4).collect();
+    assert!(rows[0].starts_with("NAME "), "{out}");
+    // Every column starts at the same terminal cell in every row.
+    let cell_of = |line: &str, needle: &str| {
+        let at = line
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in {line:?}"));
+        UnicodeWidthStr::width(&line[..at])
+    };
+    for needle in ["gallery/", "deleted", "30d"] {
+        let cells: Vec<usize> = rows[1..].iter().map(|l| cell_of(l, needle)).collect();
+        assert!(
+            cells.iter().all(|&c| c == cells[0]),
+            "{needle}: {cells:?}\n{out}"
+        );
+    }
+    assert_eq!(
+        cell_of(rows[0], "ORIGINAL PATH"),
+        cell_of(rows[1], "gallery/"),
+        "{out}"
+    );
+    assert_eq!(
+        cell_of(rows[0], "REASON"),
+        cell_of(rows[1], "deleted"),
+        "{out}"
+    );
+}

@@ -208,10 +208,9 @@ fn empty_counts_litter_apart_and_undo_leaves_it() {
     assert!(
         asked
             .succeeded()
-            .out
+            .err
             .contains("Delete all 2 items (and 2 short-lived temporary files)? [y/N]"),
-        "{}",
-        asked.out
+        "{asked:#?}"
     );
     let emptied = gallery_trash(mnt).args(["empty", "--yes"]).show();
     assert!(
@@ -229,10 +228,9 @@ fn empty_counts_litter_apart_and_undo_leaves_it() {
     assert!(
         asked
             .succeeded()
-            .out
+            .err
             .contains("Delete all 1 short-lived temporary file? [y/N]"),
-        "{}",
-        asked.out
+        "{asked:#?}"
     );
     assert!(m.trash_os_names().is_empty());
 }

@@ -28,16 +28,12 @@ fn purge_asks_and_only_yes_deletes() {
             "lists what will go ({why}):\n{}",
             shown.out
         );
-        assert!(
-            shown.out.contains("This cannot be undone."),
-            "{}",
-            shown.out
+        // The question goes to stderr, what it is about to stdout.
+        assert_eq!(
+            shown.err, "This cannot be undone.\nPermanently delete 2 items? [y/N] \n",
+            "({why})"
         );
-        assert!(
-            shown.out.contains("Permanently delete 2 items? [y/N]"),
-            "{}",
-            shown.out
-        );
+        assert!(!shown.out.contains("[y/N]"), "{}", shown.out);
         assert_eq!(m.trash_os_names().len(), 4, "nothing deleted after {why}");
     }
 
@@ -48,7 +44,7 @@ fn purge_asks_and_only_yes_deletes() {
         .show();
     assert!(
         yes.succeeded()
-            .out
+            .err
             .contains("Permanently delete 2 items? [y/N]")
     );
     assert!(
@@ -64,10 +60,9 @@ fn purge_asks_and_only_yes_deletes() {
         .show();
     assert!(
         word.succeeded()
-            .out
+            .err
             .contains("Permanently delete 1 item? [y/N]"),
-        "{}",
-        word.out
+        "{word:#?}"
     );
     assert_eq!(m.trash_os_names(), ["d.jpg"]);
 
@@ -96,10 +91,14 @@ fn empty_asks_with_the_count_and_only_yes_deletes() {
         let shown = gallery_trash(mnt).arg("empty").input(answer).show();
         shown.succeeded();
         assert!(
-            shown.out.contains("Delete all 4 items? [y/N]"),
-            "({why}):\n{}",
-            shown.out
+            shown.err.contains("Delete all 4 items? [y/N]"),
+            "({why}):\n{shown:#?}"
         );
+        // What goes is listed first, on stdout.
+        for name in ["a.jpg", "b.jpg", "c.jpg", "trip/"] {
+            assert!(shown.out.contains(name), "{name} ({why}):\n{}", shown.out);
+        }
+        assert!(shown.out.contains("4 items, "), "{}", shown.out);
         assert_eq!(m.trash_os_names().len(), 4, "nothing deleted after {why}");
     }
 
@@ -113,9 +112,8 @@ fn empty_asks_with_the_count_and_only_yes_deletes() {
         .input(b"y\n")
         .show();
     assert!(
-        shown.succeeded().out.contains("Delete all 3 items? [y/N]"),
-        "{}",
-        shown.out
+        shown.succeeded().err.contains("Delete all 3 items? [y/N]"),
+        "{shown:#?}"
     );
     assert!(shown.out.contains("Deleted 3 items."), "{}", shown.out);
     assert!(m.trash_os_names().is_empty());
@@ -127,7 +125,7 @@ fn empty_asks_with_the_count_and_only_yes_deletes() {
     trash_file(&m, "e.jpg", b"x");
     trash_file(&m, "f.jpg", b"x");
     let forced = gallery_trash(mnt).args(["empty", "--yes"]).show();
-    assert!(!forced.succeeded().out.contains("[y/N]"), "{}", forced.out);
+    assert!(!forced.succeeded().err.contains("[y/N]"), "{forced:#?}");
     assert!(forced.out.contains("Deleted 2 items."), "{}", forced.out);
     assert!(m.trash_os_names().is_empty());
 }
