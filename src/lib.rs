@@ -16,7 +16,8 @@
 //!
 //! Around them: `cli` parses argv into `config`'s settings, `mount` wires a
 //! mount together, `daemon` forks, logs and handles signals, `expirer` runs
-//! the sweep. What other programs see of a mount (names, attributes, value
+//! the sweep; `manual` renders the man pages and completions, `version`
+//! what `-V` reports. What other programs see of a mount (names, attributes, value
 //! formats) is defined once, in `contract`, which `gallery-trash` uses too.
 
 // Every `unsafe` block of the product says why it is sound.
@@ -33,8 +34,10 @@ mod expirer;
 mod fault;
 mod fs;
 mod fuse;
+pub mod manual;
 pub mod mount;
 mod node;
 mod space;
 mod store;
 mod sync;
+pub mod version;
