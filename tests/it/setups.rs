@@ -1,0 +1,353 @@
+//! README's "Set-ups", run as written: its fstab lines (the system mount
+//! with allow_other, by root; the `user,noauto` one, mounted and unmounted
+//! by an unprivileged user), `fusermount3 -u`, `auto_unmount` with and
+//! without `user_allow_other`, and what `galleryfs -V` says about
+//! passthrough. A user of its own (in /etc/passwd, which fusermount3 and
+//! mount(8) consult) exists only inside a private mount namespace, where a
+//! scratch passwd, group, fstab and fuse.conf are bound over the real ones.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use galleryfs_testkit::{galleryfs_bin, is_mounted, ok, require_fuse, run, wait_until};
+
+/// The uid (and gid) of the user the tests create; 64123 is far from
+/// Debian's ranges, so no real account has it.
+const USER: u32 = 64123;
+const OTHER: u32 = 64124;
+
+/// The options field of README's fstab line whose mount point is `mnt`.
+fn readme_options(mnt: &str) -> String {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let setups = &readme[readme.find("## Set-ups").expect("README has Set-ups")..];
+    setups
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() == 6 && f[1] == mnt && f[2] == "fuse.galleryfs")
+        .unwrap_or_else(|| panic!("README's Set-ups has no fstab line for {mnt}"))[3]
+        .to_owned()
+}
+
+/// A world-traversable scratch dir (the user must reach inside), with a
+/// link to galleryfs whose path holds no dot (see mounting.rs).
+fn scratch() -> (tempfile::TempDir, PathBuf) {
+    require_fuse();
+    let base = tempfile::Builder::new()
+        .prefix("galleryfs-setup-")
+        .tempdir()
+        .unwrap();
+    fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = base.path().join("galleryfs");
+    std::os::unix::fs::symlink(galleryfs_bin(), &bin).unwrap();
+    (base, bin)
+}
+
+fn mounts_line(mnt: &Path) -> Option<String> {
+    let mnt = mnt.to_str().unwrap();
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(mnt))
+        .map(str::to_owned)
+}
+
+/// Runs `script` with bash in a private mount namespace in which `base`'s
+/// passwd, group, fstab and fuse.conf replace the real ones and /run
+/// (libmount's utab) is a private tmpfs, so that nothing outside `base` changes.
+/// The script runs as root; `as_user` in it runs a command as USER.
+/// Whatever it leaves mounted on `mnt` is unmounted on the way out.
+fn in_namespace(
+    base: &Path,
+    mnt: &Path,
+    fstab: &str,
+    fuse_conf: &str,
+    script: &str,
+) -> (bool, String) {
+    let mut passwd = fs::read_to_string("/etc/passwd").unwrap();
+    passwd += &format!(
+        "gtest:x:{USER}:{USER}:gallery test:{}:/bin/sh\n",
+        base.display()
+    );
+    let mut group = fs::read_to_string("/etc/group").unwrap();
+    group += &format!("gtest:x:{USER}:\n");
+    for (name, text) in [
+        ("passwd", passwd.as_str()),
+        ("group", group.as_str()),
+        ("fstab", fstab),
+        ("fuse.conf", fuse_conf),
+    ] {
+        fs::write(base.join(name), text).unwrap();
+    }
+    let (b, m) = (base.display(), mnt.display());
+    let full = format!(
+        "set -e\n\
+         trap \"umount -l '{m}' 2>/dev/null || true\" EXIT\n\
+         for f in passwd group fstab fuse.conf; do mount --bind '{b}/'$f /etc/$f; done\n\
+         mount -t tmpfs -o mode=755 tmpfs /run\n\
+         as_user() {{ setpriv --reuid={USER} --regid={USER} --clear-groups \"$@\"; }}\n\
+         {script}\n"
+    );
+    let out = run(Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash", "-c", &full])
+        .stdin(Stdio::null()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A home for USER in `base`, with `mnt` in it.
+fn user_home(base: &Path) -> (PathBuf, PathBuf) {
+    let home = base.join("home");
+    let mnt = home.join("Gallery");
+    fs::create_dir_all(&mnt).unwrap();
+    for dir in [&home, &mnt] {
+        ok(Command::new("chown").arg(format!("{USER}:{USER}")).arg(dir));
+    }
+    (home, mnt)
+}
+
+#[test]
+fn the_system_fstab_line_mounts_for_every_user() {
+    let (base, bin) = scratch();
+    let store = base.path().join("gallery-store");
+    let mnt = base.path().join("gallery");
+    fs::create_dir(&mnt).unwrap();
+    let options = readme_options("/srv/gallery");
+    assert!(options.contains("allow_other"), "{options}");
+    let fstab = base.path().join("fstab");
+    fs::write(
+        &fstab,
+        format!(
+            "{} {} fuse.{} {options} 0 0\n",
+            store.display(),
+            mnt.display(),
+            bin.display()
+        ),
+    )
+    .unwrap();
+    let out = run(Command::new("mount").arg("-T").arg(&fstab).arg(&mnt));
+    assert!(
+        out.status.success(),
+        "mount -T: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unmount = scopeguard(&mnt);
+    let line = mounts_line(&mnt).expect("mounted");
+    assert!(line.contains(" - fuse.galleryfs "), "{line}");
+    assert!(
+        line.contains("allow_other"),
+        "allow_other reaches the kernel: {line}"
+    );
+    // README: give each user a place of their own; they may then use it.
+    let own = mnt.join("gallery/ann");
+    fs::create_dir(&own).unwrap();
+    ok(Command::new("chown")
+        .arg(format!("{OTHER}:{OTHER}"))
+        .arg(&own));
+    let as_other = |script: &str| {
+        run(Command::new("setpriv")
+            .args([
+                &format!("--reuid={OTHER}"),
+                &format!("--regid={OTHER}"),
+                "--clear-groups",
+            ])
+            .args(["sh", "-c", script])
+            .current_dir("/"))
+    };
+    let own_s = own.display();
+    let out = as_other(&format!(
+        "echo mine > '{own_s}/f' && rm '{own_s}/f' && ls '{}'",
+        mnt.join(".trash").display()
+    ));
+    assert!(
+        out.status.success(),
+        "another user on the mount: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == "f"),
+        "f in the trash"
+    );
+    assert_eq!(fs::metadata(mnt.join(".trash/f")).unwrap().uid(), OTHER);
+    // The kernel still checks permissions: root's files stay root's.
+    fs::write(mnt.join("gallery/root-only"), "x").unwrap();
+    fs::set_permissions(
+        mnt.join("gallery/root-only"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let out = as_other(&format!(
+        "cat '{}'",
+        mnt.join("gallery/root-only").display()
+    ));
+    assert!(!out.status.success(), "another user read a 0600 root file");
+    drop(unmount);
+}
+
+#[test]
+fn a_user_mounts_the_user_noauto_line_and_unmounts_it() {
+    let (base, bin) = scratch();
+    let (home, mnt) = user_home(base.path());
+    let store = home.join("store");
+    let options = readme_options("/home/ann/Gallery");
+    assert!(
+        options.contains("user") && options.contains("noauto"),
+        "{options}"
+    );
+    let fstab = format!(
+        "{} {} fuse.{} {options} 0 0\n",
+        store.display(),
+        mnt.display(),
+        bin.display()
+    );
+    let (m, st) = (mnt.display(), store.display());
+    let (ok_, out) = in_namespace(
+        base.path(),
+        &mnt,
+        &fstab,
+        "",
+        &format!(
+            "cd /\n\
+             as_user mount '{m}'\n\
+             grep ' {m} ' /proc/self/mountinfo\n\
+             ls '{m}' >/dev/null 2>&1 && echo root entered || echo root kept out\n\
+             as_user sh -c 'echo hi > {m}/gallery/f && rm {m}/gallery/f && ls {m}/.trash'\n\
+             as_user umount '{m}'\n\
+             ! grep -q ' {m} ' /proc/self/mountinfo\n\
+             echo unmounted\n\
+             for i in $(seq 200); do pgrep -f -- '{st}' >/dev/null || break; sleep 0.05; done  # the daemon exits\n\
+             as_user mount '{m}'\n\
+             as_user fusermount3 -u '{m}'\n\
+             ! grep -q ' {m} ' /proc/self/mountinfo\n\
+             echo unmounted again"
+        ),
+    );
+    assert!(ok_, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let info = lines
+        .iter()
+        .find(|l| l.contains(" - fuse.galleryfs "))
+        .unwrap_or_else(|| panic!("not mounted: {out}"));
+    assert!(
+        info.contains(&format!("user_id={USER}")),
+        "the user's mount: {info}"
+    );
+    assert!(
+        !info.contains("allow_other"),
+        "a user mount is the user's alone: {info}"
+    );
+    assert!(lines.contains(&"f"), "rm went to the trash: {out}");
+    assert!(
+        lines.contains(&"root kept out"),
+        "only the user enters: {out}"
+    );
+    assert!(
+        lines.contains(&"unmounted") && lines.contains(&"unmounted again"),
+        "{out}"
+    );
+    assert!(!is_mounted(&mnt));
+    // What the user made is theirs, in STORAGE too.
+    assert_eq!(fs::metadata(store.join("trash/f")).unwrap().uid(), USER);
+}
+
+#[test]
+fn auto_unmount_as_a_user_needs_user_allow_other_and_says_so() {
+    let (base, bin) = scratch();
+    let (home, mnt) = user_home(base.path());
+    let m = mnt.display();
+    let b = bin.display();
+    // Without user_allow_other: the message, exit 1, nothing created.
+    let missing = home.join("store-a");
+    let (ok_, out) = in_namespace(
+        base.path(),
+        &mnt,
+        "",
+        "#user_allow_other\n",
+        &format!(
+            "cd /\nas_user '{b}' '{}' '{m}' -o auto_unmount",
+            missing.display()
+        ),
+    );
+    assert!(!ok_, "mounted without user_allow_other: {out}");
+    assert!(
+        out.contains("galleryfs: auto_unmount needs 'user_allow_other' in /etc/fuse.conf")
+            && out.contains("fusermount3 -u"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 1, "one line: {out}");
+    assert!(!missing.exists(), "STORAGE created by a refused mount");
+    // With it: the mount works, and a killed daemon leaves no dead mount.
+    let store = home.join("store-b");
+    let (ok_, out) = in_namespace(
+        base.path(),
+        &mnt,
+        "",
+        "user_allow_other\n",
+        &format!(
+            "cd /\n\
+             as_user '{b}' '{}' '{m}' -o auto_unmount\n\
+             grep ' {m} ' /proc/self/mountinfo\n\
+             as_user ls '{m}'\n\
+             pkill -KILL -u {USER} -f -- '{}'  # this daemon only\n\
+             for i in $(seq 200); do grep -q ' {m} ' /proc/self/mountinfo || break; sleep 0.05; done\n\
+             grep -q ' {m} ' /proc/self/mountinfo && echo still mounted || echo gone",
+            store.display(),
+            store.display()
+        ),
+    );
+    assert!(ok_, "{out}");
+    assert!(out.lines().any(|l| l == "gallery"), "{out}");
+    assert_eq!(
+        out.lines().last(),
+        Some("gone"),
+        "auto_unmount after kill -9: {out}"
+    );
+}
+
+#[test]
+fn version_says_who_gets_kernel_passthrough() {
+    let version = |uid: u32| {
+        ok(Command::new("setpriv")
+            .args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+            ])
+            .arg(galleryfs_bin())
+            .arg("-V"))
+    };
+    let root = version(0);
+    let lines: Vec<&str> = root.lines().collect();
+    assert_eq!(lines[0], format!("galleryfs {}", env!("CARGO_PKG_VERSION")));
+    assert!(
+        root.contains("fuser 0.18") && root.contains("kernel protocol 7."),
+        "{root}"
+    );
+    let user = version(USER);
+    assert!(user.contains("kernel passthrough: no"), "{user}");
+    assert!(user.contains("CAP_SYS_ADMIN"), "{user}");
+    if !root.contains("predates") {
+        assert!(root.contains("kernel passthrough: yes"), "{root}");
+    }
+}
+
+/// Unmounts `mnt` when dropped, so a failing test leaves no mount behind.
+fn scopeguard(mnt: &Path) -> impl Drop + '_ {
+    struct Guard<'a>(&'a Path);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            if is_mounted(self.0) {
+                let _ = Command::new("umount").arg(self.0).status();
+                wait_until("unmount", || !is_mounted(self.0));
+            }
+        }
+    }
+    Guard(mnt)
+}
