@@ -351,3 +351,81 @@ fn scopeguard(mnt: &Path) -> impl Drop + '_ {
     }
     Guard(mnt)
 }
+
+/// What the .deb ships, as the binaries make it (scripts/package.sh): the
+/// completions load in bash and complete subcommands, the man pages render.
+#[test]
+fn completions_load_in_bash_and_man_pages_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let gt = galleryfs_testkit::gallery_trash_bin();
+    for (cmd, script) in [
+        (
+            "gallery-trash",
+            ok(Command::new(&gt).args(["completions", "bash"])),
+        ),
+        (
+            "galleryfs",
+            ok(Command::new(galleryfs_bin()).args(["--completions", "bash"])),
+        ),
+    ] {
+        let file = dir.path().join(format!("{cmd}.bash"));
+        fs::write(&file, script).unwrap();
+        let registered = ok(Command::new("bash")
+            .arg("-c")
+            .arg(format!("source '{}' && complete -p {cmd}", file.display())));
+        assert!(registered.contains(cmd), "{registered}");
+    }
+    let words = ok(Command::new("bash").arg("-c").arg(format!(
+        "source '{}'; COMP_WORDS=(gallery-trash re); COMP_CWORD=1; \
+         _gallery__trash gallery-trash re gallery-trash; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        dir.path().join("gallery-trash.bash").display()
+    )));
+    assert_eq!(words.trim(), "restore", "bash completes 'gallery-trash re'");
+    let out = run(Command::new(galleryfs_bin()).args(["--completions", "tcsh"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown shell 'tcsh'"));
+
+    let man = dir.path().join("man");
+    ok(Command::new(galleryfs_bin()).arg("--man-pages").arg(&man));
+    ok(Command::new(&gt).arg("man-pages").arg(&man));
+    if Command::new("man").arg("--version").output().is_err() {
+        return; // .ci/run installs man-db; the pages were still written.
+    }
+    // Plain text: without a terminal, man still overstrikes bold (`N\bN`).
+    let render = |page: &str| {
+        let text = ok(Command::new("man")
+            .arg("-l")
+            .arg(man.join(page))
+            .env("MANWIDTH", "200"));
+        let mut plain = String::new();
+        for c in text.chars() {
+            match c {
+                '\u{8}' => {
+                    plain.pop();
+                }
+                _ => plain.push(c),
+            }
+        }
+        plain
+    };
+    let fs_page = render("galleryfs.1");
+    for needle in [
+        "SYNOPSIS",
+        "MOUNT OPTIONS",
+        "retention=DURATION",
+        "allow_other",
+        "fuse.galleryfs",
+    ] {
+        assert!(
+            fs_page.contains(needle),
+            "galleryfs(1) lacks {needle}:\n{fs_page}"
+        );
+    }
+    let gt_page = render("gallery-trash.1");
+    assert!(gt_page.contains("gallery-trash-restore(1)"), "{gt_page}");
+    assert!(render("gallery-trash-restore.1").contains("SYNOPSIS"));
+    assert!(
+        !man.join("gallery-trash-man-pages.1").exists(),
+        "the hidden command has no page"
+    );
+}
