@@ -82,7 +82,8 @@ for unit in "$root/usr/lib/systemd/system/galleryfs@.service" \
     grep -q '/usr/bin/galleryfs\|Type=fuse.galleryfs' "$unit" || fail "$unit runs no galleryfs"
     sed "s#/usr/bin/galleryfs#$root/usr/bin/galleryfs#g" "$unit" >"$units/$(basename "$unit")"
 done
-MANPATH="$root/usr/share/man" systemd-analyze verify "$units/srv-gallery.mount" "$units/galleryfs@.service" ||
-    fail "systemd-analyze verify rejects the shipped units"
+# verify only warns (exit 0) about a setting it cannot parse: any word is a failure.
+verify=$(MANPATH="$root/usr/share/man" systemd-analyze verify "$units/srv-gallery.mount" "$units/galleryfs@.service" 2>&1) &&
+    [ -z "$verify" ] || fail "systemd-analyze verify of the shipped units: $verify"
 
 echo "package-check: $deb: $(dpkg-deb -c "$deb" | wc -l) paths, Depends: $depends; man pages, completions and units ok"
