@@ -17,7 +17,7 @@
 //! Around them: `cli` parses argv into `config`'s settings, `mount` wires a
 //! mount together, `daemon` forks, logs and handles signals, `expirer` runs
 //! the sweep; `manual` renders the man pages and completions, `version`
-//! what `-V` reports. What other programs see of a mount (names, attributes, value
+//! what `-V` reports, `watchdog` auto_unmount for a user's own mount. What other programs see of a mount (names, attributes, value
 //! formats) is defined once, in `contract`, which `gallery-trash` uses too.
 
 // Every `unsafe` block of the product says why it is sound.
@@ -41,3 +41,4 @@ mod space;
 mod store;
 mod sync;
 pub mod version;
+pub mod watchdog;

@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 
 use galleryfs::cli::{self, Command};
-use galleryfs::{daemon, manual, mount};
+use galleryfs::{daemon, manual, mount, watchdog};
 
 fn main() -> ExitCode {
     let mut argv = std::env::args_os().skip(1);
@@ -19,6 +19,11 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
         };
+    }
+    if let [arg, mountpoint] = std::env::args_os().skip(1).collect::<Vec<_>>().as_slice()
+        && arg == watchdog::WATCHDOG_ARG
+    {
+        return watchdog::main(mountpoint.as_ref());
     }
     if let Some(code) = assets_main() {
         return code;

@@ -20,6 +20,7 @@ use crate::node::NodeTable;
 use crate::space::Watcher;
 use crate::store::Store;
 use crate::store::TrashStore;
+use crate::watchdog;
 
 /// Request threads when not `-s`: enough that one slow request (a large
 /// directory moved to the trash) does not stall the others.
@@ -45,30 +46,6 @@ fn check_mountpoint(args: &MountArgs) -> Result<PathBuf, String> {
         ));
     }
     Ok(mountpoint)
-}
-
-/// fusermount3's configuration: `user_allow_other` lets users pass allow_other.
-const FUSE_CONF: &str = "/etc/fuse.conf";
-
-/// fuser 0.18 implements auto_unmount through fusermount3 and always hands
-/// it allow_other (it then admits only the owner and root itself), which
-/// fusermount3 refuses to a user unless `fuse_conf` has `user_allow_other`:
-/// say so before anything is created, rather than fusermount3's riddle.
-fn check_auto_unmount(args: &MountArgs, fuse_conf: &str) -> Result<(), String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if !args.auto_unmount || unsafe { libc::geteuid() } == 0 {
-        return Ok(());
-    }
-    let allowed = std::fs::read_to_string(fuse_conf)
-        .is_ok_and(|conf| conf.lines().any(|l| l.trim() == "user_allow_other"));
-    match allowed {
-        true => Ok(()),
-        false => Err(format!(
-            "auto_unmount needs 'user_allow_other' in {fuse_conf} when not mounting as root \
-             (fusermount3 implements it with allow_other; galleryfs still admits only you and root): \
-             add that line, or leave auto_unmount out and unmount with 'fusermount3 -u'"
-        )),
-    }
 }
 
 /// Whether `path` (canonical) is the mount point of some mount. Unreadable
@@ -114,7 +91,8 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
     } else {
         SessionACL::Owner
     };
-    if args.auto_unmount {
+    // A user's own mount gets the watchdog instead (see `watchdog`).
+    if args.auto_unmount && !watchdog::replaces_auto_unmount(args) {
         options.push(MountOption::AutoUnmount);
         // fuser requires it; only root is admitted besides the owner.
         if acl == SessionACL::Owner {
@@ -137,7 +115,14 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
 /// is live; an error before that is returned as the message to show.
 pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     let mountpoint = check_mountpoint(args)?;
-    check_auto_unmount(args, FUSE_CONF)?;
+    // First, while no other file is open for it to inherit.
+    let _watchdog = match watchdog::replaces_auto_unmount(args) {
+        true => Some(
+            watchdog::start(&mountpoint)
+                .map_err(|e| format!("cannot start the auto_unmount watchdog: {e}"))?,
+        ),
+        false => None,
+    };
     let store = Store::open(&args.storage).map_err(|e| e.to_string())?;
     if mountpoint.starts_with(&store.path) || store.path.starts_with(&mountpoint) {
         return Err(format!(
