@@ -17,8 +17,9 @@
 //! Around them: `cli` parses argv into `config`'s settings, `mount` wires a
 //! mount together, `daemon` forks, logs and handles signals, `expirer` runs
 //! the sweep; `manual` renders the man pages and completions, `version`
-//! what `-V` reports, `watchdog` auto_unmount for a user's own mount. What other programs see of a mount (names, attributes, value
-//! formats) is defined once, in `contract`, which `gallery-trash` uses too.
+//! what `-V` reports, `watchdog` is auto_unmount for a user's own mount.
+//! What other programs see of a mount (names, attributes, value formats) is
+//! defined once, in `contract`, which `gallery-trash` uses too.
 
 // Every `unsafe` block of the product says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
