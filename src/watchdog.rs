@@ -57,6 +57,14 @@ pub fn start(mountpoint: &Path) -> io::Result<Watchdog> {
 /// The watchdog process: waits for the daemon's end, then detaches its
 /// mount if the daemon did not unmount it.
 pub fn main(mountpoint: &Path) -> ExitCode {
+    // The daemon blocks its stop signals (see `daemon`) and exec keeps the
+    // mask: unblock them, so that a plain `kill` ends the watchdog.
+    // SAFETY: an empty, initialised set; no handler runs.
+    unsafe {
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+    }
     // Whatever arrives is ignored: only the end of the pipe counts.
     let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
     let mountpoint = PathBuf::from(mountpoint);
