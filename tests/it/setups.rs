@@ -30,8 +30,11 @@ fn readme_options(mnt: &str) -> String {
         .to_owned()
 }
 
-/// A world-traversable scratch dir (the user must reach inside), with a
-/// link to galleryfs whose path holds no dot (see mounting.rs).
+/// A world-traversable scratch dir (the user must reach inside), with
+/// galleryfs in it under a path that holds no dot (see mounting.rs). A hard
+/// link or a copy, not a symlink: the checkout may sit below a directory
+/// only root can enter (a `mktemp -d` clone), where mount.fuse3's shell,
+/// running as the user, could not reach the binary.
 fn scratch() -> (tempfile::TempDir, PathBuf) {
     require_fuse();
     let base = tempfile::Builder::new()
@@ -40,7 +43,9 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
         .unwrap();
     fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let bin = base.path().join("galleryfs");
-    std::os::unix::fs::symlink(galleryfs_bin(), &bin).unwrap();
+    if fs::hard_link(galleryfs_bin(), &bin).is_err() {
+        fs::copy(galleryfs_bin(), &bin).unwrap();
+    }
     (base, bin)
 }
 
