@@ -14,10 +14,13 @@
 //! - `backing`: the `*at` syscalls, the one place for libc and `unsafe`
 //!   besides the adapter's passthrough ioctl.
 //!
-//! Around them: `cli` parses argv into `config`'s settings, `mount` wires a
+//! Around them: `cli` parses argv into `config`'s settings (durations and
+//! sizes through `units`, which gallery-trash shares), `mount` wires a
 //! mount together, `daemon` forks, logs and handles signals, `expirer` runs
-//! the sweep. What other programs see of a mount (names, attributes, value
-//! formats) is defined once, in `contract`, which `gallery-trash` uses too.
+//! the sweep; `manual` renders the man pages and completions, `version`
+//! what `-V` reports, `watchdog` is auto_unmount for a user's own mount.
+//! What other programs see of a mount (names, attributes, value formats) is
+//! defined once, in `contract`, which `gallery-trash` uses too.
 
 // Every `unsafe` block of the product says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -33,9 +36,12 @@ mod expirer;
 mod fault;
 mod fs;
 mod fuse;
+pub mod manual;
 pub mod mount;
 mod node;
 mod space;
 mod store;
 mod sync;
 pub mod units;
+pub mod version;
+pub mod watchdog;

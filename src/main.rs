@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 
 use galleryfs::cli::{self, Command};
-use galleryfs::{daemon, mount};
+use galleryfs::{daemon, manual, mount, watchdog};
 
 fn main() -> ExitCode {
     let mut argv = std::env::args_os().skip(1);
@@ -20,13 +20,21 @@ fn main() -> ExitCode {
             Err(_) => ExitCode::FAILURE,
         };
     }
+    if let [arg, mountpoint] = std::env::args_os().skip(1).collect::<Vec<_>>().as_slice()
+        && arg == watchdog::WATCHDOG_ARG
+    {
+        return watchdog::main(mountpoint.as_ref());
+    }
+    if let Some(code) = assets_main() {
+        return code;
+    }
     let args = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Command::Help) => {
             print!("{}", cli::usage());
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
-            println!("{}", cli::version());
+            println!("{}\n{}", cli::version(), galleryfs::version::features());
             return ExitCode::SUCCESS;
         }
         Ok(Command::Mount(args)) => args,
@@ -73,4 +81,45 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The hidden `--completions SHELL` and `--man-pages DIR` (packaging, see
+/// scripts/package-check.sh); None for any other command line.
+fn assets_main() -> Option<ExitCode> {
+    let argv: Vec<_> = std::env::args_os().skip(1).collect();
+    let [flag, value] = argv.as_slice() else {
+        return None;
+    };
+    if flag == manual::COMPLETIONS_ARG {
+        let shell = value.to_str().and_then(|v| v.parse().ok());
+        let Some(shell) = shell else {
+            eprintln!(
+                "galleryfs: unknown shell '{}' (bash, zsh, fish, elvish, powershell)",
+                value.to_string_lossy()
+            );
+            return Some(ExitCode::FAILURE);
+        };
+        manual::completions(manual::galleryfs_command(), shell, &mut std::io::stdout());
+        return Some(ExitCode::SUCCESS);
+    }
+    if flag == manual::MAN_PAGES_ARG {
+        let dir = std::path::Path::new(value);
+        return Some(
+            match manual::write_man_pages(
+                manual::galleryfs_command(),
+                &manual::galleryfs_sections(),
+                dir,
+            ) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!(
+                        "galleryfs: cannot write the man page into {}: {e}",
+                        dir.display()
+                    );
+                    ExitCode::FAILURE
+                }
+            },
+        );
+    }
+    None
 }

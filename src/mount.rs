@@ -20,6 +20,7 @@ use crate::node::NodeTable;
 use crate::space::Watcher;
 use crate::store::Store;
 use crate::store::TrashStore;
+use crate::watchdog;
 
 /// Request threads when not `-s`: enough that one slow request (a large
 /// directory moved to the trash) does not stall the others.
@@ -90,7 +91,8 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
     } else {
         SessionACL::Owner
     };
-    if args.auto_unmount {
+    // A user's own mount gets the watchdog instead (see `watchdog`).
+    if args.auto_unmount && !watchdog::replaces_auto_unmount(args) {
         options.push(MountOption::AutoUnmount);
         // fuser requires it; only root is admitted besides the owner.
         if acl == SessionACL::Owner {
@@ -113,6 +115,14 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
 /// is live; an error before that is returned as the message to show.
 pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     let mountpoint = check_mountpoint(args)?;
+    // First, while no other file is open for it to inherit.
+    let _watchdog = match watchdog::replaces_auto_unmount(args) {
+        true => Some(
+            watchdog::start(&mountpoint)
+                .map_err(|e| format!("cannot start the auto_unmount watchdog: {e}"))?,
+        ),
+        false => None,
+    };
     let store = Store::open(&args.storage).map_err(|e| e.to_string())?;
     if mountpoint.starts_with(&store.path) || store.path.starts_with(&mountpoint) {
         return Err(format!(

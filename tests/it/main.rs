@@ -10,6 +10,7 @@ mod mountinfo;
 mod mounting;
 mod overwrite;
 mod semantics;
+mod setups;
 mod space;
 
 /// The testkit finds the binaries under test without `env!`, next to this

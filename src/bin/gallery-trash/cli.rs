@@ -68,6 +68,11 @@ pub(crate) enum Command {
     Purge(PurgeArgs),
     Empty(EmptyArgs),
     Info(InfoArgs),
+    /// Print a shell completion script (bash: `source <(gallery-trash completions bash)`).
+    Completions(crate::assets::CompletionsArgs),
+    /// Write the man pages into DIR (packaging).
+    #[command(hide = true)]
+    ManPages(crate::assets::ManPagesArgs),
 }
 
 /// List the entries of the trash, newest deletion first.

@@ -11,6 +11,7 @@
 // Every `unsafe` block of the product says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod assets;
 mod at;
 mod choose;
 mod cli;
@@ -58,5 +59,7 @@ fn main() -> ExitCode {
         Command::Purge(args) => purge::purge(args),
         Command::Empty(args) => purge::empty(args),
         Command::Info(args) => info::run(args),
+        Command::Completions(args) => assets::completions(args),
+        Command::ManPages(args) => assets::man_pages(args),
     }
 }
