@@ -415,6 +415,7 @@ phase_end write
 # ---------------------------------------------------------------- small files: create, ls -l cold/warm, rm -rf
 phase "create ${N_SMALL} × 4 KiB files, ls -l cold and warm, rm -rf"
 ls_l() { ls -l "$1" >/dev/null; }
+mv_all() { find "$1" -mindepth 1 -maxdepth 1 -exec mv -t "$2" {} +; }   # FROM TO: every name of FROM into TO
 rep=1
 while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
     for t in "${TARGETS[@]}"; do
@@ -432,10 +433,18 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
         rec ls_warm "$t" "$T"
     done
     for t in "${TARGETS[@]}"; do
+        mkdir "${WD[$t]}/moved.$rep"
+        timed mv_all "${WD[$t]}/small.$rep" "${WD[$t]}/moved.$rep"
+        rec mv "$t" "$T"
+        # Back, untimed, so that the rm -rf below removes the folder they were created in.
+        mv_all "${WD[$t]}/moved.$rep" "${WD[$t]}/small.$rep"
+        rmdir "${WD[$t]}/moved.$rep" 2>/dev/null || note "moved.$rep on $t was not empty after moving back"
+    done
+    for t in "${TARGETS[@]}"; do
         timed rm -rf "${WD[$t]}/small.$rep"
         rec rm "$t" "$T"
     done
-    n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 | wc -l)
+    n=$(find "$GMNT/.trash" -mindepth 1 -maxdepth 1 ! -name 'moved.*' | wc -l)
     [ "$n" -eq 1 ] || note "rm -rf of a folder of $N_SMALL files left $n entries in .trash (rep $rep), expected 1 (the folder)"
     gfs_reset
     rep=$((rep + 1))
@@ -617,7 +626,7 @@ phase_end userland
 # Each target in turn: untar, find, and removal before the next, while the data is still only in
 # the page cache (ext4's delayed allocation): removing a tree once written to this disk costs far
 # more than the untar itself and would spill into the next measurement.
-phase "untar ${TREE_F} files / ${TREE_D} dirs / $((TREE_BYTES >> 20)) MiB, find warm"
+phase "untar ${TREE_F} files / ${TREE_D} dirs / $((TREE_BYTES >> 20)) MiB, find warm and cold, cp -R, rm -rf"
 untar() { mkdir "$2" && tar -xf "$1" -C "$2"; }
 count_tree() { find "$1" | wc -l; }
 find_all() { find "$1" >/dev/null; }
@@ -633,6 +642,13 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 200))"; do
             [ "$n" -eq "$EXPECT" ] || note "untar on $t (rep $rep) gave $n names, expected $EXPECT"
             timed find_all "$d"
             rec find "$t" "$T"
+            drop_caches
+            timed find_all "$d"
+            rec find_cold "$t" "$T"
+            timed cp -R "$d" "$d.copy"
+            rec cp_tree "$t" "$T"
+            timed rm -rf "$d.copy"
+            rec rm_tree "$t" "$T"
         else
             na untar "tar failed on $t: $(tail -1 "$RUN/tar.log")"
         fi
@@ -818,6 +834,8 @@ notes say where that happened; the reps column and the raw samples show the coun
   \`ls -l DIR > /dev/null\` of those files. The daemons keep running: their own
   caches stay, the kernel's go.
 - **ls -l warm**: the same listing twice; the second is timed.
+- **mv**: \`find A -mindepth 1 -maxdepth 1 -exec mv -t B {} +\` of those ${N_SMALL}
+  files into a new folder (then moved back untimed).
 - **rm -rf**: \`rm -rf DIR\` of those (synced, by the drop_caches) files. On
   galleryfs the folder becomes one .trash entry holding every file (checked:
   the trash then holds exactly one entry); the trash is emptied untimed before
@@ -849,6 +867,9 @@ notes say where that happened; the reps column and the raw samples show the coun
   deleting ~20k files once written to this disk takes longer than the untar.
 - **find warm**: \`find TREE > /dev/null\` over the extracted tree after an
   untimed \`find | wc -l\`, which also checks that every name arrived.
+- **find cold**: the same after \`drop_caches\` (galleryfs keeps running).
+- **cp -R of the tree**: \`cp -R TREE TREE.copy\` on the same target, then
+  **rm -rf** of that copy (on galleryfs: into the trash, one entry).
 - **gio trash / trash-put**: \`find DIR -type f -print0 | xargs -0 gio trash\`
   (resp. trash-put of trash-cli, once: it is several times slower) of ${N_SMALL}
   synced 4 KiB files on native, with XDG_DATA_HOME under target/bench/run so the

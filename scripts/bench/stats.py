@@ -22,6 +22,7 @@ MAIN = [
     ("create", "create {n_small} × 4 KiB files", "s", "lower", 2.0),
     ("ls_cold", "`ls -l` of {n_small} files, cold", "s", "lower", 1.5),
     ("ls_warm", "`ls -l` of {n_small} files, warm", "s", "lower", 1.3),
+    ("mv", "`mv` of {n_small} files into another folder", "s", "lower", 2.5),
     ("rm", "`rm -rf` of a folder of {n_small} files (galleryfs: one entry)", "s", "lower", 2.5),
     ("rm_watched", "`rm -rf` of a folder of {n_small} files while inotifywait watches the trash", "s", "lower", 2.5),
     ("rm_folders", "`rm -rf` of {n_small} files in 100 folders (galleryfs: one entry)", "s", "lower", 2.5),
@@ -30,7 +31,10 @@ MAIN = [
     ("overwrite", "`cp -R` over {n_small} existing 4 KiB files (galleryfs: each kept in .trash)", "s", "lower", 2.5),
     ("overwrite_big", "`cp` over an existing {seq_mib} MiB file (galleryfs: kept whole, no copy)", "s", "lower", 1.3),
     ("untar", "untar {tree_files} files / {tree_dirs} dirs / {tree_mib} MiB", "s", "lower", 3.0),
-    ("find", "`find` over that tree, warm", "s", "lower", 3.0),
+    ("find", "`find` over that tree, warm", "s", "lower", 1.5),
+    ("find_cold", "`find` over that tree, cold (drop_caches)", "s", "lower", 2.0),
+    ("cp_tree", "`cp -R` of that tree", "s", "lower", 2.5),
+    ("rm_tree", "`rm -rf` of that copy (galleryfs: one entry)", "s", "lower", 2.0),
 ]
 
 
