@@ -1,8 +1,11 @@
 //! Mounting and serving: opens STORAGE, reconciles the trash, mounts with
-//! fuser, runs the request loop until unmounted, and flushes on the way out.
+//! fuser, runs the request loop until unmounted (`unmount`: on a signal), and
+//! flushes on the way out.
+
+mod unmount;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use fuser::{Config, MountOption, Session, SessionACL};
 
@@ -182,18 +185,14 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         session.notifier(),
         echoer.clone(),
     )));
-    let unmounter = Mutex::new(Some(session.unmount_callable()));
+    let mut stopper = unmount::Stopper::new(mountpoint.clone(), session.unmount_callable());
     let stop_echoes = echoer.clone();
-    daemon::on_stop_signal(move || {
+    daemon::on_stop_signal(move |sig| {
         // Before the unmount: a helper syscall in flight would make it busy.
         if let Some(echoer) = &stop_echoes {
             echoer.stop();
         }
-        if let Some(mut u) = unmounter.lock().unwrap_or_else(|e| e.into_inner()).take()
-            && let Err(e) = u.unmount()
-        {
-            log::error!("unmount failed: {e}");
-        }
+        stopper.stop(sig);
     })
     .map_err(|e| format!("cannot start the signal thread: {e}"))?;
     let expirer = if args.read_only {
