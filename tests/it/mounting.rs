@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 
 use galleryfs_testkit::{Mount, galleryfs_bin, is_mounted, ok, require_fuse, run, wait_until};
 
+mod signals;
+
 /// A temp dir with `store/` (not created) and `mnt/`.
 fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
     require_fuse();
