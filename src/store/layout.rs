@@ -270,8 +270,14 @@ impl Store {
             .custom_flags(libc::O_CLOEXEC)
             .open(&lock_path)
             .map_err(|e| err(format!("cannot write to STORAGE {}: {e}", path.display())))?;
-        let locked = backing::try_lock_exclusive(&file)
-            .map_err(|e| err(format!("cannot lock {}: {e}", lock_path.display())))?;
+        // std's lock is flock(2) on Linux: released when the daemon dies.
+        let locked = match file.try_lock() {
+            Ok(()) => true,
+            Err(std::fs::TryLockError::WouldBlock) => false,
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(err(format!("cannot lock {}: {e}", lock_path.display())));
+            }
+        };
         if !locked {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
