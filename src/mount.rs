@@ -50,6 +50,34 @@ fn check_mountpoint(args: &MountArgs) -> Result<PathBuf, String> {
     Ok(mountpoint)
 }
 
+/// Where STORAGE is, or would be created, as a canonical path; checked
+/// before anything is created. Its parent must exist.
+fn storage_path(storage: &Path) -> Result<PathBuf, String> {
+    let shown = storage.display();
+    let missing = match storage.canonicalize() {
+        Ok(path) => return Ok(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => e,
+        Err(e) => return Err(format!("cannot use STORAGE {shown}: {e}")),
+    };
+    let (Some(parent), Some(name)) = (storage.parent(), storage.file_name()) else {
+        return Err(format!("cannot use STORAGE {shown}: {missing}"));
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    match parent.canonicalize() {
+        Ok(parent) => Ok(parent.join(name)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "cannot create STORAGE {shown}: its parent {} does not exist (galleryfs creates \
+             only STORAGE itself; create the parent first)",
+            parent.display()
+        )),
+        Err(e) => Err(format!("cannot create STORAGE {shown}: {e}")),
+    }
+}
+
 /// Whether `path` (canonical) is the mount point of some mount. Unreadable
 /// mountinfo counts as no: mounting then fails or stacks as it would anyway.
 fn is_mount_point(path: &Path) -> bool {
@@ -116,14 +144,17 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
 /// is live; an error before that is returned as the message to show.
 pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     let mountpoint = check_mountpoint(args)?;
-    let store = Store::open(&args.storage).map_err(|e| e.to_string())?;
-    if mountpoint.starts_with(&store.path) || store.path.starts_with(&mountpoint) {
+    // Before STORAGE is created: a refusal leaves nothing behind.
+    let storage = storage_path(&args.storage)?;
+    if mountpoint.starts_with(&storage) || storage.starts_with(&mountpoint) {
         return Err(format!(
-            "STORAGE {} and MOUNTPOINT {} must not contain each other",
-            store.path.display(),
+            "STORAGE {} and MOUNTPOINT {} must not contain each other; choose a STORAGE \
+             outside the mount point",
+            storage.display(),
             mountpoint.display()
         ));
     }
+    let store = Store::open_for(&args.storage, &mountpoint).map_err(|e| e.to_string())?;
     crate::backing::clear_umask();
     let Store {
         path,

@@ -156,7 +156,13 @@ impl Store {
     /// Opens STORAGE at `path`, initialising it if it is missing or empty.
     /// Refuses (without touching it) a non-empty directory that is not a
     /// galleryfs store, one already in use, and an unusable database.
+    #[cfg(test)]
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_for(path, Path::new("MOUNTPOINT"))
+    }
+
+    /// `open`, for a mount on `mountpoint` (named in messages).
+    pub fn open_for(path: &Path, mountpoint: &Path) -> Result<Store, StoreError> {
         let shown = path.display();
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => {}
@@ -167,11 +173,17 @@ impl Store {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Only the last component: a typo in a parent must not make a new tree.
                 fs::DirBuilder::new()
-                    .recursive(true)
                     .mode(0o755)
                     .create(path)
-                    .map_err(|e| err(format!("cannot create STORAGE {shown}: {e}")))?;
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => err(format!(
+                            "cannot create STORAGE {shown}: its parent directory does not exist \
+                             (galleryfs creates only STORAGE itself; create the parent first)"
+                        )),
+                        _ => err(format!("cannot create STORAGE {shown}: {e}")),
+                    })?;
             }
             Err(e) => return Err(err(format!("cannot use STORAGE {shown}: {e}"))),
         }
@@ -185,10 +197,13 @@ impl Store {
             let item = item.map_err(|e| err(format!("cannot read STORAGE {shown}: {e}")))?;
             let name = item.file_name();
             if !KNOWN_NAMES.iter().any(|k| OsStr::new(k) == name) {
+                // Never "move them into STORAGE/gallery" once mounted: that
+                // writes behind the mount's back.
                 return Err(err(format!(
-                    "STORAGE {shown} is not empty and is not a galleryfs store (it holds {name:?}); \
-                     to adopt existing files, mount an empty or new STORAGE and move them into \
-                     STORAGE/gallery, or create STORAGE/gallery yourself and move them there"
+                    "STORAGE {shown} is not empty and is not a galleryfs store (it holds \
+                     {name:?}); to adopt its files, mount an empty STORAGE on {mnt} and move \
+                     them into {mnt}/gallery, or, before mounting, move them into {shown}/gallery",
+                    mnt = mountpoint.display()
                 )));
             }
         }

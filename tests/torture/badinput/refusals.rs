@@ -111,8 +111,15 @@ pub(super) fn refusals(c: &mut Checks, rng: &mut Rng) {
     before = store_snapshot(&store);
 
     // ---- STORAGE --------------------------------------------------------------
-    c.check("a missing STORAGE is created, parents too", || {
-        let fresh = m.base.path().join("new/deeper/store");
+    c.check("a missing STORAGE is created, never its parents", || {
+        let typo = m.base.path().join("new/deeper/store");
+        let r = galleryfs([typo.as_os_str(), mnt.as_os_str()]);
+        refused(&r, "its parent", &mnt)?;
+        ensure(r.err.contains("does not exist"), || format!("{r:?}"))?;
+        ensure(!m.base.path().join("new").exists(), || {
+            "a missing parent was created".into()
+        })?;
+        let fresh = m.base.path().join("new-store");
         let r = galleryfs([fresh.as_os_str(), mnt.as_os_str()]);
         r.succeeded()?;
         io("write", fs::write(mnt.join("gallery/x"), "x"))?;
