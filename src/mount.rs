@@ -178,9 +178,14 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         args.retention,
     )
     .with_litter(&args.litter);
-    let report = trash
-        .reconcile()
-        .map_err(|e| format!("cannot reconcile the trash in {}: {e}", path.display()))?;
+    let report = trash.reconcile().map_err(|e| match e {
+        crate::error::FsError::ENOSPC => format!(
+            "cannot reconcile the trash in {}: STORAGE is full ({e}); free some space on its \
+             filesystem and mount again",
+            path.display()
+        ),
+        e => format!("cannot reconcile the trash in {}: {e}", path.display()),
+    })?;
     if report != Default::default() {
         log::warn!("reconciled the trash after an unclean stop: {report:?}");
     }

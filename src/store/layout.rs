@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use super::catalog::{Catalog, CatalogError};
 use crate::backing;
 
+mod writable;
+
 pub const GALLERY_DIR: &str = "gallery";
 pub const TRASH_DIR: &str = "trash";
 pub const PURGING_DIR: &str = "purging";
@@ -123,6 +125,42 @@ fn is_full(path: &Path) -> bool {
     blocks.saturating_mul(st.f_frsize) < FULL_BELOW
 }
 
+/// Refuses a missing or empty catalog beside a non-empty `trash/`: a new
+/// catalog would adopt the files with made-up original paths and deletion
+/// times, passing them off as history (see doc/SEMANTICS.md).
+fn refuse_lost_catalog(path: &Path, db: &Path) -> Result<(), StoreError> {
+    let size = |p: &Path| fs::metadata(p).map(|m| m.len());
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let state = match size(db) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing",
+        // An empty file with a log to replay is SQLite's to judge.
+        Ok(0) if size(Path::new(&wal)).unwrap_or(0) == 0 => "empty",
+        _ => return Ok(()),
+    };
+    let trash = path.join(TRASH_DIR);
+    let entries = fs::read_dir(&trash)
+        .map_err(|e| err(format!("cannot read {}: {e}", trash.display())))?
+        .count();
+    if entries == 0 {
+        return Ok(());
+    }
+    let trash = trash.display();
+    let entries = match entries {
+        1 => "1 entry".to_string(),
+        n => format!("{n} entries"),
+    };
+    Err(err(format!(
+        "the trash database {} is {state}, but {trash} holds {entries}: galleryfs will \
+         not make up their original paths and deletion times; put back the galleryfs.db that \
+         belongs to this STORAGE (from a backup) and mount again, or, to keep those files as \
+         ordinary files, move them from {trash} into {}/gallery (say, a folder \
+         recovered-trash) and mount again",
+        db.display(),
+        path.display()
+    )))
+}
+
 /// An opened, locked STORAGE.
 pub struct Store {
     pub path: PathBuf,
@@ -207,6 +245,12 @@ impl Store {
                 )));
             }
         }
+        let db = path.join(DATABASE);
+        let files =
+            [DATABASE, "galleryfs.db-wal", "galleryfs.db-shm", LOCK_FILE].map(|n| path.join(n));
+        if let Some(why) = writable::why_unwritable(&path, &files) {
+            return Err(err(why));
+        }
         let lock = Self::lock(&path)?;
         for dir in [GALLERY_DIR, TRASH_DIR, PURGING_DIR, PENDING_DIR] {
             let sub = path.join(dir);
@@ -216,12 +260,16 @@ impl Store {
                 return Err(err(format!("cannot create {}: {e}", sub.display())));
             }
         }
-        let db = path.join(DATABASE);
+        refuse_lost_catalog(&path, &db)?;
         let catalog = Catalog::open(&db).map_err(|e| match e {
             // Nothing is wrong with the file: moving it away would lose the catalog.
             CatalogError::Locked => err(format!(
                 "the trash database {} {e}; close the program that has it open \
                  and mount again",
+                db.display()
+            )),
+            CatalogError::TooNew(_) => err(format!(
+                "the trash database {} {e}; mount it with that galleryfs",
                 db.display()
             )),
             // SQLite needs room for its log and shared-memory files to open it.
@@ -231,10 +279,19 @@ impl Store {
                 db.display(),
                 path.display()
             )),
-            e => err(format!(
-                "the trash database {} {e}; galleryfs will not overwrite it \
-                 (move it away to start with an empty trash catalog)",
+            // The file itself is bad: only then is moving it away the way on.
+            CatalogError::Corrupt(_) => err(format!(
+                "the trash database {} {e}; galleryfs will not overwrite it (put back a \
+                 good copy from a backup, or move it away: the next mount then says what \
+                 to do with the trash it described)",
                 db.display()
+            )),
+            e => err(format!(
+                "the trash database {} {e}; check that STORAGE {} is writable by uid {} \
+                 and its filesystem healthy",
+                db.display(),
+                path.display(),
+                backing::geteuid()
             )),
         })?;
         reserve_log_space(&db);

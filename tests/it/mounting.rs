@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 
 use galleryfs_testkit::{Mount, galleryfs_bin, is_mounted, ok, require_fuse, run, wait_until};
 
+mod catalog;
 mod messages;
 mod signals;
 
