@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use galleryfs_testkit::wait::poll;
-use galleryfs_testkit::{MOUNT_TIMEOUT, galleryfs_bin, is_mounted, ok, wait_until};
+use galleryfs_testkit::{MOUNT_TIMEOUT, galleryfs_bin, is_mounted, ok, run, wait_until};
 
 use super::{Unmount, scratch};
 
@@ -175,4 +175,69 @@ fn a_clean_umount_logs_no_warning() {
     assert!(text.contains("unmounted"), "{text}");
     assert!(complaints(&text).is_empty(), "{text}");
     assert_eq!(fs::read_to_string(store.join("gallery/a")).unwrap(), "a");
+}
+
+/// A user's mount stops through fusermount3: `-u`, and `-u -z` when busy.
+/// The user exists only in a private mount namespace (a scratch passwd and
+/// group bound over the real ones: fusermount3 wants a user name), where
+/// the mount lives too.
+#[test]
+fn a_users_busy_mount_is_detached_through_fusermount3() {
+    use std::os::unix::fs::PermissionsExt;
+    const UID: u32 = 2102;
+    let (base, _store, _mnt) = scratch();
+    let dir = base.path();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut passwd = fs::read_to_string("/etc/passwd").unwrap();
+    passwd += &format!("gfs-signals:x:{UID}:{UID}::/nonexistent:/bin/sh\n");
+    fs::write(dir.join("passwd"), passwd).unwrap();
+    let mut group = fs::read_to_string("/etc/group").unwrap();
+    group += &format!("gfs-signals:x:{UID}:\n");
+    fs::write(dir.join("group"), group).unwrap();
+    fs::copy(galleryfs_bin(), dir.join("galleryfs")).unwrap();
+    ok(Command::new("mkfifo").arg(dir.join("go")));
+    ok(Command::new("chown")
+        .arg("-R")
+        .arg(format!("{UID}:{UID}"))
+        .arg(dir));
+    // Each wait is a poll with a deadline (20 s), exiting with its own code.
+    let script = format!(
+        r#"
+set -u
+mount --bind passwd /etc/passwd && mount --bind group /etc/group || exit 10
+U="setpriv --reuid {UID} --regid {UID} --clear-groups"
+mounted() {{ grep -q " $PWD/mnt " /proc/self/mountinfo; }}
+upto() {{ i=0; until eval "$2"; do i=$((i+1)); [ $i -lt 200 ] || exit $1; sleep 0.1; done; }}
+mkdir mnt && chown {UID}:{UID} mnt
+$U ./galleryfs store mnt -f 2>log &
+P=$!
+upto 11 mounted
+$U sh -c 'exec 3>mnt/gallery/x; echo before >&3; read _ < go; echo after >&3' &
+S=$!
+upto 12 '[ -s store/gallery/x ]'
+kill -TERM $P
+upto 13 '! mounted'
+upto 14 'grep -q "is busy" log'
+kill -0 $P || exit 15
+echo go > go
+wait $S || exit 16
+wait $P || exit 17
+cat store/gallery/x
+"#
+    );
+    let out = run(Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .current_dir(dir));
+    let log = read(&dir.join("log"));
+    assert!(
+        out.status.success(),
+        "exit {}: {}\nlog:\n{log}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "before\nafter\n");
+    assert!(
+        complaints(&log).iter().all(|l| l.contains("is busy")),
+        "{log}"
+    );
 }
