@@ -148,8 +148,8 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     let storage = storage_path(&args.storage)?;
     if mountpoint.starts_with(&storage) || storage.starts_with(&mountpoint) {
         return Err(format!(
-            "STORAGE {} and MOUNTPOINT {} must not contain each other; choose a STORAGE \
-             outside the mount point",
+            "STORAGE {} and MOUNTPOINT {} must not contain each other; use two \
+             directories side by side",
             storage.display(),
             mountpoint.display()
         ));

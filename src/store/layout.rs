@@ -283,7 +283,7 @@ impl Store {
             CatalogError::Corrupt(_) => err(format!(
                 "the trash database {} {e}; galleryfs will not overwrite it (put back a \
                  good copy from a backup, or move it away: the next mount then says what \
-                 to do with the trash it described)",
+                 to do with the entries in trash/)",
                 db.display()
             )),
             e => err(format!(
