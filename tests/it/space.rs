@@ -436,6 +436,10 @@ fn quota_limits_the_gallery_and_the_trash_does_not_count() {
 fn passthrough_writers_are_watched() {
     let s = small(&[]);
     let m = &s.m;
+    // The mount shows in mountinfo before galleryfs probes passthrough.
+    wait_until("the passthrough probe's log line", || {
+        m.log().contains("kernel passthrough")
+    });
     assert!(
         m.log().contains("kernel passthrough enabled"),
         "this test needs kernel FUSE passthrough (root, Linux 6.9+):\n{}",
