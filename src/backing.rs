@@ -564,20 +564,6 @@ pub fn removexattr(fd: BorrowedFd<'_>, name: &OsStr) -> FsResult<()> {
     check(unsafe { libc::removexattr(path.as_ptr(), name.as_ptr()) })
 }
 
-/// Takes an exclusive, non-blocking flock on `file`.
-pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
-    // SAFETY: valid fd.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(true);
-    }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(false)
-    } else {
-        Err(err)
-    }
-}
-
 /// The soft limit on open files (RLIMIT_NOFILE).
 pub fn open_file_limit() -> Option<u64> {
     let mut limit = MaybeUninit::<libc::rlimit>::uninit();

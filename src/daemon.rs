@@ -1,8 +1,11 @@
 //! Process plumbing: daemonizing the way mount(8) needs (the command returns
-//! only once the mount is live), a syslog logger for the daemon, and a thread
-//! that turns SIGINT/SIGTERM/SIGHUP into a clean unmount.
+//! only once the mount is live), the log (`logger`), and a thread that hands
+//! every SIGINT/SIGTERM/SIGHUP to the mount's stop (see `mount::unmount`).
 
-use std::ffi::CString;
+mod logger;
+
+pub use logger::{init_stderr, init_syslog};
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -77,50 +80,6 @@ fn detach_stdio() {
     }
 }
 
-/// A `log` backend writing to syslog, for the daemon, which has no terminal.
-struct SyslogLogger {
-    level: log::LevelFilter,
-}
-
-impl log::Log for SyslogLogger {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= self.level
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        let priority = match record.level() {
-            log::Level::Error => libc::LOG_ERR,
-            log::Level::Warn => libc::LOG_WARNING,
-            log::Level::Info => libc::LOG_INFO,
-            log::Level::Debug | log::Level::Trace => libc::LOG_DEBUG,
-        };
-        let text = format!("{}", record.args()).replace('\0', "\\0");
-        if let Ok(text) = CString::new(text) {
-            // SAFETY: "%s" with one NUL-terminated argument.
-            unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
-        }
-    }
-
-    fn flush(&self) {}
-}
-
-/// Sends the daemon's log to syslog (journald) as `galleryfs`, at `RUST_LOG`'s
-/// level when set, else info.
-pub fn init_syslog() {
-    let level = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.parse::<log::LevelFilter>().ok())
-        .unwrap_or(log::LevelFilter::Info);
-    // SAFETY: the identifier is a static NUL-terminated string.
-    unsafe { libc::openlog(c"galleryfs".as_ptr(), libc::LOG_PID, libc::LOG_DAEMON) };
-    if log::set_boxed_logger(Box::new(SyslogLogger { level })).is_ok() {
-        log::set_max_level(level);
-    }
-}
-
 fn stop_signals() -> libc::sigset_t {
     // SAFETY: sigemptyset/sigaddset initialise the set in place.
     unsafe {
@@ -141,18 +100,31 @@ pub fn block_stop_signals() {
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
-/// Runs `stop` once, in a thread of its own, when a stop signal arrives.
-pub fn on_stop_signal(stop: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+/// Runs `stop` with each stop signal that arrives, for as long as the
+/// process lives, in a thread of its own: a signal that comes while the
+/// mount cannot stop yet (busy) is acted on, never lost.
+pub fn on_stop_signal(mut stop: impl FnMut(i32) + Send + 'static) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             let set = stop_signals();
-            let mut sig = 0;
-            // SAFETY: valid set and out-pointer; the signals are blocked in all threads.
-            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
-                log::info!("signal {sig}: unmounting");
-                stop();
+            loop {
+                let mut sig = 0;
+                // SAFETY: valid set and out-pointer; the signals are blocked in all threads.
+                if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+                    stop(sig);
+                }
             }
         })?;
     Ok(())
+}
+
+/// The name of stop signal `sig`, for the log.
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        _ => "a stop signal",
+    }
 }

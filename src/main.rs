@@ -45,10 +45,7 @@ fn main() -> ExitCode {
     };
     daemon::block_stop_signals();
     if args.foreground || args.debug {
-        let default = if args.debug { "debug" } else { "info" };
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-            .format_timestamp_millis()
-            .init();
+        daemon::init_stderr(if args.debug { "debug" } else { "info" });
         return match mount::run(&args, || {}) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {

@@ -1,8 +1,11 @@
 //! Mounting and serving: opens STORAGE, reconciles the trash, mounts with
-//! fuser, runs the request loop until unmounted, and flushes on the way out.
+//! fuser, runs the request loop until unmounted (`unmount`: on a signal), and
+//! flushes on the way out.
+
+mod unmount;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use fuser::{Config, MountOption, Session, SessionACL};
 
@@ -46,6 +49,34 @@ fn check_mountpoint(args: &MountArgs) -> Result<PathBuf, String> {
         ));
     }
     Ok(mountpoint)
+}
+
+/// Where STORAGE is, or would be created, as a canonical path; checked
+/// before anything is created. Its parent must exist.
+fn storage_path(storage: &Path) -> Result<PathBuf, String> {
+    let shown = storage.display();
+    let missing = match storage.canonicalize() {
+        Ok(path) => return Ok(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => e,
+        Err(e) => return Err(format!("cannot use STORAGE {shown}: {e}")),
+    };
+    let (Some(parent), Some(name)) = (storage.parent(), storage.file_name()) else {
+        return Err(format!("cannot use STORAGE {shown}: {missing}"));
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    match parent.canonicalize() {
+        Ok(parent) => Ok(parent.join(name)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "cannot create STORAGE {shown}: its parent {} does not exist (galleryfs creates \
+             only STORAGE itself; create the parent first)",
+            parent.display()
+        )),
+        Err(e) => Err(format!("cannot create STORAGE {shown}: {e}")),
+    }
 }
 
 /// Whether `path` (canonical) is the mount point of some mount. Unreadable
@@ -115,6 +146,16 @@ fn fuse_config(args: &MountArgs, storage: &Path) -> Config {
 /// is live; an error before that is returned as the message to show.
 pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     let mountpoint = check_mountpoint(args)?;
+    // Before STORAGE is created: a refusal leaves nothing behind.
+    let storage = storage_path(&args.storage)?;
+    if mountpoint.starts_with(&storage) || storage.starts_with(&mountpoint) {
+        return Err(format!(
+            "STORAGE {} and MOUNTPOINT {} must not contain each other; use two \
+             directories side by side",
+            storage.display(),
+            mountpoint.display()
+        ));
+    }
     // First, while no other file is open for it to inherit.
     let _watchdog = match watchdog::replaces_auto_unmount(args) {
         true => Some(
@@ -123,14 +164,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         ),
         false => None,
     };
-    let store = Store::open(&args.storage).map_err(|e| e.to_string())?;
-    if mountpoint.starts_with(&store.path) || store.path.starts_with(&mountpoint) {
-        return Err(format!(
-            "STORAGE {} and MOUNTPOINT {} must not contain each other",
-            store.path.display(),
-            mountpoint.display()
-        ));
-    }
+    let store = Store::open_for(&args.storage, &mountpoint).map_err(|e| e.to_string())?;
     crate::backing::clear_umask();
     let Store {
         path,
@@ -154,9 +188,14 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         args.retention,
     )
     .with_litter(&args.litter);
-    let report = trash
-        .reconcile()
-        .map_err(|e| format!("cannot reconcile the trash in {}: {e}", path.display()))?;
+    let report = trash.reconcile().map_err(|e| match e {
+        crate::error::FsError::ENOSPC => format!(
+            "cannot reconcile the trash in {}: STORAGE is full ({e}); free some space on its \
+             filesystem and mount again",
+            path.display()
+        ),
+        e => format!("cannot reconcile the trash in {}: {e}", path.display()),
+    })?;
     if report != Default::default() {
         log::warn!("reconciled the trash after an unclean stop: {report:?}");
     }
@@ -194,18 +233,14 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         echoer.clone(),
         held,
     )));
-    let unmounter = Mutex::new(Some(session.unmount_callable()));
+    let mut stopper = unmount::Stopper::new(mountpoint.clone(), session.unmount_callable());
     let stop_echoes = echoer.clone();
-    daemon::on_stop_signal(move || {
+    daemon::on_stop_signal(move |sig| {
         // Before the unmount: a helper syscall in flight would make it busy.
         if let Some(echoer) = &stop_echoes {
             echoer.stop();
         }
-        if let Some(mut u) = unmounter.lock().unwrap_or_else(|e| e.into_inner()).take()
-            && let Err(e) = u.unmount()
-        {
-            log::error!("unmount failed: {e}");
-        }
+        stopper.stop(sig);
     })
     .map_err(|e| format!("cannot start the signal thread: {e}"))?;
     let expirer = if args.read_only {

@@ -146,6 +146,9 @@ pub enum CatalogError {
     TooNew(i64),
     /// Another process holds the database locked.
     Locked,
+    /// SQLite could open it only read-only (a permission or attribute of
+    /// the file); galleryfs must write to it.
+    ReadOnly,
     Sqlite(rusqlite::Error),
 }
 
@@ -158,6 +161,7 @@ impl fmt::Display for CatalogError {
                 "was written by a newer galleryfs (schema version {v}, this galleryfs knows up to {SCHEMA_VERSION})"
             ),
             CatalogError::Locked => write!(f, "is locked by another process"),
+            CatalogError::ReadOnly => write!(f, "can only be opened read-only"),
             CatalogError::Sqlite(e) => write!(f, "cannot be used: {e}"),
         }
     }
@@ -252,6 +256,11 @@ impl Catalog {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // SQLite falls back to read-only where it may not write; every
+        // later write would then fail as an I/O error.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(CatalogError::ReadOnly);
+        }
         let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if check != "ok" {
             return Err(CatalogError::Corrupt(format!("quick_check: {check}")));

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use super::catalog::{Catalog, CatalogError};
 use crate::backing;
 
+mod writable;
+
 pub const GALLERY_DIR: &str = "gallery";
 pub const TRASH_DIR: &str = "trash";
 pub const PURGING_DIR: &str = "purging";
@@ -142,6 +144,42 @@ fn is_full(path: &Path) -> bool {
     blocks.saturating_mul(st.f_frsize) < FULL_BELOW
 }
 
+/// Refuses a missing or empty catalog beside a non-empty `trash/`: a new
+/// catalog would adopt the files with made-up original paths and deletion
+/// times, passing them off as history (see doc/SEMANTICS.md).
+fn refuse_lost_catalog(path: &Path, db: &Path) -> Result<(), StoreError> {
+    let size = |p: &Path| fs::metadata(p).map(|m| m.len());
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let state = match size(db) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing",
+        // An empty file with a log to replay is SQLite's to judge.
+        Ok(0) if size(Path::new(&wal)).unwrap_or(0) == 0 => "empty",
+        _ => return Ok(()),
+    };
+    let trash = path.join(TRASH_DIR);
+    let entries = fs::read_dir(&trash)
+        .map_err(|e| err(format!("cannot read {}: {e}", trash.display())))?
+        .count();
+    if entries == 0 {
+        return Ok(());
+    }
+    let trash = trash.display();
+    let entries = match entries {
+        1 => "1 entry".to_string(),
+        n => format!("{n} entries"),
+    };
+    Err(err(format!(
+        "the trash database {} is {state}, but {trash} holds {entries}: galleryfs will \
+         not make up their original paths and deletion times; put back the galleryfs.db that \
+         belongs to this STORAGE (from a backup) and mount again, or, to keep those files as \
+         ordinary files, move them from {trash} into {}/gallery (say, a folder \
+         recovered-trash) and mount again",
+        db.display(),
+        path.display()
+    )))
+}
+
 /// An opened, locked STORAGE.
 pub struct Store {
     pub path: PathBuf,
@@ -175,7 +213,13 @@ impl Store {
     /// Opens STORAGE at `path`, initialising it if it is missing or empty.
     /// Refuses (without touching it) a non-empty directory that is not a
     /// galleryfs store, one already in use, and an unusable database.
+    #[cfg(test)]
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_for(path, Path::new("MOUNTPOINT"))
+    }
+
+    /// `open`, for a mount on `mountpoint` (named in messages).
+    pub fn open_for(path: &Path, mountpoint: &Path) -> Result<Store, StoreError> {
         let shown = path.display();
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => {}
@@ -186,11 +230,17 @@ impl Store {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Only the last component: a typo in a parent must not make a new tree.
                 fs::DirBuilder::new()
-                    .recursive(true)
                     .mode(0o755)
                     .create(path)
-                    .map_err(|e| err(format!("cannot create STORAGE {shown}: {e}")))?;
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => err(format!(
+                            "cannot create STORAGE {shown}: its parent directory does not exist \
+                             (galleryfs creates only STORAGE itself; create the parent first)"
+                        )),
+                        _ => err(format!("cannot create STORAGE {shown}: {e}")),
+                    })?;
             }
             Err(e) => return Err(err(format!("cannot use STORAGE {shown}: {e}"))),
         }
@@ -204,12 +254,21 @@ impl Store {
             let item = item.map_err(|e| err(format!("cannot read STORAGE {shown}: {e}")))?;
             let name = item.file_name();
             if !KNOWN_NAMES.iter().any(|k| OsStr::new(k) == name) {
+                // Never "move them into STORAGE/gallery" once mounted: that
+                // writes behind the mount's back.
                 return Err(err(format!(
-                    "STORAGE {shown} is not empty and is not a galleryfs store (it holds {name:?}); \
-                     to adopt existing files, mount an empty or new STORAGE and move them into \
-                     STORAGE/gallery, or create STORAGE/gallery yourself and move them there"
+                    "STORAGE {shown} is not empty and is not a galleryfs store (it holds \
+                     {name:?}); to adopt its files, mount an empty STORAGE on {mnt} and move \
+                     them into {mnt}/gallery, or, before mounting, move them into {shown}/gallery",
+                    mnt = mountpoint.display()
                 )));
             }
+        }
+        let db = path.join(DATABASE);
+        let files =
+            [DATABASE, "galleryfs.db-wal", "galleryfs.db-shm", LOCK_FILE].map(|n| path.join(n));
+        if let Some(why) = writable::why_unwritable(&path, &files) {
+            return Err(err(why));
         }
         let lock = Self::lock(&path)?;
         for dir in [GALLERY_DIR, TRASH_DIR, PURGING_DIR, PENDING_DIR] {
@@ -220,13 +279,18 @@ impl Store {
                 return Err(err(format!("cannot create {}: {e}", sub.display())));
             }
         }
-        let db = path.join(DATABASE);
+        // Before reserve_db_space creates an empty database for a new store.
+        refuse_lost_catalog(&path, &db)?;
         reserve_db_space(&db);
         let catalog = Catalog::open(&db).map_err(|e| match e {
             // Nothing is wrong with the file: moving it away would lose the catalog.
             CatalogError::Locked => err(format!(
                 "the trash database {} {e}; close the program that has it open \
                  and mount again",
+                db.display()
+            )),
+            CatalogError::TooNew(_) => err(format!(
+                "the trash database {} {e}; mount it with that galleryfs",
                 db.display()
             )),
             // SQLite needs room for its log and shared-memory files to open it.
@@ -236,10 +300,19 @@ impl Store {
                 db.display(),
                 path.display()
             )),
-            e => err(format!(
-                "the trash database {} {e}; galleryfs will not overwrite it \
-                 (move it away to start with an empty trash catalog)",
+            // The file itself is bad: only then is moving it away the way on.
+            CatalogError::Corrupt(_) => err(format!(
+                "the trash database {} {e}; galleryfs will not overwrite it (put back a \
+                 good copy from a backup, or move it away: the next mount then says what \
+                 to do with the entries in trash/)",
                 db.display()
+            )),
+            e => err(format!(
+                "the trash database {} {e}; check that STORAGE {} is writable by uid {} \
+                 and its filesystem healthy",
+                db.display(),
+                path.display(),
+                backing::geteuid()
             )),
         })?;
         reserve_log_space(&db);
@@ -290,8 +363,14 @@ impl Store {
             .custom_flags(libc::O_CLOEXEC)
             .open(&lock_path)
             .map_err(|e| err(format!("cannot write to STORAGE {}: {e}", path.display())))?;
-        let locked = backing::try_lock_exclusive(&file)
-            .map_err(|e| err(format!("cannot lock {}: {e}", lock_path.display())))?;
+        // std's lock is flock(2) on Linux: released when the daemon dies.
+        let locked = match file.try_lock() {
+            Ok(()) => true,
+            Err(std::fs::TryLockError::WouldBlock) => false,
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(err(format!("cannot lock {}: {e}", lock_path.display())));
+            }
+        };
         if !locked {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);

@@ -8,6 +8,10 @@ use std::process::{Command, Stdio};
 
 use galleryfs_testkit::{Mount, galleryfs_bin, is_mounted, ok, require_fuse, run, wait_until};
 
+mod catalog;
+mod messages;
+mod signals;
+
 /// A temp dir with `store/` (not created) and `mnt/`.
 fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
     require_fuse();
@@ -241,10 +245,19 @@ fn a_directory_that_is_not_a_store_is_refused_untouched() {
     let out = galleryfs(&[foreign.as_os_str(), mnt.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
+    // Moving files in goes through the mount (never behind it), or into
+    // STORAGE/gallery before mounting.
+    let mnt_gallery = format!("{}/gallery", mnt.canonicalize().unwrap().display());
+    let storage_gallery = format!("{}/gallery", foreign.canonicalize().unwrap().display());
     assert!(
-        err.contains("not a galleryfs store") && err.contains("STORAGE/gallery"),
+        err.contains("not a galleryfs store")
+            && err.contains(&format!("move them into {mnt_gallery}"))
+            && err.contains(&format!(
+                "before mounting, move them into {storage_gallery}"
+            )),
         "{err}"
     );
+    assert_eq!(err.lines().count(), 1, "{err}");
     let names: Vec<_> = fs::read_dir(&foreign)
         .unwrap()
         .map(|e| e.unwrap().file_name())

@@ -160,6 +160,25 @@ fn purges(m: &Mount) -> Vec<String> {
         .collect()
 }
 
+/// Waits until the daemon has let go of the file `backing` (in STORAGE):
+/// the kernel tells it of a close asynchronously (RELEASE), so right after
+/// `close` returns it may still hold the file's descriptor.
+fn wait_released(m: &Mount, backing: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let st = fs::metadata(backing).unwrap();
+    let fds = PathBuf::from(format!("/proc/{}/fd", m.pid()));
+    wait_until("galleryfs to close the file", || {
+        fs::read_dir(&fds)
+            .unwrap()
+            .filter_map(Result::ok)
+            .all(|fd| {
+                fs::metadata(fd.path()).map_or(true, |held| {
+                    (held.dev(), held.ino()) != (st.dev(), st.ino())
+                })
+            })
+    });
+}
+
 #[test]
 fn df_counts_the_trash_as_available() {
     let mut s = small(&[]);
@@ -189,8 +208,11 @@ fn df_counts_the_trash_as_available() {
     let vfs = statvfs(&m.mountpoint);
     assert!(vfs.free >= vfs.avail && vfs.free <= vfs.total);
 
-    // Restoring takes the space again; purging frees it on STORAGE too.
+    // Restoring takes the space again; purging frees it on STORAGE too, by
+    // the time `rm` returns: galleryfs holds nothing of a purged file that
+    // no one has open (no descriptor, no pin).
     fs::rename(m.trash().join("b"), m.gallery().join("b")).unwrap();
+    wait_released(m, &m.storage_trash().join("a"));
     fs::remove_file(m.trash().join("a")).unwrap();
     let later = df(&[store, &m.mountpoint]);
     assert_eq!(later[1].2, later[0].2 + 8 * MIB, "{later:?}");
@@ -414,6 +436,10 @@ fn quota_limits_the_gallery_and_the_trash_does_not_count() {
 fn passthrough_writers_are_watched() {
     let s = small(&[]);
     let m = &s.m;
+    // The mount shows in mountinfo before galleryfs probes passthrough.
+    wait_until("the passthrough probe's log line", || {
+        m.log().contains("kernel passthrough")
+    });
     assert!(
         m.log().contains("kernel passthrough enabled"),
         "this test needs kernel FUSE passthrough (root, Linux 6.9+):\n{}",

@@ -111,8 +111,15 @@ pub(super) fn refusals(c: &mut Checks, rng: &mut Rng) {
     before = store_snapshot(&store);
 
     // ---- STORAGE --------------------------------------------------------------
-    c.check("a missing STORAGE is created, parents too", || {
-        let fresh = m.base.path().join("new/deeper/store");
+    c.check("a missing STORAGE is created, never its parents", || {
+        let typo = m.base.path().join("new/deeper/store");
+        let r = galleryfs([typo.as_os_str(), mnt.as_os_str()]);
+        refused(&r, "its parent", &mnt)?;
+        ensure(r.err.contains("does not exist"), || format!("{r:?}"))?;
+        ensure(!m.base.path().join("new").exists(), || {
+            "a missing parent was created".into()
+        })?;
+        let fresh = m.base.path().join("new-store");
         let r = galleryfs([fresh.as_os_str(), mnt.as_os_str()]);
         r.succeeded()?;
         io("write", fs::write(mnt.join("gallery/x"), "x"))?;
@@ -158,6 +165,63 @@ pub(super) fn refusals(c: &mut Checks, rng: &mut Rng) {
         ensure(r.err.contains("Permission denied"), || format!("{r:?}"))?;
         unchanged(&store, &before)
     });
+    c.check(
+        "a read-only STORAGE directory is refused naming the permission",
+        || {
+            let bin = shared_binary(&m, &galleryfs_bin(), "galleryfs");
+            let own = |uid: u32| {
+                Command::new("chown")
+                    .args(["-R", &format!("{uid}:{uid}")])
+                    .arg(&store)
+                    .arg(&mnt)
+                    .status()
+                    .map(|s| s.success())
+            };
+            ensure(io("chown", own(USER))?, || "chown failed".into())?;
+            io(
+                "chmod",
+                fs::set_permissions(&store, fs::Permissions::from_mode(0o555)),
+            )?;
+            let r = as_user(
+                USER,
+                Path::new("/"),
+                &format!("{} {} {}", bin.display(), store.display(), mnt.display()),
+            );
+            io(
+                "chmod",
+                fs::set_permissions(&store, fs::Permissions::from_mode(0o755)),
+            )?;
+            ensure(io("chown", own(0))?, || "chown back failed".into())?;
+            refused(&r, &format!("Permission denied for uid {USER}"), &mnt)?;
+            ensure(r.err.contains("chmod u+w"), || format!("{r:?}"))?;
+            // The catalog is healthy: moving it away would lose every original path.
+            ensure(!r.err.contains("move it away"), || format!("{r:?}"))?;
+            unchanged(&store, &before)
+        },
+    );
+    c.check("an immutable catalog is refused naming chattr", || {
+        let db = store.join("galleryfs.db");
+        let chattr = |flag: &str| {
+            Command::new("chattr")
+                .arg(flag)
+                .arg(&db)
+                .status()
+                .map(|s| s.success())
+        };
+        ensure(io("chattr", chattr("+i"))?, || {
+            "chattr +i failed (STORAGE must be on ext4, btrfs or xfs)".into()
+        })?;
+        let r = with(&[]);
+        ensure(io("chattr", chattr("-i"))?, || "chattr -i failed".into())?;
+        refused(&r, "is immutable", &mnt)?;
+        ensure(
+            r.err.contains(&format!("chattr -i {}", db.display()))
+                && !r.err.contains("Input/output error")
+                && !r.err.contains("move it away"),
+            || format!("{r:?}"),
+        )?;
+        unchanged(&store, &before)
+    });
     c.check("a read-only STORAGE is refused", || {
         let ro = m.base.path().join("ro-store");
         io("mkdir", fs::create_dir(&ro))?;
@@ -178,7 +242,10 @@ pub(super) fn refusals(c: &mut Checks, rng: &mut Rng) {
             args.extend_from_slice(extra);
             let r = galleryfs(args);
             refused(&r, "cannot write to STORAGE", &mnt)?;
-            ensure(r.err.contains("Read-only file system"), || format!("{r:?}"))?;
+            ensure(
+                r.err.contains("Read-only file system") && r.err.contains("remount"),
+                || format!("{r:?}"),
+            )?;
         }
         unchanged(&store, &before)
     });
