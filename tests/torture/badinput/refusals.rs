@@ -46,8 +46,8 @@ pub(super) fn refusals(c: &mut Checks, rng: &mut Rng) {
             "galleryfs: invalid duration '' for retention",
         ),
         (
-            &[o("-o"), o("sweep=1.5h")],
-            "galleryfs: invalid duration '1.5h' for sweep",
+            &[o("-o"), o("sweep=1.5x")],
+            "galleryfs: invalid duration '1.5x' for sweep",
         ),
         (
             &[o("-o"), o("retention=99999999999999d")],
