@@ -138,7 +138,7 @@ pub(super) fn link(
     let key = core.nodes.key(node)?;
     let st = backing::fstatat(src_dir.as_fd(), &src_name)?;
     if BackingKey::of(&st) != key {
-        return Err(FsError::ESTALE);
+        return Err(FsError::ENOENT);
     }
     let dst_dir = core.nodes.dir_fd(new_parent)?;
     core.space.retry(core, space::BLOCK, || {

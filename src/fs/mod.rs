@@ -179,6 +179,7 @@ impl GalleryFs {
         match self.place(node)? {
             Place::Desktop(view) => desktop::setattr(&self.core, view, set),
             _ if through_handle => gallery::setattr(&self.core, node, set, fh),
+            Place::Gallery if trash::is_entry_now(&self.core, node) => Err(FsError::EROFS),
             Place::GalleryRoot | Place::Gallery => gallery::setattr(&self.core, node, set, fh),
             Place::Root | Place::TrashDir(_) => Err(FsError::EPERM),
             Place::TrashEntry | Place::InTrash => Err(FsError::EROFS),
@@ -431,6 +432,9 @@ impl GalleryFs {
             Place::Desktop(view) => desktop::open(&self.core, view, flags),
             Place::TrashDir(Some(_)) => Err(FsError::EISDIR),
             place if writes && place.in_trash() => Err(FsError::EROFS),
+            Place::Gallery if writes && trash::is_entry_now(&self.core, node) => {
+                Err(FsError::EROFS)
+            }
             // With FUSE_ATOMIC_O_TRUNC the truncation arrives here, not as a setattr.
             Place::Gallery if flags & libc::O_TRUNC != 0 => {
                 gallery::open_truncating(&self.core, node, flags)
@@ -671,6 +675,7 @@ impl GalleryFs {
     /// Refuses xattr changes anywhere but in the gallery.
     fn xattr_settable(&self, node: NodeId, name: &OsStr) -> FsResult<()> {
         match self.place(node)? {
+            Place::Gallery if trash::is_entry_now(&self.core, node) => Err(FsError::EROFS),
             Place::GalleryRoot | Place::Gallery => gallery::xattr_settable(name),
             Place::TrashEntry | Place::InTrash => Err(FsError::EROFS),
             Place::Root | Place::TrashDir(_) | Place::Desktop(_) => Err(FsError::EPERM),

@@ -11,7 +11,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use super::core::{Core, TTL};
 use super::events::{self, Change};
 use super::gallery;
-use super::types::{DirItem, Entry};
+use super::types::{DirItem, Entry, Invalidation};
 use crate::backing::{self, Stat};
 use crate::clock::{now_secs, time_left};
 use crate::contract::{
@@ -20,7 +20,7 @@ use crate::contract::{
     rfc3339,
 };
 use crate::error::{FsError, FsResult};
-use crate::node::{NodeId, ROOT, TRASH};
+use crate::node::{NodeId, ROOT, TRASH, View, is_trash_dir};
 use crate::space::{self, Space};
 use crate::store::catalog::{DeletedBy, EntryRow};
 use crate::store::{self, Origin};
@@ -36,7 +36,38 @@ const TRASH_PAGE: usize = 1024;
 pub(super) fn lookup_entry(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
     core.live_in_trash(parent, name)?;
     let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    leave_other_view(core, parent, name, &st);
     core.entry_for(parent, name, &st)
+}
+
+/// Before the kernel learns directory entry `name` (last stat `st`) through
+/// trash directory `parent`: the kernel keeps one name per directory, so
+/// if it holds the entry through the other view, it must move that dentry,
+/// which fails with ESTALE whenever it cannot take both directories' locks
+/// at once (any rename or removal in progress). Dropping the other name
+/// first leaves it nothing to move.
+fn leave_other_view(core: &Core, parent: NodeId, name: &OsStr, st: &Stat) {
+    if !backing::is_dir(st) {
+        return;
+    }
+    let node = core.nodes.id_of(st);
+    let Ok(links) = core.nodes.links(node) else {
+        return;
+    };
+    for (dir, known) in links {
+        if dir != parent && is_trash_dir(dir) && known == name {
+            core.invalidate_now(Invalidation::Entry(dir, known));
+        }
+    }
+}
+
+/// The trash directory through which the table knows entry `name`:
+/// `parent` (the one a request came through) or the other view.
+fn known_through(core: &Core, parent: NodeId, name: &OsStr, uid: u32) -> NodeId {
+    [parent, TRASH, View::Files(uid).id()]
+        .into_iter()
+        .find(|&dir| core.nodes.find(dir, name).is_some())
+        .unwrap_or(parent)
 }
 
 /// Looks up `name` in directory `parent`, which is inside a trashed directory.
@@ -81,9 +112,18 @@ pub(super) fn remove_inside(core: &Core, parent: NodeId, name: &OsStr, dir: bool
 pub(super) fn purge_entry(core: &Core, parent: NodeId, name: &OsStr, tree: bool) -> FsResult<()> {
     core.live_in_trash(parent, name)?;
     let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
-    let pin = core.pin(parent, name);
+    // Pinned by whichever view's name the kernel learned it through: an
+    // unpinned number is free for the next file made, which a kernel still
+    // holding the entry would take for it (EIO).
+    let known = known_through(core, parent, name, st.st_uid);
+    let pin = core.pin(known, name);
     let row = core.store.purge(name.as_bytes(), tree)?;
-    core.forget_name(parent, name, &st, pin);
+    for dir in [TRASH, View::Files(st.st_uid).id()] {
+        if dir != known {
+            core.nodes.unlinked(dir, name);
+        }
+    }
+    core.forget_name(known, name, &st, pin);
     match &row {
         Some(row) => events::announce(core, Change::Left { via: parent, row }),
         None => events::announce(
@@ -218,12 +258,31 @@ pub(super) fn listed_entry(
         return Err(FsError::ENOENT);
     }
     let st: Stat = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    leave_other_view(core, parent, name, &st);
     let node = core.nodes.remember(parent, name, &st);
     Ok(Entry {
         node,
         attr: core.attr_of(node, &st),
         ttl: TTL.min(time_left(expires_at)),
         generation: core.nodes.generation(node),
+    })
+}
+
+/// Whether gallery node `node` (so placed by a name in the gallery) is an
+/// entry now: its only name is in the trash. A name in the gallery the
+/// table still knows may be stale (a move into the trash through a name
+/// the kernel holds in the other view), and a name the kernel used may be
+/// the entry's: a change through it must be refused (EROFS), so ask the
+/// backing inode, not the names.
+pub(super) fn is_entry_now(core: &Core, node: NodeId) -> bool {
+    let (Ok(links), Ok(key)) = (core.nodes.links(node), core.nodes.key(node)) else {
+        return false;
+    };
+    let trash = core.nodes.trash_fd();
+    links.iter().any(|(dir, name)| {
+        is_trash_dir(*dir)
+            && backing::fstatat(trash.as_fd(), name)
+                .is_ok_and(|st| crate::node::BackingKey::of(&st) == key && st.st_nlink <= 1)
     })
 }
 

@@ -133,6 +133,12 @@ impl Echo {
 /// `fs::echo`); implemented by the FUSE adapter.
 pub trait Invalidator: Send + Sync {
     fn invalidate(&self, what: Invalidation);
+    /// `invalidate`, done before it returns (or, if the kernel cannot do
+    /// it within a bounded wait, as `invalidate`): for a name the kernel
+    /// must not use once the request that made it stale is answered.
+    fn invalidate_now(&self, what: Invalidation) {
+        self.invalidate(what);
+    }
     fn echo(&self, _echo: Echo) {}
 }
 

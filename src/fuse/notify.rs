@@ -14,11 +14,14 @@ use crate::fs::{Echo, Invalidation, Invalidator};
 pub struct QueuedInvalidator {
     tx: std::sync::Mutex<mpsc::Sender<Invalidation>>,
     echoer: Option<Arc<Echoer>>,
+    /// For `invalidate_now` (see `urgent`).
+    urgent: Notifier,
 }
 
 impl QueuedInvalidator {
     pub fn start(notifier: Notifier, echoer: Option<Arc<Echoer>>) -> QueuedInvalidator {
         let (tx, rx) = mpsc::channel::<Invalidation>();
+        let urgent = notifier.clone();
         let spawned = std::thread::Builder::new()
             .name("invalidator".into())
             .spawn(move || {
@@ -44,6 +47,7 @@ impl QueuedInvalidator {
         QueuedInvalidator {
             tx: std::sync::Mutex::new(tx),
             echoer,
+            urgent,
         }
     }
 }
@@ -52,6 +56,10 @@ impl Invalidator for QueuedInvalidator {
     fn invalidate(&self, what: Invalidation) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let _ = tx.send(what);
+    }
+
+    fn invalidate_now(&self, what: Invalidation) {
+        super::urgent::deliver(&self.urgent, what);
     }
 
     fn echo(&self, echo: Echo) {

@@ -530,7 +530,7 @@ impl NodeTable {
             .nodes
             .get(&id)
             .map(|n| n.key)
-            .ok_or(FsError::ESTALE)
+            .ok_or(FsError::ENOENT)
     }
 
     /// Where `id` lives.
@@ -561,7 +561,7 @@ impl NodeTable {
         let mut current = id;
         // Walk up to a fixed node; the depth bounds the loop (a cycle would be a bug).
         for depth in 0..100_000 {
-            let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
+            let node = inner.nodes.get(&current).ok_or(FsError::ENOENT)?;
             // No name left: the inode was removed (ENOENT, as for any removed name).
             let parent = node.links.first().ok_or(FsError::ENOENT)?.0;
             match parent {
@@ -573,7 +573,7 @@ impl NodeTable {
                         Place::InTrash
                     });
                 }
-                ROOT => return Err(FsError::ESTALE),
+                ROOT => return Err(FsError::ENOENT),
                 _ => current = parent,
             }
         }
@@ -583,7 +583,7 @@ impl NodeTable {
     /// The first link of `id`: the name through which it is reached.
     pub fn link(&self, id: NodeId) -> FsResult<(NodeId, OsString)> {
         let inner = lock(&self.inner);
-        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
         // No name left: the inode was removed.
         node.links.first().cloned().ok_or(FsError::ENOENT)
     }
@@ -591,7 +591,7 @@ impl NodeTable {
     /// Every name of `id` the table knows, most recently used first.
     pub fn links(&self, id: NodeId) -> FsResult<Vec<(NodeId, OsString)>> {
         let inner = lock(&self.inner);
-        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
         Ok(node.links.clone())
     }
 
@@ -601,7 +601,7 @@ impl NodeTable {
         let mut parts: Vec<OsString> = Vec::new();
         let mut current = id;
         while current != GALLERY && !is_trash_dir(current) {
-            let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
+            let node = inner.nodes.get(&current).ok_or(FsError::ENOENT)?;
             let (parent, name) = node.links.first().ok_or(FsError::ENOENT)?;
             parts.push(name.clone());
             if parts.len() > 100_000 {
@@ -647,19 +647,16 @@ impl NodeTable {
     /// names reaches it any more.
     fn names_of(&self, id: NodeId) -> FsResult<(BackingKey, Vec<Link>, FsError)> {
         let inner = lock(&self.inner);
-        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
-        // No name left: the inode was removed (fstat of an open directory
-        // someone else deleted, say); ENOENT is what tools expect to ignore.
-        let missing = if node.links.is_empty() {
-            FsError::ENOENT
-        } else {
-            FsError::ESTALE
-        };
-        Ok((node.key, node.links.clone(), missing))
+        let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
+        // No name reaches it any more: the inode was removed (fstat of an
+        // open directory someone else deleted, say) or its names now hold
+        // other inodes (removed through another name, the other trash view):
+        // ENOENT, as a local filesystem says, never ESTALE.
+        Ok((node.key, node.links.clone(), FsError::ENOENT))
     }
 
     /// Opens node `id` through one of its links with `open`, checking that the
-    /// result is the node's own inode (a rename behind our back gives ESTALE).
+    /// result is the node's own inode (another inode under its name: ENOENT).
     fn open_verified(
         &self,
         id: NodeId,
@@ -680,7 +677,7 @@ impl NodeTable {
                     if BackingKey::of(&st) == key {
                         return Ok((fd, st));
                     }
-                    last = FsError::ESTALE;
+                    last = FsError::ENOENT;
                 }
                 Err(e) => last = e,
             }
@@ -720,7 +717,7 @@ impl NodeTable {
             };
             match backing::fstatat(parent_fd.as_fd(), &name) {
                 Ok(st) if BackingKey::of(&st) == key => return Ok(st),
-                Ok(_) => last = FsError::ESTALE,
+                Ok(_) => last = FsError::ENOENT,
                 Err(e) => last = e,
             }
         }
