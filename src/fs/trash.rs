@@ -40,23 +40,24 @@ pub(super) fn lookup_entry(core: &Core, parent: NodeId, name: &OsStr) -> FsResul
     core.entry_for(parent, name, &st)
 }
 
-/// Before the kernel learns directory entry `name` (last stat `st`) through
-/// trash directory `parent`: the kernel keeps one name per directory, so
-/// if it holds the entry through the other view, it must move that dentry,
-/// which fails with ESTALE whenever it cannot take both directories' locks
-/// at once (any rename or removal in progress). Dropping the other name
-/// first leaves it nothing to move.
+/// Before the kernel learns directory entry `name` (last stat `st`) by a
+/// lookup through trash directory `parent`: the kernel keeps one name per
+/// directory, so if it holds the entry through the other view, it must
+/// move that dentry, which fails with ESTALE whenever it cannot trylock the
+/// rename mutex and the other directory (always, for the source of a
+/// rename between directories: the renaming task holds the mutex itself).
+/// Dropping the other name first leaves nothing to move. Asked of every
+/// other view, not only where the node table knows the name: a move the
+/// kernel failed leaves its name where the table no longer has it.
+/// (Readdirplus moves names too, but a failure there only leaves a name
+/// uncached, so listings pay nothing for this.)
 fn leave_other_view(core: &Core, parent: NodeId, name: &OsStr, st: &Stat) {
     if !backing::is_dir(st) {
         return;
     }
-    let node = core.nodes.id_of(st);
-    let Ok(links) = core.nodes.links(node) else {
-        return;
-    };
-    for (dir, known) in links {
-        if dir != parent && is_trash_dir(dir) && known == name {
-            core.invalidate_now(Invalidation::Entry(dir, known));
+    for dir in [TRASH, View::Files(st.st_uid).id()] {
+        if dir != parent {
+            core.invalidate_now(Invalidation::Entry(dir, name.to_os_string()));
         }
     }
 }
@@ -258,7 +259,6 @@ pub(super) fn listed_entry(
         return Err(FsError::ENOENT);
     }
     let st: Stat = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
-    leave_other_view(core, parent, name, &st);
     let node = core.nodes.remember(parent, name, &st);
     Ok(Entry {
         node,
