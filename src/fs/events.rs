@@ -113,7 +113,7 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
                 // Restored or purged through files/: clients unlink the info
                 // file right after, which must still be there.
                 let content = trashinfo(&row.original_path, row.deleted_at);
-                core.desktop.bury(uid, &row.name, content);
+                core.desktop.bury(uid, row.id, &row.name, content);
             }
             touched(core, Some(row.uid));
             let name = OsString::from_vec(row.name.clone());

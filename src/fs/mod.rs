@@ -385,7 +385,7 @@ impl GalleryFs {
                     .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
             })
         })?;
-        core.nodes.moved(parent, name, new_parent, new_name);
+        trash::moved_entry(core, (parent, name), (new_parent, new_name), entry.row.uid);
         events::announce(
             core,
             Change::Left {

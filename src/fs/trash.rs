@@ -62,6 +62,21 @@ fn leave_other_view(core: &Core, parent: NodeId, name: &OsStr, st: &Stat) {
     }
 }
 
+/// Entry `name` of trash directory `parent` (owned by `uid`) was moved to
+/// `new_parent/new_name` (a rename or a restore): the table may know it
+/// through the other view (a lookup there, the echo helper's too, took
+/// the name over), and that name must follow, or the node would be left
+/// with a name that reaches nothing (ENOENT for the moved file).
+pub(super) fn moved_entry(
+    core: &Core,
+    (parent, name): (NodeId, &OsStr),
+    (new_parent, new_name): (NodeId, &OsStr),
+    uid: u32,
+) {
+    let known = known_through(core, parent, name, uid);
+    core.nodes.moved(known, name, new_parent, new_name);
+}
+
 /// The trash directory through which the table knows entry `name`:
 /// `parent` (the one a request came through) or the other view.
 fn known_through(core: &Core, parent: NodeId, name: &OsStr, uid: u32) -> NodeId {
@@ -189,8 +204,10 @@ pub(super) fn rename_entry(
         return Ok(());
     }
     core.store.rename(name.as_bytes(), new_name.as_bytes())?;
-    core.nodes.moved(parent, name, new_parent, new_name);
-    match backing::fstatat(core.nodes.trash_fd().as_fd(), new_name) {
+    let st = backing::fstatat(core.nodes.trash_fd().as_fd(), new_name);
+    let uid = st.as_ref().map_or(0, |st| st.st_uid);
+    moved_entry(core, (parent, name), (new_parent, new_name), uid);
+    match st {
         Ok(st) => events::announce(
             core,
             Change::Renamed {
