@@ -321,18 +321,20 @@ impl GalleryFs {
         new_name: &OsStr,
         flags: u32,
     ) -> FsResult<()> {
-        if flags & libc::RENAME_WHITEOUT != 0 {
-            return Err(FsError::EINVAL);
-        }
         let core = &*self.core;
         let by = core.deleters.of(caller.pid);
         let exchange = flags & libc::RENAME_EXCHANGE != 0;
         let gallery = |p| matches!(p, Place::GalleryRoot | Place::Gallery);
         match (self.place(parent)?, self.place(new_parent)?) {
             (Place::Root, _) | (_, Place::Root) => Err(FsError::EPERM),
+            // RENAME_WHITEOUT (overlayfs upper layers): as on ext4, by the
+            // gallery's rules for what it replaces (see `gallery::rename`).
             (from, to) if gallery(from) && gallery(to) => {
                 gallery::rename(core, parent, name, new_parent, new_name, flags, by)
             }
+            // A whiteout left in the trash, or a trash entry's name turned
+            // into one: the trash makes neither.
+            _ if flags & libc::RENAME_WHITEOUT != 0 => Err(FsError::EINVAL),
             (Place::Desktop(_), _) | (_, Place::Desktop(_)) if exchange => Err(FsError::EINVAL),
             // gvfsd-trash's Delete and Empty Trash: a move into expunged/ purges.
             (Place::TrashDir(Some(uid)), Place::Desktop(View::Expunged(_))) => {
