@@ -25,6 +25,7 @@ impl FsError {
     pub const ERANGE: FsError = FsError(libc::ERANGE);
     pub const ENODATA: FsError = FsError(libc::ENODATA);
     pub const ENOTSUP: FsError = FsError(libc::ENOTSUP);
+    pub const ESTALE: FsError = FsError(libc::ESTALE);
     pub const EDQUOT: FsError = FsError(libc::EDQUOT);
     pub const EMLINK: FsError = FsError(libc::EMLINK);
     pub const EFBIG: FsError = FsError(libc::EFBIG);

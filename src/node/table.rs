@@ -704,15 +704,18 @@ impl NodeTable {
     fn names_of(&self, id: NodeId) -> FsResult<(BackingKey, Vec<Link>, FsError)> {
         let inner = lock(&self.inner);
         let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
-        // No name reaches it any more: the inode was removed (fstat of an
-        // open directory someone else deleted, say) or its names now hold
-        // other inodes (removed through another name, the other trash view):
-        // ENOENT, as a local filesystem says, never ESTALE.
+        // No name left: the inode was removed (fstat of an open directory
+        // someone else deleted, say): ENOENT, as a local filesystem says.
+        // Names that now reach other inodes (see `open_verified`) are ESTALE.
         Ok((node.key, node.links.clone(), FsError::ENOENT))
     }
 
     /// Opens node `id` through one of its links with `open`, checking that the
-    /// result is the node's own inode (another inode under its name: ENOENT).
+    /// result is the node's own inode. Another inode under its name is
+    /// ESTALE, the one case galleryfs answers it: the kernel then looks the
+    /// path up again (LOOKUP_REVAL) and retries with the node the name has
+    /// now, which the caller never sees; a name the table lost track of
+    /// heals that way.
     fn open_verified(
         &self,
         id: NodeId,
@@ -733,7 +736,7 @@ impl NodeTable {
                     if BackingKey::of(&st) == key {
                         return Ok((fd, st));
                     }
-                    last = FsError::ENOENT;
+                    last = FsError::ESTALE;
                 }
                 Err(e) => last = e,
             }
@@ -773,7 +776,7 @@ impl NodeTable {
             };
             match backing::fstatat(parent_fd.as_fd(), &name) {
                 Ok(st) if BackingKey::of(&st) == key => return Ok(st),
-                Ok(_) => last = FsError::ENOENT,
+                Ok(_) => last = FsError::ESTALE,
                 Err(e) => last = e,
             }
         }
