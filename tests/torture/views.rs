@@ -310,10 +310,10 @@ fn in_storage(dir: &Path, seed: u64, id: u64) -> Vec<String> {
         let path = e.path();
         match e.file_type() {
             Ok(t) if t.is_dir() => found.extend(in_storage(&path, seed, id)),
-            Ok(t) if t.is_file() => {
-                if fs::read(&path).is_ok_and(|d| identify(seed, &d) == Some(id)) {
-                    found.push(path.display().to_string());
-                }
+            Ok(t)
+                if t.is_file() && fs::read(&path).is_ok_and(|d| identify(seed, &d) == Some(id)) =>
+            {
+                found.push(path.display().to_string());
             }
             _ => {}
         }
