@@ -399,39 +399,30 @@ pub const TRASHINFO_GROUP: &str = "[Trash Info]";
 /// `DeletionDate=`, in local time without a zone, as the spec and trash-cli want.
 pub const DELETION_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
-/// Percent-encodes a path as GIO and trash-cli do: everything but
-/// unreserved characters and `/`.
+/// What `Path=` escapes, as GIO and trash-cli do: everything but
+/// unreserved characters (RFC 3986) and `/`.
+const PATH_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Percent-encodes a path for `Path=` (upper-case hex digits).
 pub fn percent_encode(path: &[u8]) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::percent_encode(path, PATH_ESCAPED).to_string()
 }
 
 /// Undoes percent-encoding (hex digits in either case); None if a `%` is not
-/// followed by two hex digits.
+/// followed by two hex digits (the crate would keep such a `%` as it is).
 pub fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text[i] == b'%' {
-            let hex = std::str::from_utf8(text.get(i + 1..i + 3)?).ok()?;
-            if !hex.bytes().all(|d| d.is_ascii_hexdigit()) {
-                return None;
-            }
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(text[i]);
-            i += 1;
-        }
-    }
-    Some(out)
+    let well_formed = text.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || text
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    well_formed.then(|| percent_encoding::percent_decode(text).collect())
 }
 
 /// `secs` since the epoch as `DeletionDate=` gives it, in local time; empty

@@ -98,6 +98,14 @@ impl Core {
         }
     }
 
+    /// One invalidation done before the reply (see `Invalidator::invalidate_now`);
+    /// only `events` and `trash` decide which.
+    pub(super) fn invalidate_now(&self, what: Invalidation) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.invalidate_now(what);
+        }
+    }
+
     /// Queues one echo for watchers; only `events` decides which to send.
     pub(super) fn echo(&self, echo: Echo) {
         if let Some(inv) = self.invalidator.get() {

@@ -65,7 +65,22 @@ pub(in crate::fs) fn getattr(core: &Core, view: View) -> FsResult<Attr> {
             dir_attr(view.id(), uid, uid, core.listing_mtime())
         }
         View::InfoFile(id) => {
-            let entry = core.store.lookup_id(id)?.ok_or(FsError::ENOENT)?;
+            let Some(entry) = core.store.lookup_id(id)? else {
+                // Restored or purged through files/: the kernel still holds
+                // the info file by this node, and a client checks it with
+                // lstat before unlinking it (trash-restore unlinks only what
+                // lstat finds; a tombstone left behind would make the next
+                // trash-put of that name find its info file taken).
+                let (uid, content) = core.desktop.tombstone_of(id).ok_or(FsError::ENOENT)?;
+                return Ok(file_attr(
+                    view.id(),
+                    uid,
+                    uid,
+                    content.len(),
+                    0o600,
+                    core.desktop.changed_at(),
+                ));
+            };
             let content = trashinfo(&entry.row.original_path, entry.row.deleted_at);
             let uid = entry.row.uid;
             file_attr(

@@ -78,6 +78,11 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
             kind,
         } => {
             touched(core, Some(uid));
+            // (A rename between the two views locks both: the kernel's own
+            // rename dropped the source name there.)
+            if from.0 == to.0 {
+                other_view_gone(core, uid, from.0, from.1);
+            }
             echo_in(core, uid, Some(from.0), from.1, false, kind);
             echo_in(core, uid, Some(to.0), to.1, true, kind);
         }
@@ -108,16 +113,11 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
                 // Restored or purged through files/: clients unlink the info
                 // file right after, which must still be there.
                 let content = trashinfo(&row.original_path, row.deleted_at);
-                core.desktop.bury(uid, &row.name, content);
+                core.desktop.bury(uid, row.id, &row.name, content);
             }
             touched(core, Some(row.uid));
-            // The kernel may still hold the name in the other directory.
             let name = OsString::from_vec(row.name.clone());
-            for dir in echo::shown_in(row.uid) {
-                if dir != via {
-                    core.invalidate(Invalidation::Entry(dir, name.clone()));
-                }
-            }
+            other_view_gone(core, row.uid, via, &name);
             echo_gone(core, row, Some(via), &name);
         }
         Change::Vanished { row, pin } => {
@@ -126,6 +126,21 @@ pub(super) fn announce(core: &Core, change: Change<'_>) {
         }
     }
     core.space.after_change(core);
+}
+
+/// Entry `name` of `uid` left (or was renamed) through trash directory
+/// `via`, where the kernel saw it: its name in the other directory showing
+/// it must be dropped before the request is answered. Else a process using
+/// that name next reaches a node that is no longer an entry there: a file
+/// restored meanwhile (a write-open the trash must refuse would reach the
+/// gallery file), or an inode another entry's name now holds. The request
+/// locks `via` only, so the kernel can take the other directory's lock.
+fn other_view_gone(core: &Core, uid: u32, via: NodeId, name: &OsStr) {
+    for dir in echo::shown_in(uid) {
+        if dir != via {
+            core.invalidate_now(Invalidation::Entry(dir, name.to_os_string()));
+        }
+    }
 }
 
 /// Entry `name` of `uid` appeared (or vanished) in both directories that

@@ -138,7 +138,7 @@ pub(super) fn link(
     let key = core.nodes.key(node)?;
     let st = backing::fstatat(src_dir.as_fd(), &src_name)?;
     if BackingKey::of(&st) != key {
-        return Err(FsError::ESTALE);
+        return Err(FsError::ENOENT);
     }
     let dst_dir = core.nodes.dir_fd(new_parent)?;
     core.space.retry(core, space::BLOCK, || {
@@ -213,7 +213,10 @@ pub(super) fn rmdir(
     Ok(())
 }
 
-/// A rename from one gallery directory to another.
+/// A rename from one gallery directory to another. With RENAME_WHITEOUT the
+/// backing filesystem leaves its whiteout (a 0/0 character device) at the
+/// source, as ext4 does; galleryfs running as root has the CAP_MKNOD that
+/// needs (else the backing rename answers EPERM).
 pub(super) fn rename(
     core: &Core,
     parent: NodeId,

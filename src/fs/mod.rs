@@ -182,6 +182,7 @@ impl GalleryFs {
         match self.place(node)? {
             Place::Desktop(view) => desktop::setattr(&self.core, view, set),
             _ if through_handle => gallery::setattr(&self.core, node, set, fh),
+            Place::Gallery if trash::is_entry_now(&self.core, node) => Err(FsError::EROFS),
             Place::GalleryRoot | Place::Gallery => gallery::setattr(&self.core, node, set, fh),
             Place::Root | Place::TrashDir(_) => Err(FsError::EPERM),
             Place::TrashEntry | Place::InTrash => Err(FsError::EROFS),
@@ -323,18 +324,20 @@ impl GalleryFs {
         new_name: &OsStr,
         flags: u32,
     ) -> FsResult<()> {
-        if flags & libc::RENAME_WHITEOUT != 0 {
-            return Err(FsError::EINVAL);
-        }
         let core = &*self.core;
         let by = core.deleters.of(caller.pid);
         let exchange = flags & libc::RENAME_EXCHANGE != 0;
         let gallery = |p| matches!(p, Place::GalleryRoot | Place::Gallery);
         match (self.place(parent)?, self.place(new_parent)?) {
             (Place::Root, _) | (_, Place::Root) => Err(FsError::EPERM),
+            // RENAME_WHITEOUT (overlayfs upper layers): as on ext4, by the
+            // gallery's rules for what it replaces (see `gallery::rename`).
             (from, to) if gallery(from) && gallery(to) => {
                 gallery::rename(core, parent, name, new_parent, new_name, flags, by)
             }
+            // A whiteout left in the trash, or a trash entry's name turned
+            // into one: the trash makes neither.
+            _ if flags & libc::RENAME_WHITEOUT != 0 => Err(FsError::EINVAL),
             (Place::Desktop(_), _) | (_, Place::Desktop(_)) if exchange => Err(FsError::EINVAL),
             // gvfsd-trash's Delete and Empty Trash: a move into expunged/ purges.
             (Place::TrashDir(Some(uid)), Place::Desktop(View::Expunged(_))) => {
@@ -387,7 +390,7 @@ impl GalleryFs {
                     .take_out(name.as_bytes(), dst.as_fd(), new_name, flags)
             })
         })?;
-        core.nodes.moved(parent, name, new_parent, new_name);
+        trash::moved_entry(core, (parent, name), (new_parent, new_name), entry.row.uid);
         events::announce(
             core,
             Change::Left {
@@ -434,6 +437,9 @@ impl GalleryFs {
             Place::Desktop(view) => desktop::open(&self.core, view, flags),
             Place::TrashDir(Some(_)) => Err(FsError::EISDIR),
             place if writes && place.in_trash() => Err(FsError::EROFS),
+            Place::Gallery if writes && trash::is_entry_now(&self.core, node) => {
+                Err(FsError::EROFS)
+            }
             // With FUSE_ATOMIC_O_TRUNC the truncation arrives here, not as a setattr.
             Place::Gallery if flags & libc::O_TRUNC != 0 => {
                 gallery::open_truncating(&self.core, node, flags)
@@ -622,6 +628,7 @@ impl GalleryFs {
     /// Refuses xattr changes anywhere but in the gallery.
     fn xattr_settable(&self, node: NodeId, name: &OsStr) -> FsResult<()> {
         match self.place(node)? {
+            Place::Gallery if trash::is_entry_now(&self.core, node) => Err(FsError::EROFS),
             Place::GalleryRoot | Place::Gallery => gallery::xattr_settable(name),
             Place::TrashEntry | Place::InTrash => Err(FsError::EROFS),
             Place::Root | Place::TrashDir(_) | Place::Desktop(_) => Err(FsError::EPERM),

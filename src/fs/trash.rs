@@ -11,7 +11,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use super::core::{Core, TTL};
 use super::events::{self, Change};
 use super::gallery;
-use super::types::{DirItem, Entry};
+use super::types::{DirItem, Entry, Invalidation};
 use crate::backing::{self, Stat};
 use crate::clock::{now_secs, time_left};
 use crate::contract::{
@@ -20,7 +20,7 @@ use crate::contract::{
     rfc3339,
 };
 use crate::error::{FsError, FsResult};
-use crate::node::{NodeId, ROOT, TRASH};
+use crate::node::{NodeId, ROOT, TRASH, View, files_dir_owner, is_trash_dir};
 use crate::space::{self, Space};
 use crate::store::catalog::{DeletedBy, EntryRow};
 use crate::store::{self, Origin};
@@ -36,7 +36,72 @@ const TRASH_PAGE: usize = 1024;
 pub(super) fn lookup_entry(core: &Core, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
     core.live_in_trash(parent, name)?;
     let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
-    core.entry_for(parent, name, &st)
+    entry_at(core, parent, name, &st)
+}
+
+/// Gives the kernel entry `parent/name` (last stat `st`). A directory
+/// entry named in a `.Trash-U/files` view gets a node number of its own
+/// there (`NodeTable::remember_in_view`): the kernel keeps one name per
+/// directory inode, and with one number for both views it would move that
+/// name between `.trash/` and `files/` whenever the other is used, which
+/// it answers with ESTALE when it cannot take both directories' locks (a
+/// rename's source always: the renaming task holds the rename lock).
+fn entry_at(core: &Core, parent: NodeId, name: &OsStr, st: &Stat) -> FsResult<Entry> {
+    if !(backing::is_dir(st) && files_dir_owner(parent).is_some()) {
+        return core.entry_for(parent, name, st);
+    }
+    let node = core.nodes.remember_in_view(parent, name, st);
+    let ttl = core
+        .nodes
+        .place(node)
+        .and_then(|place| core.ttl_for(place, node));
+    let ttl = match ttl {
+        Ok(ttl) => ttl,
+        Err(e) => {
+            core.nodes.forget(node, 1);
+            return Err(e);
+        }
+    };
+    Ok(Entry {
+        node,
+        attr: core.attr_of(node, st),
+        ttl,
+        generation: core.nodes.generation(node),
+    })
+}
+
+/// Entry `name` of trash directory `parent` (owned by `uid`) was moved to
+/// `new_parent/new_name` (a rename or a restore): the table may know it
+/// through the other view (a lookup there, the echo helper's too, took
+/// the name over), and that name must follow, or the node would be left
+/// with a name that reaches nothing (ENOENT for the moved file). (A
+/// directory restored through `files/` keeps the view's number until the
+/// kernel forgets it: given the directory's own while the kernel may still
+/// hold that for the entry's `.trash` name, it would have to move a name
+/// again.)
+pub(super) fn moved_entry(
+    core: &Core,
+    (parent, name): (NodeId, &OsStr),
+    (new_parent, new_name): (NodeId, &OsStr),
+    uid: u32,
+) {
+    let known = known_through(core, parent, name, uid);
+    core.nodes.moved(known, name, new_parent, new_name);
+    // The other view's name of the entry is gone with it.
+    for dir in [TRASH, View::Files(uid).id()] {
+        if dir != known && (dir, name) != (new_parent, new_name) {
+            core.nodes.unlinked(dir, name);
+        }
+    }
+}
+
+/// The trash directory through which the table knows entry `name`:
+/// `parent` (the one a request came through) or the other view.
+fn known_through(core: &Core, parent: NodeId, name: &OsStr, uid: u32) -> NodeId {
+    [parent, TRASH, View::Files(uid).id()]
+        .into_iter()
+        .find(|&dir| core.nodes.find(dir, name).is_some())
+        .unwrap_or(parent)
 }
 
 /// Looks up `name` in directory `parent`, which is inside a trashed directory.
@@ -81,9 +146,31 @@ pub(super) fn remove_inside(core: &Core, parent: NodeId, name: &OsStr, dir: bool
 pub(super) fn purge_entry(core: &Core, parent: NodeId, name: &OsStr, tree: bool) -> FsResult<()> {
     core.live_in_trash(parent, name)?;
     let st = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
-    let pin = core.pin(parent, name);
+    // Pinned by whichever view's name the kernel learned it through: an
+    // unpinned number is free for the next file made, which a kernel still
+    // holding the entry would take for it (EIO).
+    let known = known_through(core, parent, name, st.st_uid);
+    let views = [TRASH, View::Files(st.st_uid).id()];
+    // Known through both views: the kernel may hold the other name a while
+    // yet (its invalidation waits for that directory's lock), and through
+    // it would take a new file given the freed number for this one.
+    let both = views
+        .iter()
+        .all(|&dir| core.nodes.find(dir, name).is_some());
+    let pin = match both {
+        true => core.nodes.pin(known, name),
+        false => core.pin(known, name),
+    };
     let row = core.store.purge(name.as_bytes(), tree)?;
-    core.forget_name(parent, name, &st, pin);
+    // The other view's name goes the same way: its node (the view's own
+    // number of a directory, or a name the table still knows) is dead too,
+    // so a new file that gets the inode number is not taken for it.
+    for dir in views {
+        if dir != known {
+            core.forget_name(dir, name, &st, None);
+        }
+    }
+    core.forget_name(known, name, &st, pin);
     match &row {
         Some(row) => events::announce(core, Change::Left { via: parent, row }),
         None => events::announce(
@@ -123,6 +210,11 @@ pub(super) fn receive(
     // galleryfs is killed while a request holds that lock, the blocked
     // thread keeps the dead daemon and its mount hung.)
     core.nodes.moved(parent, name, new_parent, new_name);
+    if backing::is_dir(&st) && files_dir_owner(new_parent).is_some() {
+        // The kernel now holds the directory by its own number in the
+        // view, where `entry_at` gives it another: let it look again.
+        core.invalidate(Invalidation::Entry(new_parent, new_name.to_os_string()));
+    }
     events::announce(
         core,
         Change::MovedIn {
@@ -148,8 +240,10 @@ pub(super) fn rename_entry(
         return Ok(());
     }
     core.store.rename(name.as_bytes(), new_name.as_bytes())?;
-    core.nodes.moved(parent, name, new_parent, new_name);
-    match backing::fstatat(core.nodes.trash_fd().as_fd(), new_name) {
+    let st = backing::fstatat(core.nodes.trash_fd().as_fd(), new_name);
+    let uid = st.as_ref().map_or(0, |st| st.st_uid);
+    moved_entry(core, (parent, name), (new_parent, new_name), uid);
+    match st {
         Ok(st) => events::announce(
             core,
             Change::Renamed {
@@ -218,12 +312,33 @@ pub(super) fn listed_entry(
         return Err(FsError::ENOENT);
     }
     let st: Stat = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
-    let node = core.nodes.remember(parent, name, &st);
+    let node = match backing::is_dir(&st) && files_dir_owner(parent).is_some() {
+        true => core.nodes.remember_in_view(parent, name, &st),
+        false => core.nodes.remember(parent, name, &st),
+    };
     Ok(Entry {
         node,
         attr: core.attr_of(node, &st),
         ttl: TTL.min(time_left(expires_at)),
         generation: core.nodes.generation(node),
+    })
+}
+
+/// Whether gallery node `node` (so placed by a name in the gallery) is an
+/// entry now: its only name is in the trash. A name in the gallery the
+/// table still knows may be stale (a move into the trash through a name
+/// the kernel holds in the other view), and a name the kernel used may be
+/// the entry's: a change through it must be refused (EROFS), so ask the
+/// backing inode, not the names.
+pub(super) fn is_entry_now(core: &Core, node: NodeId) -> bool {
+    let (Ok(links), Ok(key)) = (core.nodes.links(node), core.nodes.key(node)) else {
+        return false;
+    };
+    let trash = core.nodes.trash_fd();
+    links.iter().any(|(dir, name)| {
+        is_trash_dir(*dir)
+            && backing::fstatat(trash.as_fd(), name)
+                .is_ok_and(|st| crate::node::BackingKey::of(&st) == key && st.st_nlink <= 1)
     })
 }
 

@@ -135,6 +135,12 @@ pub trait Invalidator: Send + Sync {
     /// only, which takes no lock a request in flight may hold, so a request
     /// handler may call it (see `fuse::notify`).
     fn invalidate_attrs_now(&self, _node: NodeId) {}
+    /// `invalidate`, done before it returns (or, if the kernel cannot do
+    /// it within a bounded wait, as `invalidate`): for a name the kernel
+    /// must not use once the request that made it stale is answered.
+    fn invalidate_now(&self, what: Invalidation) {
+        self.invalidate(what);
+    }
     fn echo(&self, _echo: Echo) {}
 }
 

@@ -40,6 +40,9 @@ pub(in crate::fs) struct ClientFile {
 /// An info file that stays readable after its entry left through the view,
 /// because every client unlinks it right after the move.
 pub(in crate::fs) struct Tombstone {
+    /// The catalog id its entry had: the kernel may still hold the info
+    /// file by that node (`View::InfoFile`).
+    entry_id: i64,
     uid: u32,
     name: OsString,
     content: Vec<u8>,
@@ -118,11 +121,24 @@ impl ViewState {
             .map(|t| t.content.clone())
     }
 
-    pub(in crate::fs) fn bury(&self, uid: u32, entry: &[u8], content: Vec<u8>) {
+    /// The tombstone of the entry that had catalog id `entry_id`: (uid, content).
+    pub(in crate::fs) fn tombstone_of(&self, entry_id: i64) -> Option<(u32, Vec<u8>)> {
+        lock(&self.tombstones)
+            .iter()
+            .find(|t| t.entry_id == entry_id)
+            .map(|t| (t.uid, t.content.clone()))
+    }
+
+    pub(in crate::fs) fn bury(&self, uid: u32, entry_id: i64, entry: &[u8], content: Vec<u8>) {
         let mut tombstones = lock(&self.tombstones);
         let name = info_name(entry);
         tombstones.retain(|t| !(t.uid == uid && t.name == name));
-        tombstones.push_back(Tombstone { uid, name, content });
+        tombstones.push_back(Tombstone {
+            entry_id,
+            uid,
+            name,
+            content,
+        });
         while tombstones.len() > MAX_TOMBSTONES {
             tombstones.pop_front();
         }

@@ -7,6 +7,7 @@ mod echo;
 mod notify;
 mod passthrough;
 mod reply;
+mod urgent;
 
 pub use echo::{Echoer, HELPER_ARG, helper_main};
 pub use notify::{Held, QueuedInvalidator};

@@ -20,6 +20,8 @@ pub struct QueuedInvalidator {
     /// For the attribute invalidations sent at once (see `invalidate_attrs_now`).
     notifier: Notifier,
     held: Arc<Held>,
+    /// For `invalidate_now` (see `urgent`).
+    urgent: Notifier,
 }
 
 /// Whether the kernel holds `.trash` and the desktop view's directories,
@@ -94,6 +96,7 @@ impl QueuedInvalidator {
     ) -> QueuedInvalidator {
         let (tx, rx) = mpsc::channel::<Invalidation>();
         let (direct, held_direct) = (notifier.clone(), held.clone());
+        let urgent = notifier.clone();
         let spawned = std::thread::Builder::new()
             .name("invalidator".into())
             .spawn(move || {
@@ -109,6 +112,7 @@ impl QueuedInvalidator {
             echoer,
             notifier: direct,
             held: held_direct,
+            urgent,
         }
     }
 }
@@ -130,6 +134,10 @@ impl Invalidator for QueuedInvalidator {
             Ok(()) => log::trace!("attributes of {node} invalidated"),
             Err(e) => log::debug!("invalidating the attributes of {node}: {e}"),
         }
+    }
+
+    fn invalidate_now(&self, what: Invalidation) {
+        super::urgent::deliver(&self.urgent, what);
     }
 
     fn echo(&self, echo: Echo) {

@@ -94,6 +94,9 @@ struct Inner {
     /// for another inode (see `swapped`).
     moved_away: HashSet<BackingKey>,
     by_link: HashMap<(NodeId, OsString), NodeId>,
+    /// The second number of a directory entry of the trash, for its name
+    /// in a `.Trash-U/files` view (see `remember_in_view`).
+    twins: HashMap<BackingKey, NodeId>,
     next_synthetic: NodeId,
     store_dev: u64,
 }
@@ -190,6 +193,7 @@ impl NodeTable {
                 nodes,
                 by_key,
                 moved_away: HashSet::new(),
+                twins: HashMap::new(),
                 by_link: HashMap::new(),
                 next_synthetic: FIRST_SYNTHETIC,
                 store_dev,
@@ -236,10 +240,34 @@ impl NodeTable {
     /// Records that the kernel learned `parent/name` → the inode `st`, and
     /// returns its node (one more lookup reference).
     pub fn remember(&self, parent: NodeId, name: &OsStr, st: &Stat) -> NodeId {
+        self.remember_as(parent, name, st, false)
+    }
+
+    /// `remember` for a directory entry of the trash named in a
+    /// `.Trash-U/files` view: it gets a number of its own there. The kernel
+    /// keeps one name per directory inode, so one number for both views
+    /// would make it move that name whenever the other view is used, and
+    /// it answers ESTALE when it cannot take the locks to do so.
+    pub fn remember_in_view(&self, parent: NodeId, name: &OsStr, st: &Stat) -> NodeId {
+        self.remember_as(parent, name, st, true)
+    }
+
+    fn remember_as(&self, parent: NodeId, name: &OsStr, st: &Stat, twin: bool) -> NodeId {
         let key = BackingKey::of(st);
         let mut guard = lock(&self.inner);
         let inner = &mut *guard;
-        let id = inner.id_for(key);
+        let id = match twin {
+            false => inner.id_for(key),
+            true => match inner.twins.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = inner.next_synthetic;
+                    inner.next_synthetic += 1;
+                    inner.twins.insert(key, id);
+                    id
+                }
+            },
+        };
         let is_dir = backing::is_dir(st);
         let mut reused = false;
         let node = inner.nodes.entry(id).or_insert_with(|| Node {
@@ -284,8 +312,17 @@ impl NodeTable {
             // (a move into or out of the trash racing with this lookup), and
             // keeping it would put the node in two places at once.
             let only = st.st_nlink <= 1 || is_dir;
+            // (A trash entry's name in the other view of the trash is the
+            // same backing name, not a stale one: the kernel holds both.)
+            let other_view = |l: &Link| is_trash_dir(l.0) && is_trash_dir(parent) && l.1 == name;
             let stale: Vec<Link> = if only {
-                node.links.drain(..).filter(|l| *l != link).collect()
+                let (kept, stale): (Vec<Link>, Vec<Link>) = node
+                    .links
+                    .drain(..)
+                    .filter(|l| *l != link)
+                    .partition(other_view);
+                node.links = kept;
+                stale
             } else {
                 node.links.retain(|l| *l != link);
                 Vec::new()
@@ -341,6 +378,9 @@ impl NodeTable {
         }
         if inner.by_key.get(&node.key) == Some(&id) {
             inner.by_key.remove(&node.key);
+        }
+        if inner.twins.get(&node.key) == Some(&id) {
+            inner.twins.remove(&node.key);
         }
         if let Some(old) = node.swapped_out {
             inner.moved_away.remove(&old);
@@ -413,6 +453,19 @@ impl NodeTable {
         if let Some(node) = inner.nodes.get_mut(&id) {
             node.links.retain(|l| *l != old);
             node.links.insert(0, new);
+            // A view's number that left the view (a restore through it) is
+            // the directory's number from now on, wherever it is looked up,
+            // while the kernel holds it: the kernel may still hold the
+            // directory's own number for an old name, and a lookup answered
+            // with that one would make it move that name (ESTALE when it
+            // cannot). The view's next lookup gets a number of its own.
+            let key = node.key;
+            if inner.twins.get(&key) == Some(&id)
+                && super::ids::files_dir_owner(new_parent).is_none()
+            {
+                inner.twins.remove(&key);
+                inner.by_key.insert(key, id);
+            }
         }
         // The directory moved, not its contents: its cached fd stays valid.
     }
@@ -512,6 +565,9 @@ impl NodeTable {
                 if id >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&id) {
                     inner.by_key.remove(&key);
                 }
+                if inner.twins.get(&key) == Some(&id) {
+                    inner.twins.remove(&key);
+                }
             }
         }
         drop(inner);
@@ -530,7 +586,7 @@ impl NodeTable {
             .nodes
             .get(&id)
             .map(|n| n.key)
-            .ok_or(FsError::ESTALE)
+            .ok_or(FsError::ENOENT)
     }
 
     /// Where `id` lives.
@@ -561,7 +617,7 @@ impl NodeTable {
         let mut current = id;
         // Walk up to a fixed node; the depth bounds the loop (a cycle would be a bug).
         for depth in 0..100_000 {
-            let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
+            let node = inner.nodes.get(&current).ok_or(FsError::ENOENT)?;
             // No name left: the inode was removed (ENOENT, as for any removed name).
             let parent = node.links.first().ok_or(FsError::ENOENT)?.0;
             match parent {
@@ -573,7 +629,7 @@ impl NodeTable {
                         Place::InTrash
                     });
                 }
-                ROOT => return Err(FsError::ESTALE),
+                ROOT => return Err(FsError::ENOENT),
                 _ => current = parent,
             }
         }
@@ -583,7 +639,7 @@ impl NodeTable {
     /// The first link of `id`: the name through which it is reached.
     pub fn link(&self, id: NodeId) -> FsResult<(NodeId, OsString)> {
         let inner = lock(&self.inner);
-        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
         // No name left: the inode was removed.
         node.links.first().cloned().ok_or(FsError::ENOENT)
     }
@@ -591,7 +647,7 @@ impl NodeTable {
     /// Every name of `id` the table knows, most recently used first.
     pub fn links(&self, id: NodeId) -> FsResult<Vec<(NodeId, OsString)>> {
         let inner = lock(&self.inner);
-        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
         Ok(node.links.clone())
     }
 
@@ -601,7 +657,7 @@ impl NodeTable {
         let mut parts: Vec<OsString> = Vec::new();
         let mut current = id;
         while current != GALLERY && !is_trash_dir(current) {
-            let node = inner.nodes.get(&current).ok_or(FsError::ESTALE)?;
+            let node = inner.nodes.get(&current).ok_or(FsError::ENOENT)?;
             let (parent, name) = node.links.first().ok_or(FsError::ENOENT)?;
             parts.push(name.clone());
             if parts.len() > 100_000 {
@@ -647,19 +703,19 @@ impl NodeTable {
     /// names reaches it any more.
     fn names_of(&self, id: NodeId) -> FsResult<(BackingKey, Vec<Link>, FsError)> {
         let inner = lock(&self.inner);
-        let node = inner.nodes.get(&id).ok_or(FsError::ESTALE)?;
+        let node = inner.nodes.get(&id).ok_or(FsError::ENOENT)?;
         // No name left: the inode was removed (fstat of an open directory
-        // someone else deleted, say); ENOENT is what tools expect to ignore.
-        let missing = if node.links.is_empty() {
-            FsError::ENOENT
-        } else {
-            FsError::ESTALE
-        };
-        Ok((node.key, node.links.clone(), missing))
+        // someone else deleted, say): ENOENT, as a local filesystem says.
+        // Names that now reach other inodes (see `open_verified`) are ESTALE.
+        Ok((node.key, node.links.clone(), FsError::ENOENT))
     }
 
     /// Opens node `id` through one of its links with `open`, checking that the
-    /// result is the node's own inode (a rename behind our back gives ESTALE).
+    /// result is the node's own inode. Another inode under its name is
+    /// ESTALE, the one case galleryfs answers it: the kernel then looks the
+    /// path up again (LOOKUP_REVAL) and retries with the node the name has
+    /// now, which the caller never sees; a name the table lost track of
+    /// heals that way.
     fn open_verified(
         &self,
         id: NodeId,

@@ -10,6 +10,7 @@ use crate::sys;
 
 const NOREPLACE: u32 = libc::RENAME_NOREPLACE;
 const EXCHANGE: u32 = libc::RENAME_EXCHANGE;
+const WHITEOUT: u32 = libc::RENAME_WHITEOUT;
 
 /// The designed difference of a rename that replaces a file: natively the
 /// replaced file is gone; in the gallery it is a new trash entry with its
@@ -157,6 +158,68 @@ fn rename_noreplace() {
         );
         c.list(".");
     });
+}
+
+/// RENAME_WHITEOUT (issue 16; overlayfs upper layers use it): the source
+/// becomes a whiteout, a 0/0 character device, as on ext4; a file it
+/// replaces goes to the trash. Into or out of the trash it is EINVAL.
+#[test]
+fn rename_whiteout() {
+    let got = differential("whiteout", |c| {
+        fs::write(c.p("a"), b"A").unwrap();
+        fs::write(c.p("b"), b"B").unwrap();
+        fs::write(c.p("x"), b"X").unwrap();
+        let trash = c.trash_entries();
+        c.rec(
+            "renameat2 a -> b WHITEOUT",
+            sys::rename2(&c.p("a"), &c.p("b"), WHITEOUT),
+        );
+        replaced_goes_to_trash(c, &trash, "b", b"B");
+        c.content("b");
+        if let Some(st) = c.stat("a") {
+            assert_eq!(st.st_rdev, 0, "a whiteout is device 0/0");
+        }
+        let trash = c.trash_entries();
+        c.rec(
+            "renameat2 x -> y WHITEOUT (a new name)",
+            sys::rename2(&c.p("x"), &c.p("y"), WHITEOUT),
+        );
+        no_new_trash(
+            c,
+            &trash,
+            "a whiteout rename to a new name replaces nothing",
+        );
+        c.stat("x");
+        c.content("y");
+        c.rec(
+            "renameat2 WHITEOUT|EXCHANGE",
+            sys::rename2(&c.p("b"), &c.p("y"), WHITEOUT | EXCHANGE),
+        );
+        c.list(".");
+    });
+    assert!(
+        got.iter()
+            .any(|l| l.starts_with("stat a:") && l.contains("chardev")),
+        "the whiteout is a character device: {got:?}"
+    );
+}
+
+#[test]
+fn whiteout_into_or_out_of_the_trash_is_einval() {
+    let m = galleryfs_testkit::Mount::new();
+    fs::write(m.gallery().join("f"), b"f").unwrap();
+    fs::write(m.gallery().join("t"), b"t").unwrap();
+    fs::remove_file(m.gallery().join("t")).unwrap();
+    assert_eq!(
+        sys::rename2(&m.gallery().join("f"), &m.trash().join("f"), WHITEOUT),
+        Err(libc::EINVAL)
+    );
+    assert_eq!(
+        sys::rename2(&m.trash().join("t"), &m.gallery().join("t"), WHITEOUT),
+        Err(libc::EINVAL)
+    );
+    assert_eq!(fs::read(m.gallery().join("f")).unwrap(), b"f");
+    assert_eq!(m.trash_names(), ["t"]);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod model;
 mod multiuser;
 mod peers;
 mod soak;
+mod views;
 
 /// The testkit finds the binaries under test without `env!`, next to this
 /// test executable: they must be the ones cargo built for it.

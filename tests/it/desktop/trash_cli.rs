@@ -138,3 +138,53 @@ fn trash_rm_and_trash_empty_purge() {
         .arg(trash_dir(&m)));
     assert_eq!(listed, "");
 }
+
+/// Issue 16: after trash-restore (which lstats the info file and unlinks
+/// only what it finds), the same name trashed again is one entry under its
+/// own name, listed once: no info file of the restored entry survives to
+/// make trash-put's exclusive create of `info/NAME.trashinfo` fail. The
+/// same after trash-empty.
+#[test]
+fn trash_put_after_trash_restore_leaves_no_ghost() {
+    let m = Mount::new();
+    let c = Clients::new();
+    let gallery = m.gallery();
+    write(&gallery.join("f.txt"), b"first");
+    ok(c.trash_cli("trash-put").arg("f.txt").current_dir(&gallery));
+    let mut restore = c.trash_cli("trash-restore");
+    restore
+        .arg("--trash-dir")
+        .arg(trash_dir(&m))
+        .arg(gallery.join("f.txt"))
+        .current_dir(&gallery)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = restore.spawn().expect("run trash-restore");
+    child.stdin.take().unwrap().write_all(b"0\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(fs::read(gallery.join("f.txt")).unwrap(), b"first");
+    assert!(names(&trash_dir(&m).join("info")).is_empty());
+
+    ok(c.trash_cli("trash-put").arg("f.txt").current_dir(&gallery));
+    assert_eq!(names(&trash_dir(&m).join("files")), ["f.txt"]);
+    assert_eq!(names(&trash_dir(&m).join("info")), ["f.txt.trashinfo"]);
+    assert_eq!(names(&m.trash()), ["f.txt"]);
+    let listed = ok(c
+        .trash_cli("trash-list")
+        .arg("--trash-dir")
+        .arg(trash_dir(&m)));
+    assert_eq!(listed.lines().count(), 1, "trash-list:\n{listed}");
+
+    // trash-empty unlinks the file, then its info.
+    ok(c.trash_cli("trash-empty")
+        .arg("--trash-dir")
+        .arg(trash_dir(&m))
+        .arg("-f"));
+    write(&gallery.join("f.txt"), b"second");
+    ok(c.trash_cli("trash-put").arg("f.txt").current_dir(&gallery));
+    assert_eq!(names(&trash_dir(&m).join("files")), ["f.txt"]);
+    assert_eq!(names(&trash_dir(&m).join("info")), ["f.txt.trashinfo"]);
+    assert_eq!(fs::read(m.trash().join("f.txt")).unwrap(), b"second");
+}
