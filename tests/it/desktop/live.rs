@@ -176,6 +176,36 @@ fn inotify_sees_rm_in_the_gallery_in_both_views_and_a_restore_through_the_other(
     assert_eq!(fs::read(m.gallery().join("a.jpg")).unwrap(), b"a");
 }
 
+/// Once the echoes gave the kernel an entry's name in both views, a restore
+/// through either opens under its new name: the node must follow the name
+/// the rename moved (a regression: the second view's name used to replace
+/// the first in galleryfs's node table, and the restored file answered
+/// ENOENT until the kernel dropped it).
+#[test]
+fn an_entry_both_views_showed_opens_after_a_restore_through_either() {
+    let m = Mount::with_options(&["overwrite_interval=0"]);
+    for (name, data) in [("a.jpg", "a"), ("b.jpg", "b"), ("c.jpg", "v1")] {
+        write(&m.gallery().join(name), data.as_bytes());
+    }
+    let w = watch(&m);
+    fs::remove_file(m.gallery().join("a.jpg")).unwrap();
+    w.wait_for(&files_dir(&m), "CREATE", "a.jpg");
+    fs::rename(m.trash().join("a.jpg"), m.gallery().join("back.jpg")).unwrap();
+    assert_eq!(fs::read(m.gallery().join("back.jpg")).unwrap(), b"a");
+
+    fs::remove_file(m.gallery().join("b.jpg")).unwrap();
+    w.wait_for(&files_dir(&m), "CREATE", "b.jpg");
+    fs::rename(files_dir(&m).join("b.jpg"), m.gallery().join("b2.jpg")).unwrap();
+    assert_eq!(fs::read(m.gallery().join("b2.jpg")).unwrap(), b"b");
+
+    // A kept overwrite: the old inode is in the trash under a number of its own.
+    fs::write(m.gallery().join("c.jpg"), b"v2").unwrap();
+    w.wait_for(&files_dir(&m), "CREATE", "c.jpg");
+    fs::rename(m.trash().join("c.jpg"), m.gallery().join("c-old.jpg")).unwrap();
+    assert_eq!(fs::read(m.gallery().join("c-old.jpg")).unwrap(), b"v1");
+    assert_eq!(fs::read(m.gallery().join("c.jpg")).unwrap(), b"v2");
+}
+
 #[test]
 fn inotify_sees_expiry_and_purge_for_space() {
     let m = Mount::with_options(&["retention=3s", "sweep=1s"]);
