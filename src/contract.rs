@@ -500,5 +500,7 @@ pub fn parse_trashinfo(data: &[u8]) -> Option<TrashInfo> {
     })
 }
 
+pub mod listing;
+
 #[cfg(test)]
 mod tests;

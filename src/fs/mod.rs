@@ -24,6 +24,7 @@ mod fold;
 mod gallery;
 mod handles;
 mod keep;
+mod listing;
 mod root;
 mod trash;
 mod types;
@@ -569,6 +570,20 @@ impl GalleryFs {
     // ---- extended attributes ---------------------------------------------
 
     /// The whole value of xattr `name`.
+    /// A page of `.trash`'s listing for clients (`contract::listing`), if
+    /// `name` asks `node` for one; None if it does not.
+    pub fn listing_page(
+        &self,
+        caller: Caller,
+        node: NodeId,
+        name: &OsStr,
+    ) -> Option<FsResult<Vec<u8>>> {
+        let cursor = name
+            .as_bytes()
+            .strip_prefix(crate::contract::listing::XATTR_ENTRIES_PAGE.as_bytes())?;
+        (node == TRASH).then(|| listing::page(&self.core, caller, cursor))
+    }
+
     pub fn getxattr(&self, node: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {
         // `ls -l` asks every file for its ACL and SELinux label, two round
         // trips per file. Both are unsupported here (ACLs: see

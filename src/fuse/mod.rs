@@ -506,8 +506,12 @@ impl Filesystem for FuseAdapter {
         );
     }
 
-    fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
-        reply_xattr("getxattr", reply, size, self.fs.getxattr(ino.0, name));
+    fn getxattr(&self, req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
+        let value = match self.fs.listing_page(caller(req), ino.0, name) {
+            Some(page) => page,
+            None => self.fs.getxattr(ino.0, name),
+        };
+        reply_xattr("getxattr", reply, size, value);
     }
 
     fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {

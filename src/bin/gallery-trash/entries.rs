@@ -145,6 +145,92 @@ pub(crate) struct Measured {
 /// Every entry of the trash, in readdir order (litter too). Entries that
 /// vanish while being read (purged or expired meanwhile) are left out.
 pub(crate) fn read_all(fs: &Galleryfs) -> io::Result<Vec<Entry>> {
+    match read_pages(fs) {
+        Some(entries) => entries,
+        None => read_each(fs),
+    }
+}
+
+/// The whole listing in pages of `.trash` (`contract::listing`); None if
+/// the mount serves none (an older galleryfs), so each entry is asked.
+fn read_pages(fs: &Galleryfs) -> Option<io::Result<Vec<Entry>>> {
+    use contract::listing::{self, PAGE_BUFFER, XATTR_ENTRIES_PAGE};
+    let dir = fs.trash_dir();
+    let mut cursor = String::from("0");
+    let mut entries = Vec::new();
+    loop {
+        let name = format!("{XATTR_ENTRIES_PAGE}{cursor}");
+        let value = match syscalls::lgetxattr_once(&dir, &name, PAGE_BUFFER) {
+            Ok(value) => value,
+            Err(e) if entries.is_empty() && unknown(&e) == Unknown::NoAttributes => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let Some((next, records)) = listing::decode(&value) else {
+            return Some(Err(io::Error::other(format!(
+                "galleryfs sent a listing page gallery-trash cannot read ({name})"
+            ))));
+        };
+        for record in records {
+            let name = OsStr::from_bytes(&record.name).to_owned();
+            match from_record(fs, record) {
+                Some(entry) => entries.push(entry),
+                // Another user's entry: the kernel decides what we may read.
+                None => match read_at(fs, &name) {
+                    Ok(entry) => entries.push(entry),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Some(Err(e)),
+                },
+            }
+        }
+        match next {
+            Some(next) => cursor = next,
+            None => return Some(Ok(entries)),
+        }
+    }
+}
+
+/// The entry a listing record describes; None if it carries no facts.
+fn from_record(fs: &Galleryfs, record: contract::listing::Record) -> Option<Entry> {
+    let facts = record.facts?;
+    let name = OsStr::from_bytes(&record.name).to_owned();
+    let time = |t: &str| contract::parse_time(t.as_bytes());
+    let expires_at = time(&facts.expires_at);
+    Some(Entry {
+        path: fs.trash_dir().join(&name),
+        stat: Stat {
+            kind: kind_of_mode(record.kind),
+            uid: record.uid,
+            gid: record.gid,
+            mode: record.mode,
+            len: record.size,
+            ctime: record.ctime,
+        },
+        original_path: Ok(facts.original_path),
+        deleted_at: time(&facts.deleted_at),
+        days_left: expires_at
+            .map(|at| contract::days_left(at.timestamp(), Utc::now().timestamp())),
+        expires_at,
+        reason: Reason::parse(facts.reason.as_bytes()),
+        deleted_by: contract::parse_deleter(facts.deleted_by.as_bytes()),
+        litter: facts.litter,
+        name,
+    })
+}
+
+fn kind_of_mode(kind: u32) -> Kind {
+    match kind {
+        libc::S_IFDIR => Kind::Dir,
+        libc::S_IFLNK => Kind::Symlink,
+        libc::S_IFIFO => Kind::Fifo,
+        libc::S_IFSOCK => Kind::Socket,
+        libc::S_IFBLK => Kind::Block,
+        libc::S_IFCHR => Kind::Char,
+        _ => Kind::File,
+    }
+}
+
+/// Every entry asked one by one: readdir, then lstat and the attributes.
+fn read_each(fs: &Galleryfs) -> io::Result<Vec<Entry>> {
     let dir = fs.trash_dir();
     let mut entries = Vec::new();
     for child in fs::read_dir(&dir)? {

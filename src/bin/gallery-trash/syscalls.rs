@@ -17,6 +17,29 @@ fn c_path(path: &Path) -> io::Result<CString> {
 }
 
 /// `lgetxattr(2)`: the value of attribute `name` of `path` itself (a symlink is not followed).
+/// `name` of `path` read once with a buffer of `size` bytes (ERANGE if the
+/// value is longer): for values that may change between two reads.
+pub(crate) fn lgetxattr_once(path: &Path, name: &str, size: usize) -> io::Result<Vec<u8>> {
+    let path = c_path(path)?;
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut buf = vec![0u8; size];
+    // SAFETY: `path` and `name` are NUL-terminated; `buf` is valid for
+    // writes of `buf.len()` bytes and the kernel writes at most that many.
+    let got = unsafe {
+        libc::lgetxattr(
+            path.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if got < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    buf.truncate(got as usize);
+    Ok(buf)
+}
+
 pub(crate) fn lgetxattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     let path = c_path(path)?;
     let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
