@@ -224,10 +224,15 @@ impl Core {
     /// The entry of `gallery` or `.trash` in the root.
     pub(super) fn fixed_entry(&self, node: NodeId) -> FsResult<Entry> {
         let st = backing::fstat(self.nodes.dir_fd(node)?.as_fd())?;
+        // `.trash`'s listing changes at expiry, unseen (see `listing_ttl`).
+        let ttl = match node {
+            TRASH => self.listing_ttl(),
+            _ => Duration::from_secs(1),
+        };
         Ok(Entry {
             node,
             attr: self.attr_of(node, &st),
-            ttl: Duration::from_secs(1),
+            ttl,
             generation: 0,
         })
     }

@@ -45,10 +45,15 @@ pub(in crate::fs) fn top_lookup(core: &Core, caller: Caller, name: &OsStr) -> Fs
 
 fn view_entry(core: &Core, view: View) -> FsResult<Entry> {
     let attr = getattr(core, view)?;
+    // Their listings change at expiry, unseen (see `Core::listing_ttl`).
+    let ttl = match view {
+        View::Files(_) | View::Info(_) => core.listing_ttl(),
+        _ => VIEW_TTL,
+    };
     Ok(Entry {
         node: view.id(),
         attr,
-        ttl: VIEW_TTL,
+        ttl,
         generation: 0,
     })
 }

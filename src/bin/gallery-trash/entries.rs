@@ -207,8 +207,7 @@ fn from_record(fs: &Galleryfs, record: contract::listing::Record) -> Option<Entr
         },
         original_path: Ok(facts.original_path),
         deleted_at: time(&facts.deleted_at),
-        days_left: expires_at
-            .map(|at| contract::days_left(at.timestamp(), Utc::now().timestamp())),
+        days_left: expires_at.map(|at| contract::days_left(at.timestamp(), Utc::now().timestamp())),
         expires_at,
         reason: Reason::parse(facts.reason.as_bytes()),
         deleted_by: contract::parse_deleter(facts.deleted_by.as_bytes()),
