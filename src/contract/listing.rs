@@ -121,8 +121,7 @@ pub fn decode(value: &[u8]) -> Option<(Option<String>, Vec<Record>)> {
     let body = &value[newline + 1..];
     let mut fields = body.split(|&b| b == 0);
     let mut records = Vec::new();
-    loop {
-        let Some(name) = fields.next() else { break };
+    while let Some(name) = fields.next() {
         // The last record's terminator leaves one empty piece.
         if name.is_empty() {
             break;
