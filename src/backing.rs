@@ -357,52 +357,11 @@ pub struct DirEntry {
 
 /// Lists the directory `fd` refers to (O_PATH is fine), without `.` and `..`.
 pub fn read_dir(fd: BorrowedFd<'_>) -> FsResult<Vec<DirEntry>> {
-    let dir_fd = openat(fd, OsStr::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
-    let raw = std::os::fd::IntoRawFd::into_raw_fd(dir_fd);
-    // SAFETY: `raw` is an open directory fd; fdopendir takes ownership of it.
-    let dir = unsafe { libc::fdopendir(raw) };
-    if dir.is_null() {
-        let err = FsError::last();
-        // SAFETY: fdopendir failed, so we still own `raw`.
-        unsafe { libc::close(raw) };
-        return Err(err);
-    }
-    let mut entries = Vec::new();
-    let result = loop {
-        // SAFETY: resetting errno distinguishes end of directory from an error.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: `dir` is a valid DIR*.
-        let ent = unsafe { libc::readdir64(dir) };
-        if ent.is_null() {
-            // SAFETY: reading errno of this thread.
-            let errno = unsafe { *libc::__errno_location() };
-            break if errno == 0 {
-                Ok(())
-            } else {
-                Err(FsError::from_errno(errno))
-            };
-        }
-        // SAFETY: readdir64 returned a valid entry with a NUL-terminated name.
-        let (name, ino, dtype) = unsafe {
-            let ent = &*ent;
-            (
-                CStr::from_ptr(ent.d_name.as_ptr()).to_bytes(),
-                ent.d_ino,
-                ent.d_type,
-            )
-        };
-        if name == b"." || name == b".." {
-            continue;
-        }
-        entries.push(DirEntry {
-            name: OsString::from_vec(name.to_vec()),
-            ino,
-            dtype,
-        });
-    };
-    // SAFETY: `dir` is valid and closed exactly once (this also closes `raw`).
-    unsafe { libc::closedir(dir) };
-    result.map(|()| entries)
+    Ok(read_dir_at(fd, 0, usize::MAX)?
+        .into_iter()
+        .map(|(e, _)| e)
+        .filter(|e| e.name != "." && e.name != "..")
+        .collect())
 }
 
 /// Up to `max` names of the directory `fd` refers to, `.` and `..`

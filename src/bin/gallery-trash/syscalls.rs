@@ -16,13 +16,8 @@ fn c_path(path: &Path) -> io::Result<CString> {
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
 }
 
-/// `lgetxattr(2)`: the value of attribute `name` of `path` itself (a symlink is not followed).
-/// `name` of `path` read once with a buffer of `size` bytes (ERANGE if the
-/// value is longer): for values that may change between two reads.
-pub(crate) fn lgetxattr_once(path: &Path, name: &str, size: usize) -> io::Result<Vec<u8>> {
-    let path = c_path(path)?;
-    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let mut buf = vec![0u8; size];
+/// One `lgetxattr(2)` of `name` into `buf`: the value's length.
+fn lgetxattr_into(path: &CStr, name: &CStr, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `path` and `name` are NUL-terminated; `buf` is valid for
     // writes of `buf.len()` bytes and the kernel writes at most that many.
     let got = unsafe {
@@ -33,33 +28,33 @@ pub(crate) fn lgetxattr_once(path: &Path, name: &str, size: usize) -> io::Result
             buf.len(),
         )
     };
-    if got < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    buf.truncate(got as usize);
+    usize::try_from(got).map_err(|_| io::Error::last_os_error())
+}
+
+/// `name` of `path` read once with a buffer of `size` bytes (ERANGE if the
+/// value is longer): for values that may change between two reads.
+pub(crate) fn lgetxattr_once(path: &Path, name: &str, size: usize) -> io::Result<Vec<u8>> {
+    let path = c_path(path)?;
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut buf = vec![0u8; size];
+    let got = lgetxattr_into(&path, &name, &mut buf)?;
+    buf.truncate(got);
     Ok(buf)
 }
 
+/// `lgetxattr(2)`: the value of attribute `name` of `path` itself (a symlink is not followed).
 pub(crate) fn lgetxattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     let path = c_path(path)?;
     let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let mut buf = vec![0u8; XATTR_FIRST_TRY];
     loop {
-        // SAFETY: `path` and `name` are NUL-terminated; `buf` is valid for
-        // writes of `buf.len()` bytes and the kernel writes at most that many.
-        let got = unsafe {
-            libc::lgetxattr(
-                path.as_ptr(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
+        let err = match lgetxattr_into(&path, &name, &mut buf) {
+            Ok(got) => {
+                buf.truncate(got);
+                return Ok(buf);
+            }
+            Err(e) => e,
         };
-        if got >= 0 {
-            buf.truncate(got as usize);
-            return Ok(buf);
-        }
-        let err = io::Error::last_os_error();
         if err.raw_os_error() != Some(libc::ERANGE) {
             return Err(err);
         }
