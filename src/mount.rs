@@ -234,6 +234,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
         held,
     )));
     let mut stopper = unmount::Stopper::new(mountpoint.clone(), session.unmount_callable());
+    let ours = stopper.identity();
     let stop_echoes = echoer.clone();
     daemon::on_stop_signal(move |sig| {
         // Before the unmount: a helper syscall in flight would make it busy.
@@ -261,7 +262,7 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     };
     log::info!("mounted {} on {}", path.display(), mountpoint.display());
     ready();
-    let served = session.run();
+    let served = unmount::ended(session.run(), &mountpoint, ours.as_deref());
     if let Some(echoer) = echoer {
         echoer.stop();
     }

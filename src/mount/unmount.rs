@@ -58,6 +58,11 @@ impl Stopper {
         }
     }
 
+    /// mountinfo's `major:minor` of this mount, if it was found.
+    pub(super) fn identity(&self) -> Option<Vec<u8>> {
+        self.dev.clone()
+    }
+
     /// Acts on stop signal `sig`.
     pub(super) fn stop(&mut self, sig: i32) {
         let shown = self.mountpoint.display().to_string();
@@ -143,6 +148,38 @@ impl Stopper {
             }
             _ => Place::Top,
         }
+    }
+}
+
+/// The request loop's outcome. The kernel ends the connection of a mount
+/// that left the mount table (a lazy detach whose last file closed) with
+/// ENODEV, and sometimes with ECONNABORTED: both are the end of a mount
+/// that is gone. ECONNABORTED with the mount still there is an abort
+/// (`/sys/fs/fuse/connections/N/abort`): an error that says what to do.
+pub(super) fn ended(
+    served: io::Result<()>,
+    mountpoint: &Path,
+    dev: Option<&[u8]>,
+) -> io::Result<()> {
+    let Err(e) = served else { return Ok(()) };
+    if e.raw_os_error() != Some(libc::ECONNABORTED) {
+        return Err(e);
+    }
+    let present = contract::read_mountinfo().map(|mounts| {
+        mounts
+            .iter()
+            .any(|m| m.mount_point == mountpoint && dev.is_none_or(|d| m.dev == d))
+    });
+    match present {
+        Ok(false) => {
+            log::debug!("the kernel ended the connection with ECONNABORTED after the unmount");
+            Ok(())
+        }
+        _ => Err(io::Error::other(format!(
+            "the kernel aborted the connection ({e}); `umount -l {}` removes the dead mount, \
+             and STORAGE lost nothing",
+            mountpoint.display()
+        ))),
     }
 }
 
