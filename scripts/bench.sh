@@ -94,10 +94,11 @@ if [ "$MODE" = full ] && [ "$BUSY_OK" = 0 ] && ! quiet; then
 fi
 
 # ---------------------------------------------------------------- cleanup
-PIDS=()          # daemons this script started (galleryfs, bindfs)
+PIDS=()          # daemons this script started (galleryfs, bindfs, nullfs)
+IMG_MOUNTED=0    # the run's disk image is mounted on $RUN
 GMNT=$RUN/gfs-mnt GSTORE=$RUN/gfs-store
 BMNT=$RUN/bind-mnt BSRC=$RUN/bind-src
-RMNT=$RUN/rows-mnt
+RMNT=$RUN/rows-mnt NMNT=$RUN/null-mnt
 
 is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
@@ -125,7 +126,7 @@ cleanup() {
     set +e
     trap - EXIT
     trap '' INT TERM   # a second Ctrl-C must not cut the unmounting short
-    for mp in "$GMNT" "$BMNT" "$RMNT"; do unmount "$mp"; done
+    for mp in "$GMNT" "$BMNT" "$RMNT" "$NMNT"; do unmount "$mp"; done
     # The raw samples of the last run, kept for inspection.
     [ -s "$RUN/results.tsv" ] && cp "$RUN/results.tsv" "$B/last-results.tsv" && cp "$RUN/meta.tsv" "$B/last-meta.tsv"
     # Our daemons only: their command line names a path under target/bench.
@@ -135,13 +136,16 @@ cleanup() {
             grep -qF "$B/" "/proc/$pid/cmdline" 2>/dev/null && kill -"$sig" "$pid" 2>/dev/null
         done
     done
-    if [ "$rc" -ne 0 ]; then
-        echo "bench.sh: stopped (exit $rc); mounts removed. Logs: $RUN/*.log" >&2
-    elif [ "$KEEP" = 0 ] && [ -d "$RUN" ]; then
-        # Only once nothing is mounted under it.
-        if ! awk -v r="$RUN/" 'index($5, r) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
-            rm -rf "$RUN"
-        fi
+    if [ "$rc" -ne 0 ] && [ "$IMG_MOUNTED" = 1 ]; then
+        mkdir -p "$B/logs" && cp "$RUN"/*.log "$B/logs/" 2>/dev/null
+        echo "bench.sh: stopped (exit $rc); mounts removed. Logs: $B/logs/*.log" >&2
+    elif [ "$rc" -ne 0 ]; then
+        echo "bench.sh: stopped (exit $rc); mounts removed." >&2
+    fi
+    # The run's disk (only once nothing of ours is mounted in it); --keep keeps the image.
+    if [ "$IMG_MOUNTED" = 1 ] && ! awk -v r="$RUN/" 'index($5, r) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+        umount "$RUN" 2>/dev/null || umount -l "$RUN"
+        if [ "$KEEP" = 0 ]; then rm -f "$IMG"; else echo "bench.sh: kept $IMG (mount -o loop $IMG $RUN)" >&2; fi
     fi
     exit "$rc"
 }
@@ -207,10 +211,27 @@ else
     BUILT="cargo build --release of this checkout"
 fi
 [ -x "$GFS" ] && [ -x "$GT" ] || die "no galleryfs / gallery-trash binaries at $(dirname "$GFS")"
+# The kernel's bound (examples/nullfs.rs) is built from this checkout in any case.
+cargo build --release --example nullfs >>"$B/build.log" 2>&1 || { tail -30 "$B/build.log" >&2; die "cargo build --release --example nullfs failed (log: $B/build.log)"; }
+NULLFS=$ROOT/target/release/examples/nullfs
 
-# ---------------------------------------------------------------- records
+# ---------------------------------------------------------------- the disk
+# Every target works in one ext4 made for the run: a loop image in target/bench with a journal
+# and mkfs.ext4's defaults, as a user's disk has. Not the workspace's own filesystem, which may
+# lack a journal: ext4 without one checks, at every inode allocation, each free inode of the
+# group for a deletion in the last minutes (ialloc.c, recently_deleted()), so a create there
+# costs what the rows before it deleted (measured: 65-93 % of a `cp -R`'s time), not what it does.
+IMG=$B/disk.img
 rm -rf "$RUN"
 mkdir -p "$RUN"
+rm -f "$IMG"
+truncate -s "$((QUICK ? 8 : 40))G" "$IMG"
+mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$IMG" >"$B/mkfs.log" 2>&1 ||
+    die "mkfs.ext4 of $IMG failed (log: $B/mkfs.log)"
+mount -o loop "$IMG" "$RUN" || die "cannot loop-mount $IMG on $RUN"
+IMG_MOUNTED=1
+
+# ---------------------------------------------------------------- records
 RES=$RUN/results.tsv META=$RUN/meta.tsv
 : >"$RES"; : >"$META"
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$META"; }
@@ -242,6 +263,7 @@ meta trash_cli "$([ -n "$TRASH_PUT" ] && "$TRASH_PUT" --version 2>/dev/null | he
 DEV=$(findmnt -n -o SOURCE -T "$B" | head -1)
 FSTYPE=$(findmnt -n -o FSTYPE -T "$B" | head -1)
 FSOPTS=$(findmnt -n -o OPTIONS -T "$B" | head -1)
+RUNFS="ext4 ($(findmnt -n -o OPTIONS -T "$RUN" | head -1)) on a $(du -h --apparent-size "$IMG" | cut -f1) loop image, mkfs.ext4 defaults (journal: $(dumpe2fs -h "$IMG" 2>/dev/null | grep -q has_journal && echo yes || echo no)), in target/bench"
 [ "$FSTYPE" = tmpfs ] && die "target/bench is on tmpfs: the benchmark must run on the workspace disk"
 DISK=$(lsblk -dn -o NAME,SIZE,ROTA,MODEL "$DEV" 2>/dev/null | awk '{ $3 = ($3 == "1" ? "rotational" : "non-rotational"); print }' || true)
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -259,7 +281,7 @@ MACHINE=(
     "galleryfs: $("$GFS" --version 2>/dev/null | head -1), commit $GITREV ($BUILT)"
     "machine: $(nproc) CPUs ($CPU), $MEM RAM"
     "kernel: $(uname -sr)"
-    "backing filesystem: $FSTYPE ($FSOPTS) on $DEV${DISK:+ — $DISK}"
+    "filesystem of every target: $RUNFS, on $FSTYPE ($FSOPTS) on $DEV${DISK:+ — $DISK}"
     "open-file limit: $(ulimit -n); at the start: load average $(load)"
     "tools: $(bindfs --version 2>/dev/null | head -1); $([ "$HAVE_FIO" = 1 ] && fio --version); $(gio --version 2>/dev/null | sed 's/^/gio /' || echo 'gio missing'); trash-cli $(grep trash_cli "$META" | cut -f2); $(python3 --version)"
 )
@@ -267,9 +289,6 @@ for line in "${MACHINE[@]}"; do log "$line"; done
 if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
     note "the machine was busy with other work when the run started (load average $(load)): expect noisy figures"
 fi
-case ",$FSOPTS," in
-    *,discard,*) note "the backing filesystem is mounted with \`discard\`: an \`rm\` that frees blocks (native and bindfs \`rm -rf\`) also issues discards to the disk, while galleryfs's \`rm -rf\` frees nothing (each file is renamed into the trash)" ;;
-esac
 
 # ---------------------------------------------------------------- the source tree for untar
 TARBALL=$CACHE/tree-$TREE_FILES-$TREE_MIB.tar
@@ -286,9 +305,12 @@ cat "$TARBALL" >/dev/null   # the archive is read from the page cache in every r
 
 # ---------------------------------------------------------------- targets
 TARGETS=(native galleryfs bindfs)
-declare -A WD=([native]=$RUN/native [galleryfs]=$GMNT/gallery [bindfs]=$BMNT)
-mkdir -p "$RUN/native" "$GSTORE/gallery" "$GMNT" "$BSRC" "$BMNT" "$RMNT"
-GFS_PID="" BIND_PID=""
+# The metadata rows also run on nullfs (examples/nullfs.rs): a FUSE filesystem with galleryfs's
+# connection settings that keeps its tree in memory and does nothing else, the kernel's bound.
+META_TARGETS=(native galleryfs bindfs nullfs)
+declare -A WD=([native]=$RUN/native [galleryfs]=$GMNT/gallery [bindfs]=$BMNT [nullfs]=$NMNT)
+mkdir -p "$RUN/native" "$GSTORE/gallery" "$GMNT" "$BSRC" "$BMNT" "$RMNT" "$NMNT"
+GFS_PID="" BIND_PID="" NULL_PID=""
 
 mount_gfs() {   # [OPTIONS]: galleryfs -f in the background, until it is mounted
     local opts=${1:-}
@@ -299,7 +321,13 @@ mount_gfs() {   # [OPTIONS]: galleryfs -f in the background, until it is mounted
 }
 umount_gfs() {
     unmount "$GMNT"
-    wait_exit "$GFS_PID" 120 || die "galleryfs (pid $GFS_PID) did not exit after the unmount"
+    if ! wait_exit "$GFS_PID" 120; then
+        # Where each thread waits, for the bug report.
+        for t in /proc/"$GFS_PID"/task/*; do
+            echo "$t $(cat "$t/comm") $(cat "$t/wchan" 2>/dev/null) $(tr '\n' ' ' <"$t/stack" 2>/dev/null)"
+        done >>"$RUN/galleryfs.log"
+        die "galleryfs (pid $GFS_PID) did not exit after the unmount (its threads: $RUN/galleryfs.log)"
+    fi
     wait "$GFS_PID" || note "galleryfs exited with status $? at an unmount (log: $RUN/galleryfs.log)"
 }
 wait_mounted() {   # MOUNTPOINT PID
@@ -326,6 +354,7 @@ discard() {   # TARGET NAME: untimed removal of WD/NAME (galleryfs: through the 
     case $1 in
         native) rm -rf "${RUN:?}/native/$2" ;;
         bindfs) rm -rf "${BSRC:?}/$2" ;;   # behind bindfs's back: it keeps no state; names are never reused
+        nullfs) rm -rf "${NMNT:?}/$2" ;;
         galleryfs)
             local e="zz-discard-$RANDOM$RANDOM"
             mv "$GMNT/gallery/$2" "$GMNT/.trash/$e"
@@ -344,7 +373,11 @@ bindfs -f "$BSRC" "$BMNT" >>"$RUN/bindfs.log" 2>&1 &
 BIND_PID=$!
 PIDS+=("$BIND_PID")
 wait_mounted "$BMNT" "$BIND_PID" || die "bindfs did not mount on $BMNT (log: $RUN/bindfs.log)"
-log "mounted galleryfs (pid $GFS_PID) and bindfs (pid $BIND_PID)"
+"$NULLFS" "$NMNT" >>"$RUN/nullfs.log" 2>&1 &
+NULL_PID=$!
+PIDS+=("$NULL_PID")
+wait_mounted "$NMNT" "$NULL_PID" || die "nullfs did not mount on $NMNT (log: $RUN/nullfs.log)"
+log "mounted galleryfs (pid $GFS_PID), bindfs (pid $BIND_PID) and nullfs (pid $NULL_PID)"
 
 phase() { PHASE_T0=$SECONDS REP_T0=$SECONDS PHASE_NAME=$1; log "== $1"; }
 phase_end() { meta "phase_$1" "$((SECONDS - PHASE_T0))"; }
@@ -418,21 +451,21 @@ ls_l() { ls -l "$1" >/dev/null; }
 mv_all() { find "$1" -mindepth 1 -maxdepth 1 -exec mv -t "$2" {} +; }   # FROM TO: every name of FROM into TO
 rep=1
 while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         timed python3 "$HELPERS/mkfiles.py" "${WD[$t]}/small.$rep" "$N_SMALL" 4096
         rec create "$t" "$T"
     done
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         drop_caches
         timed ls_l "${WD[$t]}/small.$rep"
         rec ls_cold "$t" "$T"
     done
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         ls_l "${WD[$t]}/small.$rep"
         timed ls_l "${WD[$t]}/small.$rep"
         rec ls_warm "$t" "$T"
     done
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         mkdir "${WD[$t]}/moved.$rep"
         timed mv_all "${WD[$t]}/small.$rep" "${WD[$t]}/moved.$rep"
         rec mv "$t" "$T"
@@ -440,7 +473,7 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
         mv_all "${WD[$t]}/moved.$rep" "${WD[$t]}/small.$rep"
         rmdir "${WD[$t]}/moved.$rep" 2>/dev/null || note "moved.$rep on $t was not empty after moving back"
     done
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         timed rm -rf "${WD[$t]}/small.$rep"
         rec rm "$t" "$T"
     done
@@ -495,17 +528,19 @@ phase_end watched
 phase "cp of ${N_SMALL} new files, cp over ${N_SMALL} existing 4 KiB files, cp over a ${SEQ_MIB} MiB file"
 rep=1
 while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 180))"; do
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         python3 "$HELPERS/mkfiles.py" "${WD[$t]}/ow-src.$rep" "$N_SMALL" 4096
         python3 "$HELPERS/mkfiles.py" "${WD[$t]}/ow-dst.$rep" "$N_SMALL" 4096
+    done
+    for t in "${TARGETS[@]}"; do
         dd if=/dev/urandom of="${WD[$t]}/ow-big.$rep" bs=1M count="$SEQ_MIB" status=none
     done
     sync
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         timed cp -R "${WD[$t]}/ow-src.$rep/." "${WD[$t]}/ow-new.$rep"
         rec cp_new "$t" "$T"
     done
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         timed cp -R "${WD[$t]}/ow-src.$rep/." "${WD[$t]}/ow-dst.$rep"
         rec overwrite "$t" "$T"
     done
@@ -516,7 +551,7 @@ while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 180))"; do
         timed cp "${WD[$t]}/big" "${WD[$t]}/ow-big.$rep"
         rec overwrite_big "$t" "$T"
     done
-    for t in native bindfs; do
+    for t in native bindfs nullfs; do
         for d in ow-src ow-dst ow-new ow-big; do discard "$t" "$d.$rep"; done
     done
     gfs_reset "ow-src.$rep" "ow-dst.$rep" "ow-new.$rep" "ow-big.$rep"
@@ -534,9 +569,9 @@ mktree() {   # DIR FILES FOLDERS: FILES × 4 KiB files spread over FOLDERS folde
 phase "rm -rf of ${N_SMALL} files in 100 folders, and of ${N_TRASH} files in $((N_TRASH / 100)) folders"
 rep=1
 while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 150))"; do
-    for t in "${TARGETS[@]}"; do mktree "${WD[$t]}/folders.$rep" "$N_SMALL" 100; done
+    for t in "${META_TARGETS[@]}"; do mktree "${WD[$t]}/folders.$rep" "$N_SMALL" 100; done
     sync
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         timed rm -rf "${WD[$t]}/folders.$rep"
         rec rm_folders "$t" "$T"
     done
@@ -633,7 +668,7 @@ find_all() { find "$1" >/dev/null; }
 EXPECT=$((TREE_F + TREE_D + 1))
 rep=1
 while want_rep "$rep" "$REPS" "$MIN" "$((QUICK ? 60 : 200))"; do
-    for t in "${TARGETS[@]}"; do
+    for t in "${META_TARGETS[@]}"; do
         d=${WD[$t]}/untar.$rep
         sync
         if timed untar "$TARBALL" "$d" 2>>"$RUN/tar.log"; then
@@ -813,8 +848,14 @@ rows_doc() {
 All times are wall-clock (bash \$EPOCHREALTIME around the command). native is a
 directory under \`target/bench/run/\`; galleryfs is \`gfs-mnt/gallery\` of
 \`galleryfs gfs-store gfs-mnt -f\` (default options); bindfs is \`bindfs -f bind-src
-bind-mnt\` (default options: single-threaded); all on the same filesystem. Each
-side-by-side repetition runs native, galleryfs and bindfs in turn before the next.
+bind-mnt\` (default options: single-threaded); all on one ext4 made for the run (a
+journaled loop image, mkfs.ext4 defaults, mounted on \`target/bench/run\`). The
+**FUSE bound** is \`nullfs null-mnt\` (examples/nullfs.rs): a FUSE filesystem
+with galleryfs's connection settings (4 request threads, cloned fds, the same init
+flags and cache lifetimes, no FLUSH or OPENDIR) that keeps names and sizes in memory
+and discards data, run on the metadata rows: what the requests alone cost, a floor
+for any FUSE filesystem that stores something. Each side-by-side repetition runs
+native, galleryfs, bindfs (and nullfs) in turn before the next.
 Repetitions: up to ${REPS} (at least ${MIN}) of the side-by-side rows, up to ${HEAVY} of the
 slow galleryfs-only rows; each phase has a time budget past its minimum, so that a
 slow galleryfs or a busy machine shortens the run instead of stretching it (the

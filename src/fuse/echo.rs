@@ -22,8 +22,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::backing;
@@ -47,25 +46,45 @@ const CHUNK: usize = 1024;
 
 /// The echo thread and its helper.
 pub struct Echoer {
-    tx: Mutex<Option<Sender<Echo>>>,
+    queue: Arc<Queue>,
     stopped: Arc<AtomicBool>,
     helper: Arc<Mutex<Option<Child>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// Echoes waiting for the thread. A sender wakes the thread only when it
+/// waits for a first echo: during a burst it sleeps until the quiet moment
+/// on its own, so an `rm -rf` does not pay a thread wake-up per file.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Waiting>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Waiting {
+    echoes: Vec<Echo>,
+    /// When the first and the last of `echoes` came.
+    first: Option<Instant>,
+    last: Option<Instant>,
+    /// The thread waits for a first echo.
+    idle: bool,
+    closed: bool,
+}
+
 impl Echoer {
     pub fn start(echoes: Arc<Echoes>, mountpoint: PathBuf) -> io::Result<Echoer> {
-        let (tx, rx) = mpsc::channel();
+        let queue = Arc::new(Queue::default());
         let stopped = Arc::new(AtomicBool::new(false));
         let helper = Arc::new(Mutex::new(None));
         let thread = {
-            let (stopped, helper) = (stopped.clone(), helper.clone());
+            let (queue, stopped, helper) = (queue.clone(), stopped.clone(), helper.clone());
             std::thread::Builder::new()
                 .name("echoer".into())
-                .spawn(move || run(rx, &echoes, &mountpoint, &stopped, &helper))?
+                .spawn(move || run(&queue, &echoes, &mountpoint, &stopped, &helper))?
         };
         Ok(Echoer {
-            tx: Mutex::new(Some(tx)),
+            queue,
             stopped,
             helper,
             thread: Mutex::new(Some(thread)),
@@ -73,8 +92,17 @@ impl Echoer {
     }
 
     pub fn send(&self, echo: Echo) {
-        if let Some(tx) = lock(&self.tx).as_ref() {
-            let _ = tx.send(echo);
+        let mut waiting = lock(&self.queue.state);
+        if waiting.closed {
+            return;
+        }
+        let now = Instant::now();
+        waiting.first.get_or_insert(now);
+        waiting.last = Some(now);
+        waiting.echoes.push(echo);
+        if std::mem::take(&mut waiting.idle) {
+            drop(waiting);
+            self.queue.wake.notify_one();
         }
     }
 
@@ -82,7 +110,8 @@ impl Echoer {
     /// it in flight would make the unmount busy) and the thread joined.
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
-        lock(&self.tx).take();
+        lock(&self.queue.state).closed = true;
+        self.queue.wake.notify_all();
         if let Some(mut child) = lock(&self.helper).take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -100,17 +129,14 @@ impl Drop for Echoer {
 }
 
 fn run(
-    rx: Receiver<Echo>,
+    queue: &Queue,
     echoes: &Echoes,
     mountpoint: &Path,
     stopped: &AtomicBool,
     helper: &Mutex<Option<Child>>,
 ) {
     let mut pipes: Option<(ChildStdin, BufReader<ChildStdout>)> = None;
-    while let Ok(first) = rx.recv() {
-        let Some(batch) = gather(&rx, first) else {
-            return;
-        };
+    while let Some(batch) = gather(queue) {
         for chunk in net_echoes(batch).chunks(CHUNK) {
             if stopped.load(Ordering::SeqCst) {
                 return;
@@ -140,30 +166,37 @@ fn run(
     }
 }
 
-/// `first` and what follows it until a quiet moment (see `QUIET`); `None`
-/// once the mount is going.
-fn gather(rx: &Receiver<Echo>, first: Echo) -> Option<Vec<Echo>> {
-    let started = Instant::now();
-    let mut last = started;
-    let mut batch = vec![first];
+/// The next batch: from a first echo until a quiet moment (see `QUIET`);
+/// `None` once the mount is going.
+fn gather(queue: &Queue) -> Option<Vec<Echo>> {
+    let mut waiting = lock(&queue.state);
+    while waiting.echoes.is_empty() && !waiting.closed {
+        waiting.idle = true;
+        waiting = queue.wake.wait(waiting).unwrap_or_else(|e| e.into_inner());
+    }
     loop {
-        let cap = if batch.len() >= BURST {
+        if waiting.closed {
+            return None;
+        }
+        let (Some(first), Some(last)) = (waiting.first, waiting.last) else {
+            return None;
+        };
+        let cap = if waiting.echoes.len() >= BURST {
             BURST_MAX
         } else {
             LATENCY
         };
-        let deadline = (last + QUIET).min(started + cap);
+        let deadline = (last + QUIET).min(first + cap);
         let Some(wait) = deadline.checked_duration_since(Instant::now()) else {
-            return Some(batch);
+            waiting.first = None;
+            waiting.last = None;
+            return Some(std::mem::take(&mut waiting.echoes));
         };
-        match rx.recv_timeout(wait) {
-            Ok(e) => {
-                batch.push(e);
-                last = Instant::now();
-            }
-            Err(RecvTimeoutError::Timeout) => return Some(batch),
-            Err(RecvTimeoutError::Disconnected) => return None,
-        }
+        waiting = queue
+            .wake
+            .wait_timeout(waiting, wait)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
 
