@@ -1,60 +1,89 @@
 //! The backing store's syscalls, all relative to directory fds and single name
-//! components, never following symlinks. This is the one place for `unsafe`.
+//! components, never following symlinks.
 //!
 //! Operating on `(dir fd, name)` instead of absolute paths means a concurrent
 //! rename elsewhere in the tree cannot redirect an operation, and paths longer
 //! than PATH_MAX work.
+//!
+//! The calls go through `rustix`, which makes them safe functions on
+//! `BorrowedFd`/`OwnedFd` and copies a name of under 256 bytes into a NUL-
+//! terminated buffer on the stack (no allocation per call); its errno is
+//! passed on unchanged. The public types stay the `libc` ones (`Stat` is
+//! `libc::stat`, flags are `libc` constants) so callers need no rustix.
 
-use std::ffi::{CStr, CString, OsStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
 use std::fs::File;
-use std::io;
+use std::io::{self, Write as _};
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use rustix::fs::{self as rfs, AtFlags, CWD, Mode, OFlags};
+use rustix::process::{Gid, Uid};
 
 use crate::error::{FsError, FsResult};
 
 pub type Stat = libc::stat;
 
-fn cname(name: &OsStr) -> FsResult<CString> {
-    CString::new(name.as_bytes()).map_err(|_| FsError::EINVAL)
-}
-
-fn check(ret: libc::c_int) -> FsResult<()> {
-    if ret < 0 {
-        Err(FsError::last())
-    } else {
-        Ok(())
+/// rustix's errors are the kernel's errno, which FUSE replies carry as it is.
+impl From<rustix::io::Errno> for FsError {
+    fn from(e: rustix::io::Errno) -> FsError {
+        FsError::from_errno(e.raw_os_error())
     }
 }
 
-fn check_fd(fd: RawFd) -> FsResult<OwnedFd> {
-    if fd < 0 {
-        Err(FsError::last())
-    } else {
-        // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+/// `/proc/self/fd/N`, NUL-terminated on the stack: reaches the inode behind
+/// an `O_PATH` fd for calls that have no fd variant (chmod, xattrs), without
+/// following symlinks in the store.
+struct ProcFdPath([u8; 32]);
+
+impl ProcFdPath {
+    fn as_c_str(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.0).expect("zero-filled past the number")
     }
 }
 
-/// `/proc/self/fd/N`: reaches the inode behind an `O_PATH` fd for calls
-/// that have no fd variant (chmod, xattrs), without following symlinks in the store.
-fn proc_path(fd: BorrowedFd<'_>) -> CString {
-    CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no NUL in a number")
+fn proc_path(fd: BorrowedFd<'_>) -> ProcFdPath {
+    const PREFIX: &[u8] = b"/proc/self/fd/";
+    // 14 bytes of prefix, at most 10 digits, and zeros (the NUL) after them.
+    let mut buf = [0u8; 32];
+    buf[..PREFIX.len()].copy_from_slice(PREFIX);
+    write!(&mut buf[PREFIX.len()..], "{}", fd.as_raw_fd()).expect("an fd fits");
+    ProcFdPath(buf)
+}
+
+/// `libc::stat` from rustix's: the same fields (rustix's own struct has
+/// private padding and, on some targets, other integer types).
+fn to_libc_stat(st: &rfs::Stat) -> Stat {
+    // SAFETY: `libc::stat` holds only integers (and padding), for which all
+    // zeros is a valid value.
+    let mut out: Stat = unsafe { std::mem::zeroed() };
+    out.st_dev = st.st_dev as _;
+    out.st_ino = st.st_ino as _;
+    out.st_nlink = st.st_nlink as _;
+    out.st_mode = st.st_mode as _;
+    out.st_uid = st.st_uid as _;
+    out.st_gid = st.st_gid as _;
+    out.st_rdev = st.st_rdev as _;
+    out.st_size = st.st_size as _;
+    out.st_blksize = st.st_blksize as _;
+    out.st_blocks = st.st_blocks as _;
+    out.st_atime = st.st_atime as _;
+    out.st_atime_nsec = st.st_atime_nsec as _;
+    out.st_mtime = st.st_mtime as _;
+    out.st_mtime_nsec = st.st_mtime_nsec as _;
+    out.st_ctime = st.st_ctime as _;
+    out.st_ctime_nsec = st.st_ctime_nsec as _;
+    out
+}
+
+fn oflags(flags: i32) -> OFlags {
+    OFlags::from_bits_retain(flags as u32)
 }
 
 pub fn openat(dir: BorrowedFd<'_>, name: &OsStr, flags: i32, mode: u32) -> FsResult<OwnedFd> {
-    let name = cname(name)?;
-    // SAFETY: valid fd and NUL-terminated name; the result is checked.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            flags | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            mode as libc::c_uint,
-        )
-    };
-    check_fd(fd)
+    let flags = oflags(flags) | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    Ok(rfs::openat(dir, name, flags, Mode::from_bits_retain(mode))?)
 }
 
 /// An `O_PATH` handle on `name` (symlinks included, not followed).
@@ -66,18 +95,9 @@ pub fn open_path(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<OwnedFd> {
 /// calls through it reach the same filesystem without holding the mount
 /// itself, so they never make its unmount busy. Needs CAP_SYS_ADMIN.
 pub fn open_tree_clone(path: &OsStr) -> FsResult<OwnedFd> {
-    const OPEN_TREE_CLONE: libc::c_uint = 1;
-    let path = cname(path)?;
-    // SAFETY: a NUL-terminated path and plain flags; the result is checked.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
-        )
-    };
-    check_fd(fd as RawFd)
+    use rustix::mount::OpenTreeFlags;
+    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+    Ok(rustix::mount::open_tree(CWD, path, flags)?)
 }
 
 /// An `O_PATH` handle on the directory `name`.
@@ -86,89 +106,54 @@ pub fn open_dir_path(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<OwnedFd> {
 }
 
 pub fn fstatat(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<Stat> {
-    let name = cname(name)?;
-    let mut st = MaybeUninit::<Stat>::uninit();
-    // SAFETY: valid pointers; `st` is initialised when the call succeeds.
-    check(unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            st.as_mut_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    })?;
-    // SAFETY: the call succeeded.
-    Ok(unsafe { st.assume_init() })
+    let st = rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(to_libc_stat(&st))
 }
 
 pub fn fstat(fd: BorrowedFd<'_>) -> FsResult<Stat> {
-    let mut st = MaybeUninit::<Stat>::uninit();
-    // SAFETY: valid pointers; an empty path with AT_EMPTY_PATH stats the fd itself
-    // (works for O_PATH fds, unlike fstat on older kernels).
-    check(unsafe {
-        libc::fstatat(
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            st.as_mut_ptr(),
-            libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
-        )
-    })?;
-    // SAFETY: the call succeeded.
-    Ok(unsafe { st.assume_init() })
+    // An empty path with AT_EMPTY_PATH stats the fd itself (works for O_PATH
+    // fds, unlike fstat on older kernels).
+    let st = rfs::statat(fd, c"", AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(to_libc_stat(&st))
 }
 
 pub fn mkdirat(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> FsResult<()> {
-    let name = cname(name)?;
-    // SAFETY: valid fd and name.
-    check(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) })
+    Ok(rfs::mkdirat(dir, name, Mode::from_bits_retain(mode))?)
 }
 
 pub fn mknodat(dir: BorrowedFd<'_>, name: &OsStr, mode: u32, rdev: u64) -> FsResult<()> {
-    let name = cname(name)?;
-    // SAFETY: valid fd and name.
-    check(unsafe {
-        libc::mknodat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            mode as libc::mode_t,
-            rdev as libc::dev_t,
-        )
-    })
+    // rustix takes the type apart from the permissions and joins them again.
+    // A type of 0 is a regular file, as mknod(2) says; an invalid one stays
+    // invalid (all S_IFMT bits), for the kernel to refuse with EINVAL.
+    let kind = match mode & libc::S_IFMT {
+        0 => rfs::FileType::RegularFile,
+        t => rfs::FileType::from_raw_mode(t),
+    };
+    let perm = Mode::from_bits_retain(mode & !libc::S_IFMT);
+    Ok(rfs::mknodat(dir, name, kind, perm, rdev)?)
 }
 
 pub fn symlinkat(target: &OsStr, dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<()> {
-    let target = cname(target)?;
-    let name = cname(name)?;
-    // SAFETY: valid fd and names.
-    check(unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) })
+    Ok(rfs::symlinkat(target, dir, name)?)
 }
 
 pub fn readlinkat(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<Vec<u8>> {
-    let name = cname(name)?;
     let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
-    // SAFETY: the buffer is valid for buf.len() bytes.
-    let n = unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    if n < 0 {
-        return Err(FsError::last());
-    }
-    buf.truncate(n as usize);
+    let n = rfs::readlinkat_raw(dir, name, &mut buf[..])?;
+    buf.truncate(n);
     Ok(buf)
 }
 
 pub fn unlinkat(dir: BorrowedFd<'_>, name: &OsStr, remove_dir: bool) -> FsResult<()> {
-    let name = cname(name)?;
-    let flags = if remove_dir { libc::AT_REMOVEDIR } else { 0 };
-    // SAFETY: valid fd and name.
-    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) })
+    let flags = if remove_dir {
+        AtFlags::REMOVEDIR
+    } else {
+        AtFlags::empty()
+    };
+    Ok(rfs::unlinkat(dir, name, flags)?)
 }
 
+/// `renameat2(2)`; `flags` are `libc::RENAME_*` (NOREPLACE, EXCHANGE, WHITEOUT).
 pub fn renameat2(
     old_dir: BorrowedFd<'_>,
     old: &OsStr,
@@ -176,18 +161,8 @@ pub fn renameat2(
     new: &OsStr,
     flags: u32,
 ) -> FsResult<()> {
-    let old = cname(old)?;
-    let new = cname(new)?;
-    // SAFETY: valid fds and names.
-    check(unsafe {
-        libc::renameat2(
-            old_dir.as_raw_fd(),
-            old.as_ptr(),
-            new_dir.as_raw_fd(),
-            new.as_ptr(),
-            flags,
-        )
-    })
+    let flags = rfs::RenameFlags::from_bits_retain(flags);
+    Ok(rfs::renameat_with(old_dir, old, new_dir, new, flags)?)
 }
 
 pub fn linkat(
@@ -196,18 +171,16 @@ pub fn linkat(
     new_dir: BorrowedFd<'_>,
     new: &OsStr,
 ) -> FsResult<()> {
-    let old = cname(old)?;
-    let new = cname(new)?;
-    // SAFETY: valid fds and names; flags 0 never follows a symlink `old`.
-    check(unsafe {
-        libc::linkat(
-            old_dir.as_raw_fd(),
-            old.as_ptr(),
-            new_dir.as_raw_fd(),
-            new.as_ptr(),
-            0,
-        )
-    })
+    // No AT_SYMLINK_FOLLOW: a symlink `old` is linked, not its target.
+    Ok(rfs::linkat(old_dir, old, new_dir, new, AtFlags::empty())?)
+}
+
+/// `None` is "unchanged" (-1 to the kernel); any other id passes as it is.
+fn ids(uid: Option<u32>, gid: Option<u32>) -> (Option<Uid>, Option<Gid>) {
+    (
+        uid.map(Uid::from_raw_unchecked),
+        gid.map(Gid::from_raw_unchecked),
+    )
 }
 
 /// Changes owner; `None` leaves that id unchanged. Never follows a symlink.
@@ -217,76 +190,80 @@ pub fn fchownat(
     uid: Option<u32>,
     gid: Option<u32>,
 ) -> FsResult<()> {
-    let name = cname(name)?;
-    let uid = uid.unwrap_or(u32::MAX);
-    let gid = gid.unwrap_or(u32::MAX);
-    // SAFETY: valid fd and name.
-    check(unsafe {
-        libc::fchownat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            uid,
-            gid,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    })
+    let (uid, gid) = ids(uid, gid);
+    Ok(rfs::chownat(
+        dir,
+        name,
+        uid,
+        gid,
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?)
 }
 
 /// Changes owner of the inode behind an (O_PATH) fd.
 pub fn fchown_fd(fd: BorrowedFd<'_>, uid: Option<u32>, gid: Option<u32>) -> FsResult<()> {
-    let uid = uid.unwrap_or(u32::MAX);
-    let gid = gid.unwrap_or(u32::MAX);
-    // SAFETY: valid fd; empty path with AT_EMPTY_PATH acts on the fd itself.
-    check(unsafe { libc::fchownat(fd.as_raw_fd(), c"".as_ptr(), uid, gid, libc::AT_EMPTY_PATH) })
+    let (uid, gid) = ids(uid, gid);
+    // An empty path with AT_EMPTY_PATH acts on the fd itself.
+    Ok(rfs::chownat(fd, c"", uid, gid, AtFlags::EMPTY_PATH)?)
 }
 
 /// chmod of the inode behind an (O_PATH) fd. Symlinks have no mode of their own.
 pub fn fchmod_fd(fd: BorrowedFd<'_>, mode: u32) -> FsResult<()> {
     let path = proc_path(fd);
-    // SAFETY: valid path.
-    check(unsafe { libc::chmod(path.as_ptr(), mode as libc::mode_t) })
+    Ok(rfs::chmod(path.as_c_str(), Mode::from_bits_retain(mode))?)
 }
 
 /// Sets times of the inode behind an (O_PATH) fd; each is `UTIME_OMIT`, `UTIME_NOW` or a time.
 pub fn futimens_fd(fd: BorrowedFd<'_>, times: &[libc::timespec; 2]) -> FsResult<()> {
     let path = proc_path(fd);
-    // SAFETY: valid path and a two-element array. utimensat has no AT_EMPTY_PATH
-    // on older kernels, so the fd is reached through its /proc magic link.
-    check(unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), 0) })
+    let ts = |t: &libc::timespec| rfs::Timespec {
+        tv_sec: t.tv_sec as _,
+        tv_nsec: t.tv_nsec as _,
+    };
+    let times = rfs::Timestamps {
+        last_access: ts(&times[0]),
+        last_modification: ts(&times[1]),
+    };
+    // utimensat has no AT_EMPTY_PATH on older kernels, so the fd is reached
+    // through its /proc magic link.
+    Ok(rfs::utimensat(
+        CWD,
+        path.as_c_str(),
+        &times,
+        AtFlags::empty(),
+    )?)
 }
 
 pub fn ftruncate(fd: BorrowedFd<'_>, size: u64) -> FsResult<()> {
-    // SAFETY: valid fd.
-    check(unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) })
+    Ok(rfs::ftruncate(fd, size)?)
 }
 
 pub fn fallocate(fd: BorrowedFd<'_>, mode: i32, offset: u64, len: u64) -> FsResult<()> {
-    // SAFETY: valid fd.
-    check(unsafe {
-        libc::fallocate(
-            fd.as_raw_fd(),
-            mode,
-            offset as libc::off_t,
-            len as libc::off_t,
-        )
-    })
+    let mode = rfs::FallocateFlags::from_bits_retain(mode as u32);
+    Ok(rfs::fallocate(fd, mode, offset, len)?)
 }
 
 pub fn fsync(fd: BorrowedFd<'_>, datasync: bool) -> FsResult<()> {
-    // SAFETY: valid fd.
-    check(unsafe {
-        if datasync {
-            libc::fdatasync(fd.as_raw_fd())
-        } else {
-            libc::fsync(fd.as_raw_fd())
-        }
-    })
+    if datasync {
+        Ok(rfs::fdatasync(fd)?)
+    } else {
+        Ok(rfs::fsync(fd)?)
+    }
 }
 
 pub fn lseek(fd: BorrowedFd<'_>, offset: i64, whence: i32) -> FsResult<i64> {
-    // SAFETY: valid fd.
-    let r = unsafe { libc::lseek(fd.as_raw_fd(), offset, whence) };
-    if r < 0 { Err(FsError::last()) } else { Ok(r) }
+    use rfs::SeekFrom;
+    // rustix passes the offsets of Start, Data and Hole back as the same
+    // i64, so a negative one gets the kernel's own answer.
+    let pos = match whence {
+        libc::SEEK_SET => SeekFrom::Start(offset as u64),
+        libc::SEEK_CUR => SeekFrom::Current(offset),
+        libc::SEEK_END => SeekFrom::End(offset),
+        libc::SEEK_DATA => SeekFrom::Data(offset as u64),
+        libc::SEEK_HOLE => SeekFrom::Hole(offset as u64),
+        _ => return Err(FsError::EINVAL),
+    };
+    Ok(rfs::seek(fd, pos)? as i64)
 }
 
 pub fn pread(file: &File, buf: &mut [u8], offset: u64) -> FsResult<usize> {
@@ -319,32 +296,38 @@ pub fn copy_file_range(
     off_out: u64,
     len: u64,
 ) -> FsResult<usize> {
-    let mut off_in = off_in as libc::loff_t;
-    let mut off_out = off_out as libc::loff_t;
-    // SAFETY: valid fds and offset pointers.
-    let n = unsafe {
-        libc::copy_file_range(
-            fd_in.as_raw_fd(),
-            &mut off_in,
-            fd_out.as_raw_fd(),
-            &mut off_out,
-            len as usize,
-            0,
-        )
-    };
-    if n < 0 {
-        Err(FsError::last())
-    } else {
-        Ok(n as usize)
-    }
+    let (mut off_in, mut off_out) = (off_in, off_out);
+    Ok(rfs::copy_file_range(
+        fd_in,
+        Some(&mut off_in),
+        fd_out,
+        Some(&mut off_out),
+        len as usize,
+    )?)
 }
 
+/// `ST_VALID`: the kernel sets it in `statfs.f_flags` to say the flags are
+/// filled in; glibc's `fstatvfs` clears it from `f_flag`, and so do we.
+const ST_VALID: u64 = 0x0020;
+
 pub fn fstatvfs(fd: BorrowedFd<'_>) -> FsResult<libc::statvfs> {
-    let mut st = MaybeUninit::<libc::statvfs>::uninit();
-    // SAFETY: valid pointers.
-    check(unsafe { libc::fstatvfs(fd.as_raw_fd(), st.as_mut_ptr()) })?;
-    // SAFETY: the call succeeded.
-    Ok(unsafe { st.assume_init() })
+    // rustix does what glibc does: one fstatfs, its fields translated.
+    let st = rfs::fstatvfs(fd)?;
+    // SAFETY: `libc::statvfs` holds only integers (and padding), for which
+    // all zeros is a valid value.
+    let mut out: libc::statvfs = unsafe { std::mem::zeroed() };
+    out.f_bsize = st.f_bsize as _;
+    out.f_frsize = st.f_frsize as _;
+    out.f_blocks = st.f_blocks as _;
+    out.f_bfree = st.f_bfree as _;
+    out.f_bavail = st.f_bavail as _;
+    out.f_files = st.f_files as _;
+    out.f_ffree = st.f_ffree as _;
+    out.f_favail = st.f_favail as _;
+    out.f_fsid = st.f_fsid as _;
+    out.f_flag = (st.f_flag.bits() ^ ST_VALID) as _;
+    out.f_namemax = st.f_namemax as _;
+    Ok(out)
 }
 
 /// One name in a directory listing.
@@ -353,6 +336,21 @@ pub struct DirEntry {
     pub ino: u64,
     /// `DT_*` type, `DT_UNKNOWN` if the backing filesystem does not say.
     pub dtype: u8,
+}
+
+/// The `DT_*` value rustix read as `kind` (it offers no raw `d_type`).
+fn dirent_type(kind: rfs::FileType) -> u8 {
+    use rfs::FileType as T;
+    match kind {
+        T::RegularFile => libc::DT_REG,
+        T::Directory => libc::DT_DIR,
+        T::Symlink => libc::DT_LNK,
+        T::Fifo => libc::DT_FIFO,
+        T::Socket => libc::DT_SOCK,
+        T::CharacterDevice => libc::DT_CHR,
+        T::BlockDevice => libc::DT_BLK,
+        T::Unknown => libc::DT_UNKNOWN,
+    }
 }
 
 /// Lists the directory `fd` refers to (O_PATH is fine), without `.` and `..`.
@@ -364,64 +362,40 @@ pub fn read_dir(fd: BorrowedFd<'_>) -> FsResult<Vec<DirEntry>> {
         .collect())
 }
 
+/// Bytes of `getdents64` buffer: what glibc's `opendir` allocates.
+const DIRENT_BUFFER: usize = 32 * 1024;
+
 /// Up to `max` names of the directory `fd` refers to, `.` and `..`
 /// included, from position `cookie` (0: the start), each with the position
 /// after it: the backing filesystem's own `telldir` cookies, which stay
 /// valid across opens (as NFS relies on), so a listing needs no state
 /// between calls.
 pub fn read_dir_at(fd: BorrowedFd<'_>, cookie: u64, max: usize) -> FsResult<Vec<(DirEntry, u64)>> {
-    let dir_fd = openat(fd, OsStr::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
-    let raw = std::os::fd::IntoRawFd::into_raw_fd(dir_fd);
-    // SAFETY: `raw` is an open directory fd; fdopendir takes ownership of it.
-    let dir = unsafe { libc::fdopendir(raw) };
-    if dir.is_null() {
-        let err = FsError::last();
-        // SAFETY: fdopendir failed, so we still own `raw`.
-        unsafe { libc::close(raw) };
-        return Err(err);
-    }
+    let dir = openat(fd, OsStr::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
     if cookie != 0 {
-        // SAFETY: `dir` is a valid DIR*; the cookie came from its d_off.
-        unsafe { libc::seekdir(dir, cookie as libc::c_long) };
+        // The cookie came from an entry's d_off: seekdir is this lseek.
+        rfs::seek(&dir, rfs::SeekFrom::Start(cookie))?;
     }
+    // On the stack: the listing allocates only its entries.
+    let mut buf = [MaybeUninit::<u8>::uninit(); DIRENT_BUFFER];
+    let mut raw = rfs::RawDir::new(&dir, &mut buf);
     let mut entries = Vec::new();
-    let result = loop {
-        if entries.len() == max {
-            break Ok(());
-        }
-        // SAFETY: resetting errno distinguishes end of directory from an error.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: `dir` is a valid DIR*.
-        let ent = unsafe { libc::readdir64(dir) };
-        if ent.is_null() {
-            // SAFETY: reading errno of this thread.
-            let errno = unsafe { *libc::__errno_location() };
-            break if errno == 0 {
-                Ok(())
-            } else {
-                Err(FsError::from_errno(errno))
-            };
-        }
-        // SAFETY: readdir64 returned a valid entry with a NUL-terminated name.
-        let (name, ino, dtype, next) = unsafe {
-            let ent = &*ent;
-            (
-                CStr::from_ptr(ent.d_name.as_ptr()).to_bytes(),
-                ent.d_ino,
-                ent.d_type,
-                ent.d_off as u64,
-            )
+    while entries.len() < max {
+        let ent = match raw.next() {
+            None => break,
+            Some(Ok(ent)) => ent,
+            // A directory removed while open: the end, as readdir(3) has it.
+            Some(Err(rustix::io::Errno::NOENT)) => break,
+            Some(Err(e)) => return Err(e.into()),
         };
         let entry = DirEntry {
-            name: OsString::from_vec(name.to_vec()),
-            ino,
-            dtype,
+            name: OsString::from_vec(ent.file_name().to_bytes().to_vec()),
+            ino: ent.ino(),
+            dtype: dirent_type(ent.file_type()),
         };
-        entries.push((entry, next));
-    };
-    // SAFETY: `dir` is valid and closed exactly once (this also closes `raw`).
-    unsafe { libc::closedir(dir) };
-    result.map(|()| entries)
+        entries.push((entry, ent.next_entry_cookie()));
+    }
+    Ok(entries)
 }
 
 /// Removes `name` in `dir` and, for a directory, everything below it.
@@ -457,33 +431,26 @@ pub fn tree_size(dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<u64> {
 
 pub fn getxattr(fd: BorrowedFd<'_>, name: &OsStr, size: usize) -> FsResult<Vec<u8>> {
     let path = proc_path(fd);
-    let name = cname(name)?;
-    let mut buf = vec![0u8; size];
-    // SAFETY: valid path, name and buffer of `size` bytes (size 0 asks for the length).
-    let n = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), size) };
-    if n < 0 {
-        return Err(FsError::last());
-    }
     if size == 0 {
-        return Ok(vec![0u8; n as usize]);
+        let n = rfs::getxattr_query(path.as_c_str(), name)?;
+        return Ok(vec![0u8; n]);
     }
-    buf.truncate(n as usize);
+    let mut buf = vec![0u8; size];
+    let n = rfs::getxattr(path.as_c_str(), name, &mut buf[..])?;
+    buf.truncate(n);
     Ok(buf)
 }
 
 /// Like `getxattr`, but with `size == 0` returns only the length (as a vec of that length).
 pub fn listxattr(fd: BorrowedFd<'_>, size: usize) -> FsResult<Vec<u8>> {
     let path = proc_path(fd);
-    let mut buf = vec![0u8; size];
-    // SAFETY: valid path and buffer of `size` bytes.
-    let n = unsafe { libc::listxattr(path.as_ptr(), buf.as_mut_ptr().cast(), size) };
-    if n < 0 {
-        return Err(FsError::last());
-    }
     if size == 0 {
-        return Ok(vec![0u8; n as usize]);
+        let n = rfs::listxattr_query(path.as_c_str())?;
+        return Ok(vec![0u8; n]);
     }
-    buf.truncate(n as usize);
+    let mut buf = vec![0u8; size];
+    let n = rfs::listxattr(path.as_c_str(), &mut buf[..])?;
+    buf.truncate(n);
     Ok(buf)
 }
 
@@ -503,53 +470,34 @@ pub fn listxattr_all(fd: BorrowedFd<'_>) -> FsResult<Vec<u8>> {
 
 pub fn setxattr(fd: BorrowedFd<'_>, name: &OsStr, value: &[u8], flags: i32) -> FsResult<()> {
     let path = proc_path(fd);
-    let name = cname(name)?;
-    // SAFETY: valid path, name and value buffer.
-    check(unsafe {
-        libc::setxattr(
-            path.as_ptr(),
-            name.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            flags,
-        )
-    })
+    let flags = rfs::XattrFlags::from_bits_retain(flags as u32);
+    Ok(rfs::setxattr(path.as_c_str(), name, value, flags)?)
 }
 
 pub fn removexattr(fd: BorrowedFd<'_>, name: &OsStr) -> FsResult<()> {
     let path = proc_path(fd);
-    let name = cname(name)?;
-    // SAFETY: valid path and name.
-    check(unsafe { libc::removexattr(path.as_ptr(), name.as_ptr()) })
+    Ok(rfs::removexattr(path.as_c_str(), name)?)
 }
 
-/// The soft limit on open files (RLIMIT_NOFILE).
+/// The soft limit on open files (RLIMIT_NOFILE); `u64::MAX` for unlimited.
 pub fn open_file_limit() -> Option<u64> {
-    let mut limit = MaybeUninit::<libc::rlimit>::uninit();
-    // SAFETY: valid out-pointer; initialised when the call succeeds.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, limit.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    // SAFETY: the call succeeded.
-    Some(unsafe { limit.assume_init() }.rlim_cur)
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    Some(limit.current.unwrap_or(libc::RLIM_INFINITY))
 }
 
 /// The process's effective gid.
 pub fn getegid() -> u32 {
-    // SAFETY: getegid cannot fail.
-    unsafe { libc::getegid() }
+    rustix::process::getegid().as_raw()
 }
 
 /// The process's effective uid.
 pub fn geteuid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() }
+    rustix::process::geteuid().as_raw()
 }
 
 /// Clears the umask: modes from the kernel already have the caller's umask applied.
 pub fn clear_umask() {
-    // SAFETY: umask cannot fail.
-    unsafe { libc::umask(0) };
+    rustix::process::umask(Mode::empty());
 }
 
 pub fn file_type(st: &Stat) -> u32 {
@@ -574,25 +522,15 @@ pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> FsResult<OwnedFd> {
     let path = proc_path(fd);
     // O_NOFOLLOW would refuse the magic link itself (ELOOP); the caller's
     // O_NOFOLLOW was about its own path, which the kernel already resolved.
-    let flags = (flags & !libc::O_NOFOLLOW) | libc::O_CLOEXEC;
-    // SAFETY: valid NUL-terminated path; the result is checked.
-    let fd = unsafe { libc::open(path.as_ptr(), flags) };
-    check_fd(fd)
+    let flags = (oflags(flags) - OFlags::NOFOLLOW) | OFlags::CLOEXEC;
+    Ok(rfs::open(path.as_c_str(), flags, Mode::empty())?)
 }
 
 /// A new unnamed regular file in directory `dir` (`O_TMPFILE`), open for
 /// reading and writing; `link_fd` gives it a name.
 pub fn open_tmpfile(dir: BorrowedFd<'_>, mode: u32) -> FsResult<OwnedFd> {
-    // SAFETY: valid fd and a NUL-terminated literal; the result is checked.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            c".".as_ptr(),
-            libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC,
-            mode as libc::c_uint,
-        )
-    };
-    check_fd(fd)
+    let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
+    Ok(rfs::openat(dir, c".", flags, Mode::from_bits_retain(mode))?)
 }
 
 /// Gives the file open as `fd` (an `O_TMPFILE`) the name `dir/name`.
@@ -600,27 +538,19 @@ pub fn open_tmpfile(dir: BorrowedFd<'_>, mode: u32) -> FsResult<OwnedFd> {
 /// (`AT_EMPTY_PATH` would).
 pub fn link_fd(fd: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &OsStr) -> FsResult<()> {
     let path = proc_path(fd);
-    let name = cname(name)?;
-    // SAFETY: valid path, fd and name.
-    check(unsafe {
-        libc::linkat(
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            libc::AT_SYMLINK_FOLLOW,
-        )
-    })
+    Ok(rfs::linkat(
+        CWD,
+        path.as_c_str(),
+        dir,
+        name,
+        AtFlags::SYMLINK_FOLLOW,
+    )?)
 }
 
-/// `FICLONE`: `_IOW(0x94, 9, int)`.
-const FICLONE: libc::c_ulong = 0x4004_9409;
-
-/// Makes `dst` share `src`'s extents (a reflink): O(extents), no data
-/// copied. EOPNOTSUPP (or EXDEV, EINVAL) where the filesystem cannot.
+/// Makes `dst` share `src`'s extents (a reflink, `FICLONE`): O(extents), no
+/// data copied. EOPNOTSUPP (or EXDEV, EINVAL) where the filesystem cannot.
 pub fn ficlone(dst: BorrowedFd<'_>, src: BorrowedFd<'_>) -> FsResult<()> {
-    // SAFETY: FICLONE takes the source fd as its argument; both fds are valid.
-    check(unsafe { libc::ioctl(dst.as_raw_fd(), FICLONE, src.as_raw_fd()) })
+    Ok(rfs::ioctl_ficlone(dst, src)?)
 }
 
 /// Copies `len` bytes of `src` to the start of `dst`, in the kernel.
@@ -702,22 +632,11 @@ pub fn has_nonzero(fd: BorrowedFd<'_>, start: u64, end: u64, budget: u64) -> FsR
             return Ok(false);
         }
         let want = (end - data).min(buf.len() as u64) as usize;
-        // SAFETY: the buffer holds `want` bytes; the fd is valid.
-        let n = unsafe {
-            libc::pread(
-                fd.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                want,
-                data as libc::off_t,
-            )
-        };
-        if n < 0 {
-            return Err(FsError::last());
-        }
+        let n = rustix::io::pread(fd, &mut buf[..want], data)?;
         if n == 0 {
             return Ok(false);
         }
-        if buf[..n as usize].iter().any(|&b| b != 0) {
+        if buf[..n].iter().any(|&b| b != 0) {
             return Ok(true);
         }
         read += n as u64;
@@ -728,3 +647,6 @@ pub fn has_nonzero(fd: BorrowedFd<'_>, start: u64, end: u64, budget: u64) -> FsR
     }
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests;

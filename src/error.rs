@@ -42,11 +42,6 @@ impl FsError {
         }
     }
 
-    /// The last OS error of this thread.
-    pub fn last() -> FsError {
-        FsError::from(io::Error::last_os_error())
-    }
-
     pub fn errno(self) -> i32 {
         self.0
     }

@@ -11,8 +11,8 @@
 //! - `store`: STORAGE on disk and the trash store, with every crash-ordered
 //!   composition and reconcile; its catalog is SQLite (`store::catalog`).
 //! - `space`: what the trash may cost in storage, and its watcher thread.
-//! - `backing`: the `*at` syscalls, the one place for libc and `unsafe`
-//!   besides the adapter's passthrough ioctl.
+//! - `backing`: the `*at` syscalls on STORAGE, through rustix (safe calls
+//!   with the kernel's errno).
 //!
 //! Around them: `cli` parses argv into `config`'s settings (durations and
 //! sizes through `units`, which gallery-trash shares), `mount` wires a

@@ -71,23 +71,10 @@ pub(crate) fn lgetxattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
 /// `renameat2(2)` with `RENAME_NOREPLACE`: fails with EEXIST instead of
 /// replacing `to`. EINVAL means the filesystem does not support the flag.
 pub(crate) fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
-    let (from, to) = (c_path(from)?, c_path(to)?);
-    // SAFETY: both paths are NUL-terminated; AT_FDCWD makes them relative to
-    // the working directory like rename(2) (they are absolute anyway).
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_NOREPLACE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    // CWD makes the paths relative to the working directory like rename(2)
+    // (they are absolute anyway).
+    renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE).map_err(io::Error::from)
 }
 
 pub(crate) fn euid() -> u32 {
