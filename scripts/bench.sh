@@ -840,6 +840,18 @@ else
 fi
 phase_end rows
 
+# ---------------------------------------------------------------- mounted by an ordinary user
+# scripts/bench/user.sh, in a private mount namespace where its user exists; see rows_doc.
+phase "mounted by an ordinary user (fusermount3, no passthrough): reads, write, create, rm -rf"
+if command -v fusermount3 >/dev/null; then
+    unshare --mount --propagation private bash "$HELPERS/user.sh" "$RUN" "$GFS" "$SEQ_MIB" "$N_SMALL" \
+        "$MIN" "$RR_SECS" "$HAVE_FIO" "$RES" 2>>"$RUN/user.log" ||
+        na user_create "scripts/bench/user.sh failed: $(tail -1 "$RUN/user.log")"
+else
+    na user_create "fusermount3 is missing (apt-get install fuse3)"
+fi
+phase_end user
+
 # ---------------------------------------------------------------- report
 rows_doc() {
     cat <<EOF
@@ -949,6 +961,14 @@ notes say where that happened; the reps column and the raw samples show the coun
   These follow clean unmounts. The unclean-stop row sets the catalog's clean-stop
   flag (\`meta.in_use = 1\`) as a killed galleryfs leaves it, so the mount compares
   every row with STORAGE/trash, and is warm.
+- **mounted by an ordinary user**: scripts/bench/user.sh runs as root in a private
+  mount namespace where a user (uid 2199) exists (a passwd and a group bound over the
+  real ones); as that user (\`setpriv\`) it mounts \`galleryfs -f\` and \`bindfs -f\`
+  through fusermount3, as a desktop user does: no kernel passthrough (it needs
+  CAP_SYS_ADMIN), so galleryfs serves every read and write itself. Then, as that user,
+  interleaved over native, galleryfs and bindfs: the sequential read warm and cold
+  (drop_caches), the 4 KiB random read, the sequential write + fsync, create and
+  \`rm -rf\` of ${N_SMALL} files, as the rows above; ${MIN} repetitions.
 - **RSS**: VmRSS (and the peak, VmHWM) of the galleryfs daemon from
   /proc/PID/status after \`ls .trash | wc -l\` has listed every entry.
 EOF
