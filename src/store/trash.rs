@@ -757,6 +757,22 @@ impl TrashStore {
         self.delete_stale(&mut stale);
     }
 
+    /// `forget_row` for many rows at once, in one transaction (a bulk
+    /// request's: see `bulk`).
+    pub(super) fn forget_rows(&self, ids: &[i64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut stale = lock(&self.stale);
+        stale.extend_from_slice(ids);
+        let mut catalog = self.catalog();
+        let deleted = catalog.in_transaction(|c| stale.iter().try_for_each(|&id| c.delete(id)));
+        match deleted {
+            Ok(()) => stale.clear(),
+            Err(e) => self.catalog_lags("delete", e.into()),
+        }
+    }
+
     fn delete_stale(&self, stale: &mut Vec<i64>) {
         let catalog = self.catalog();
         while let Some(&id) = stale.last() {
