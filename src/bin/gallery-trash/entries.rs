@@ -18,8 +18,6 @@ use galleryfs::contract::{self, Reason};
 use crate::mounts::Galleryfs;
 use crate::syscalls;
 
-const STICKY: u32 = 0o1000;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     File,
@@ -355,7 +353,7 @@ pub(crate) fn measure(entries: Vec<Entry>) -> Vec<Measured> {
 /// directory `trash` under the sticky-bit rule (root, the entry's owner or
 /// the directory's owner). Other refusals are left to the kernel.
 pub(crate) fn may_remove(trash: &Stat, entry: &Stat, euid: u32) -> bool {
-    trash.mode & STICKY == 0 || euid == 0 || euid == entry.uid || euid == trash.uid
+    contract::bulk::sticky_allows(trash.mode, trash.uid, entry.uid, euid)
 }
 
 #[cfg(test)]
