@@ -120,27 +120,35 @@ fn purge(core: &Core, caller: Caller, node: NodeId, items: &[Vec<&[u8]>]) -> FsR
     if scope.is_some_and(|uid| caller.uid != uid && caller.uid != 0) {
         return Err(FsError::EACCES);
     }
+    run(core, items, None, |bulk, item| {
+        purge_one(core, bulk, caller, scope, item[0])
+    })
+}
+
+/// Runs `one` on each item in one `store::Bulk`, then tells everyone what
+/// went (restored into `into`, if given); the answer byte of each item.
+fn run(
+    core: &Core,
+    items: &[Vec<&[u8]>],
+    into: Option<NodeId>,
+    mut one: impl FnMut(&mut crate::store::Bulk<'_>, &[&[u8]]) -> FsResult<Gone>,
+) -> FsResult<Vec<u8>> {
+    let names: Vec<&[u8]> = items.iter().map(|item| item[0]).collect();
     let mut gone = Vec::new();
-    let answer = {
-        let mut bulk = core.store.bulk();
-        let answer = items
-            .iter()
-            .map(|item| {
-                let name = item[0];
-                let done = purge_one(core, &mut bulk, caller, scope, name);
-                result_byte(done.map_or_else(
-                    |e| e.errno(),
-                    |g| {
-                        gone.push(g);
-                        0
-                    },
-                ))
-            })
-            .collect();
-        drop(bulk); // the rows go here, before anyone is told
-        answer
-    };
-    events::bulk_gone(core, &gone, None);
+    let mut bulk = core.store.bulk(&names)?;
+    let answer = items
+        .iter()
+        .map(|item| match one(&mut bulk, item) {
+            Ok(g) => {
+                gone.push(g);
+                0
+            }
+            Err(e) => result_byte(e.errno()),
+        })
+        .collect();
+    // The rows go here, before anyone is told.
+    drop(bulk);
+    events::bulk_gone(core, &gone, into);
     Ok(answer)
 }
 
@@ -154,22 +162,30 @@ fn purge_one(
     if !contract::valid_name(name) {
         return Err(FsError::EINVAL);
     }
-    let (entry, st) = bulk.entry(name)?;
+    let entry = bulk.entry(name)?;
     if scope.is_some_and(|uid| uid != entry.row.uid) {
         return Err(FsError::ENOENT);
     }
-    if !sticky_allows(TRASH_PERM.into(), 0, st.st_uid, caller.uid) {
-        return Err(FsError::EPERM);
-    }
     let os_name = OsStr::from_bytes(name);
-    if backing::is_dir(&st) && caller.uid != 0 {
+    let views = [TRASH, View::Files(entry.row.uid).id()];
+    let nodes = views.map(|dir| core.nodes.find(dir, os_name));
+    // The file's stat where anything depends on it: for root, only the
+    // names the kernel holds (a purge of 100,000 names it never looked up
+    // stats none).
+    let root = caller.uid == 0;
+    let st = match !root || nodes.iter().any(Option::is_some) {
+        true => Some(bulk.stat(name)?),
+        false => None,
+    };
+    if let Some(st) = st.as_ref().filter(|_| !root) {
+        if !sticky_allows(TRASH_PERM.into(), 0, st.st_uid, caller.uid) {
+            return Err(FsError::EPERM);
+        }
         let trash = core.nodes.trash_fd();
-        if !clearable(trash.as_fd(), os_name, &st, caller).unwrap_or(false) {
+        if backing::is_dir(st) && !clearable(trash.as_fd(), os_name, st, caller).unwrap_or(false) {
             return Err(FsError::EACCES);
         }
     }
-    let views = [TRASH, View::Files(entry.row.uid).id()];
-    let nodes = views.map(|dir| core.nodes.find(dir, os_name));
     // Pinned by a name the kernel knows (see `trash::purge_entry`); by the
     // table's own pin when it knows both, as the other may linger.
     let pin = match nodes {
@@ -178,16 +194,17 @@ fn purge_one(
         [Some(_), None] => core.pin(TRASH, os_name),
         [None, Some(_)] => core.pin(views[1], os_name),
     };
-    bulk.purge(&entry, &st)?;
-    let pinned_in = if nodes[0].is_some() { TRASH } else { views[1] };
-    let mut pin = Some(pin);
-    for dir in views {
-        let pin = if dir == pinned_in {
-            pin.take().flatten()
-        } else {
-            None
-        };
-        core.forget_name(dir, os_name, &st, pin);
+    bulk.purge(&entry)?;
+    if let Some(st) = &st {
+        let pinned_in = if nodes[0].is_some() { TRASH } else { views[1] };
+        let mut pin = Some(pin);
+        for dir in views {
+            let pin = match dir == pinned_in {
+                true => pin.take().flatten(),
+                false => None,
+            };
+            core.forget_name(dir, os_name, st, pin);
+        }
     }
     Ok(Gone {
         row: entry.row,
@@ -215,27 +232,9 @@ fn restore(core: &Core, caller: Caller, node: NodeId, items: &[Vec<&[u8]>]) -> F
     if !grants(&backing::fstat(dst.as_fd())?, caller, X) {
         return Err(FsError::EACCES);
     }
-    let mut gone = Vec::new();
-    let answer = {
-        let mut bulk = core.store.bulk();
-        let answer = items
-            .iter()
-            .map(|item| {
-                let done = restore_one(core, &mut bulk, caller, (node, dst.as_fd()), item);
-                result_byte(done.map_or_else(
-                    |e| e.errno(),
-                    |g| {
-                        gone.push(g);
-                        0
-                    },
-                ))
-            })
-            .collect();
-        drop(bulk);
-        answer
-    };
-    events::bulk_gone(core, &gone, Some(node));
-    Ok(answer)
+    run(core, items, Some(node), |bulk, item| {
+        restore_one(core, bulk, caller, (node, dst.as_fd()), item)
+    })
 }
 
 fn restore_one(
@@ -249,14 +248,17 @@ fn restore_one(
     if !contract::valid_name(name) || !contract::valid_name(new_name) {
         return Err(FsError::EINVAL);
     }
-    let (entry, st) = bulk.entry(name)?;
-    if !sticky_allows(TRASH_PERM.into(), 0, st.st_uid, caller.uid) {
-        return Err(FsError::EPERM);
-    }
-    // The kernel lets only who may write a directory move it to another
-    // parent (its `..` changes).
-    if backing::is_dir(&st) && !grants(&st, caller, W) {
-        return Err(FsError::EACCES);
+    let entry = bulk.entry(name)?;
+    if caller.uid != 0 {
+        let st = bulk.stat(name)?;
+        if !sticky_allows(TRASH_PERM.into(), 0, st.st_uid, caller.uid) {
+            return Err(FsError::EPERM);
+        }
+        // The kernel lets only who may write a directory move it to
+        // another parent (its `..` changes).
+        if backing::is_dir(&st) && !grants(&st, caller, W) {
+            return Err(FsError::EACCES);
+        }
     }
     let (os_name, os_new) = (OsStr::from_bytes(name), OsStr::from_bytes(new_name));
     let uid = entry.row.uid;

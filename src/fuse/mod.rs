@@ -8,6 +8,7 @@ mod notify;
 mod passthrough;
 mod reply;
 mod urgent;
+mod watchers;
 
 pub use echo::{Echoer, HELPER_ARG, helper_main};
 pub use notify::{Held, QueuedInvalidator};

@@ -9,11 +9,13 @@
 //! `trash/`), and parked trees, which it deletes: every entry of the
 //! request is gone (purged or restored) or still whole.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::MutexGuard;
 
+use super::catalog::EntryRow;
 use super::trash::{Entry, TrashStore, exists};
 use crate::backing::{self, Stat};
 use crate::clock::now_secs;
@@ -25,6 +27,9 @@ use crate::sync::lock;
 pub struct Bulk<'a> {
     store: &'a TrashStore,
     _moves: MutexGuard<'a, ()>,
+    /// The live rows of the request's names, read at its start (the names
+    /// cannot change while `moves` is held).
+    rows: HashMap<Vec<u8>, EntryRow>,
     /// Rows whose files have left `trash/`.
     gone: Vec<i64>,
     /// Directories parked in `purging/`, deleted once their rows are.
@@ -32,37 +37,58 @@ pub struct Bulk<'a> {
 }
 
 impl TrashStore {
-    /// Starts a bulk request: no other move of the trash runs until it ends.
-    pub fn bulk(&self) -> Bulk<'_> {
-        Bulk {
+    /// Starts a bulk request on the entries called `names`: no other move
+    /// of the trash runs until it ends.
+    pub fn bulk(&self, names: &[&[u8]]) -> FsResult<Bulk<'_>> {
+        let moves = lock(&self.moves);
+        let now = now_secs();
+        let rows = self
+            .catalog()
+            .by_names(names)?
+            .into_iter()
+            .filter(|r| self.visible(r, now))
+            .map(|r| (r.name.clone(), r))
+            .collect();
+        Ok(Bulk {
             store: self,
-            _moves: lock(&self.moves),
+            _moves: moves,
+            rows,
             gone: Vec::new(),
             parked: Vec::new(),
-        }
+        })
     }
 }
 
 impl Bulk<'_> {
-    /// The live entry `name` and the stat of its file; ENOENT if there is none.
-    pub fn entry(&self, name: &[u8]) -> FsResult<(Entry, Stat)> {
-        let entry = self.store.lookup(name)?.ok_or(FsError::ENOENT)?;
-        let st = exists(self.store.trash_fd.as_fd(), name)?.ok_or(FsError::ENOENT)?;
-        Ok((entry, st))
+    /// The live entry `name` (one of the request's); ENOENT if there is none.
+    pub fn entry(&self, name: &[u8]) -> FsResult<Entry> {
+        let row = self.rows.get(name).ok_or(FsError::ENOENT)?;
+        Ok(self.store.entry(row.clone()))
     }
 
-    /// Purges `entry` (its file's stat `st`, both from `entry`): unlinks a
-    /// file, parks a directory in `purging/` (its tree goes when the
-    /// request ends).
-    pub fn purge(&mut self, entry: &Entry, st: &Stat) -> FsResult<()> {
+    /// The stat of entry `name`'s file.
+    pub fn stat(&self, name: &[u8]) -> FsResult<Stat> {
+        exists(self.store.trash_fd.as_fd(), name)?.ok_or(FsError::ENOENT)
+    }
+
+    /// Purges `entry` (one of the request's): unlinks a file, parks a
+    /// directory in `purging/` (its tree goes when the request ends).
+    pub fn purge(&mut self, entry: &Entry) -> FsResult<()> {
         let name = OsStr::from_bytes(&entry.row.name);
         let trash = self.store.trash_fd.as_fd();
-        if backing::is_dir(st) {
-            let parking = OsString::from(format!("{}-{}", entry.row.id, now_secs()));
-            backing::renameat2(trash, name, self.store.purging_fd.as_fd(), &parking, 0)?;
-            self.parked.push(parking);
-        } else {
-            backing::unlinkat(trash, name, false)?;
+        let unlinked = match entry.row.kind {
+            libc::S_IFDIR => Err(FsError::EISDIR),
+            _ => backing::unlinkat(trash, name, false),
+        };
+        match unlinked {
+            // The catalog's type is the file's (entries never change type);
+            // a directory is parked whatever it says.
+            Err(FsError::EISDIR) => {
+                let parking = OsString::from(format!("{}-{}", entry.row.id, now_secs()));
+                backing::renameat2(trash, name, self.store.purging_fd.as_fd(), &parking, 0)?;
+                self.parked.push(parking);
+            }
+            done => done?,
         }
         fault::point("bulk:after-purge");
         self.gone.push(entry.row.id);

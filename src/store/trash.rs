@@ -201,7 +201,7 @@ impl TrashStore {
         Ok(marks)
     }
 
-    fn entry(&self, row: EntryRow) -> Entry {
+    pub(super) fn entry(&self, row: EntryRow) -> Entry {
         Entry {
             expires_at: self.expires_at(&row),
             litter: self.is_litter(&row),
@@ -209,7 +209,7 @@ impl TrashStore {
         }
     }
 
-    fn visible(&self, row: &EntryRow, now: i64) -> bool {
+    pub(super) fn visible(&self, row: &EntryRow, now: i64) -> bool {
         row.state == EntryState::Settled && self.expires_at(row) > now
     }
 
