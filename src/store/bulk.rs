@@ -60,10 +60,11 @@ impl TrashStore {
 }
 
 impl Bulk<'_> {
-    /// The live entry `name` (one of the request's); ENOENT if there is none.
-    pub fn entry(&self, name: &[u8]) -> FsResult<Entry> {
-        let row = self.rows.get(name).ok_or(FsError::ENOENT)?;
-        Ok(self.store.entry(row.clone()))
+    /// The live entry `name` (one of the request's), once: ENOENT if there
+    /// is none, or if the request named it before.
+    pub fn entry(&mut self, name: &[u8]) -> FsResult<Entry> {
+        let row = self.rows.remove(name).ok_or(FsError::ENOENT)?;
+        Ok(self.store.entry(row))
     }
 
     /// The stat of entry `name`'s file.
