@@ -162,7 +162,7 @@ pub fn decode(op: Op, value: &[u8]) -> Option<Vec<Vec<&[u8]>>> {
         return None;
     }
     let fields: Vec<&[u8]> = value[..value.len() - 1].split(|&b| b == 0).collect();
-    if fields.len() % op.fields() != 0 {
+    if !fields.len().is_multiple_of(op.fields()) {
         return None;
     }
     Some(fields.chunks(op.fields()).map(<[&[u8]]>::to_vec).collect())
