@@ -500,6 +500,7 @@ pub fn parse_trashinfo(data: &[u8]) -> Option<TrashInfo> {
     })
 }
 
+pub mod bulk;
 pub mod listing;
 
 #[cfg(test)]

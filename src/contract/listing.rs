@@ -112,12 +112,20 @@ pub fn page(next: Option<i64>, records: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The next page's cursor alone (None after the last page), from the
+/// header; None if the value is not a page. Read before the records, so
+/// that a client can ask for the next page while it decodes this one.
+pub fn next_cursor(value: &[u8]) -> Option<Option<String>> {
+    let newline = value.iter().position(|&b| b == b'\n')?;
+    let next = std::str::from_utf8(&value[..newline]).ok()?;
+    Some((!next.is_empty()).then(|| next.to_owned()))
+}
+
 /// The next page's cursor (None after the last page) and the records of a
 /// page; None if the value is not a page.
 pub fn decode(value: &[u8]) -> Option<(Option<String>, Vec<Record>)> {
+    let next = next_cursor(value)?;
     let newline = value.iter().position(|&b| b == b'\n')?;
-    let next = std::str::from_utf8(&value[..newline]).ok()?;
-    let next = (!next.is_empty()).then(|| next.to_owned());
     let body = &value[newline + 1..];
     let mut fields = body.split(|&b| b == 0);
     let mut records = Vec::new();
@@ -193,6 +201,11 @@ mod tests {
             Some((Some("42".into()), vec![a, b]))
         );
         assert_eq!(decode(&page(None, &[])), Some((None, vec![])));
+        assert_eq!(
+            next_cursor(&page(Some(42), &records)),
+            Some(Some("42".into()))
+        );
+        assert_eq!(next_cursor(b"no header"), None);
     }
 
     #[test]

@@ -27,6 +27,10 @@ use crate::store::{self as trash_store, TrashStore};
 /// the kernel's back, so this can be long.
 pub const TTL: Duration = Duration::from_secs(24 * 3600);
 
+/// `.trash`'s permission bits: sticky and world-writable like /tmp (owned
+/// by root): everyone may trash and restore, but only their own entries.
+pub(super) const TRASH_PERM: u16 = 0o1777;
+
 /// The state of one mount that every part works on.
 pub(crate) struct Core {
     pub(super) nodes: NodeTable,
@@ -142,9 +146,7 @@ impl Core {
         // fuser sends the node number as st_ino; see `node`.
         attr.ino = node;
         if node == TRASH {
-            // Sticky and world-writable like /tmp: everyone may trash and
-            // restore, but only their own entries.
-            attr.perm = 0o1777;
+            attr.perm = TRASH_PERM;
             attr.uid = 0;
             attr.gid = 0;
             // Its listing can change without STORAGE/trash changing (an

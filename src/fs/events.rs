@@ -52,6 +52,59 @@ pub(super) enum Change<'a> {
     Vanished { row: &'a EntryRow, pin: Option<Pin> },
 }
 
+/// An entry a bulk request (`bulk`) took out of the trash, which the
+/// kernel saw leave neither directory showing it.
+pub(super) struct Gone {
+    pub(super) row: EntryRow,
+    /// The nodes the kernel knew it by in `.trash` and in its owner's
+    /// `files/` (None: it holds no such name, and needs no invalidation).
+    pub(super) nodes: [Option<NodeId>; 2],
+    /// Purged (its nodes are dead), else restored (they live on elsewhere).
+    pub(super) purged: bool,
+}
+
+/// Tells the kernel, the desktop view and watchers about the entries one
+/// bulk request took out of the trash (restored into `into`, if given): as
+/// `Vanished` for each, but only names the kernel holds are invalidated
+/// (a bulk purge of 100,000 sends no notification for the names it never
+/// looked up), the listings once per owner, and the watchers' echoes go
+/// to the echoer, which tells a burst once it is over.
+pub(super) fn bulk_gone(core: &Core, gone: &[Gone], into: Option<NodeId>) {
+    let mut owners = std::collections::BTreeSet::new();
+    for g in gone {
+        let row = &g.row;
+        let name = OsString::from_vec(row.name.clone());
+        for (dir, node) in echo::shown_in(row.uid).into_iter().zip(g.nodes) {
+            match node {
+                Some(child) if g.purged => {
+                    core.invalidate(Invalidation::Delete(dir, child, name.clone()))
+                }
+                Some(_) => core.invalidate(Invalidation::Entry(dir, name.clone())),
+                None => {}
+            }
+        }
+        // Sent only while the kernel holds the view's info/ (`fuse::Held`).
+        let info_file = View::InfoFile(row.id).id();
+        core.invalidate(Invalidation::Delete(
+            View::Info(row.uid).id(),
+            info_file,
+            info_name(&row.name),
+        ));
+        echo_gone(core, row, None, &name);
+        owners.insert(row.uid);
+    }
+    for uid in owners {
+        touched(core, Some(uid));
+    }
+    if let Some(dir) = into {
+        // Its listing and mtime changed behind the kernel's back.
+        core.invalidate_attrs_now(dir);
+    }
+    if !gone.is_empty() {
+        core.space.after_change(core);
+    }
+}
+
 /// Tells the kernel, the desktop view and watchers (`echo`) about `change`.
 /// After anything but a `Vanished` (which the sweep and the space policy
 /// cause themselves), the space policy looks at the trash again.

@@ -14,6 +14,7 @@
 //! of the echo helper (`echo`) are answered here, before any part sees
 //! them: they change nothing. Nothing here knows FUSE (see `fuse`).
 
+mod bulk;
 mod core;
 mod deleter;
 mod desktop;
@@ -57,6 +58,8 @@ const LISTING_CHUNK: usize = 256;
 /// The filesystem of one mount.
 pub struct GalleryFs {
     core: Arc<Core>,
+    /// Answers of bulk requests, waiting for their clients (see `bulk`).
+    answers: bulk::Answers,
 }
 
 impl GalleryFs {
@@ -68,6 +71,7 @@ impl GalleryFs {
     ) -> GalleryFs {
         GalleryFs {
             core: Arc::new(Core::new(nodes, store, storage_fd, overwrite)),
+            answers: bulk::Answers::default(),
         }
     }
 
@@ -582,6 +586,28 @@ impl GalleryFs {
             .as_bytes()
             .strip_prefix(crate::contract::listing::XATTR_ENTRIES_PAGE.as_bytes())?;
         (node == TRASH).then(|| listing::page(&self.core, caller, cursor))
+    }
+
+    /// A bulk purge or restore (`contract::bulk`), if `name` is one's
+    /// request; None if it is an ordinary attribute.
+    pub fn bulk_request(
+        &self,
+        caller: Caller,
+        node: NodeId,
+        name: &OsStr,
+        value: &[u8],
+    ) -> Option<FsResult<()>> {
+        bulk::request(&self.core, &self.answers, caller, node, name, value)
+    }
+
+    /// The answers to a bulk request, if `name` asks for them.
+    pub fn bulk_answer(
+        &self,
+        caller: Caller,
+        node: NodeId,
+        name: &OsStr,
+    ) -> Option<FsResult<Vec<u8>>> {
+        bulk::answer(&self.answers, caller, node, name)
     }
 
     pub fn getxattr(&self, node: NodeId, name: &OsStr) -> FsResult<Vec<u8>> {

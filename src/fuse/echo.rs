@@ -136,8 +136,22 @@ fn run(
     helper: &Mutex<Option<Child>>,
 ) {
     let mut pipes: Option<(ChildStdin, BufReader<ChildStdout>)> = None;
+    let mut dev = None;
     while let Some(batch) = gather(queue) {
-        for chunk in net_echoes(batch).chunks(CHUNK) {
+        let mut told = net_echoes(batch);
+        // A burst only for the directories someone watches (see `watchers`).
+        if told.len() >= BURST
+            && let Some(dev) = *dev.get_or_insert_with(|| mount_dev(mountpoint))
+            && let Some(watched) = super::watchers::watched(dev)
+        {
+            let all = told.len();
+            told.retain(|e| watched.contains(&e.dir));
+            log::debug!(
+                "echoing {} of {all} changes: the others' directories are not watched",
+                told.len()
+            );
+        }
+        for chunk in told.chunks(CHUNK) {
             if stopped.load(Ordering::SeqCst) {
                 return;
             }
@@ -164,6 +178,16 @@ fn run(
             }
         }
     }
+}
+
+/// The device of the galleryfs mounted at `mountpoint`, as the kernel
+/// encodes it, from mountinfo (no syscall on the mount itself).
+fn mount_dev(mountpoint: &Path) -> Option<u64> {
+    let mounts = crate::contract::read_mountinfo().ok()?;
+    let mount = mounts
+        .iter()
+        .rfind(|m| m.is_galleryfs() && m.mount_point == mountpoint)?;
+    super::watchers::kernel_dev(&mount.dev)
 }
 
 /// The next batch: from a first echo until a quiet moment (see `QUIET`);

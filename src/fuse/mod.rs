@@ -8,6 +8,7 @@ mod notify;
 mod passthrough;
 mod reply;
 mod urgent;
+mod watchers;
 
 pub use echo::{Echoer, HELPER_ARG, helper_main};
 pub use notify::{Held, QueuedInvalidator};
@@ -491,7 +492,7 @@ impl Filesystem for FuseAdapter {
 
     fn setxattr(
         &self,
-        _req: &Request,
+        req: &Request,
         ino: INodeNo,
         name: &OsStr,
         value: &[u8],
@@ -499,17 +500,20 @@ impl Filesystem for FuseAdapter {
         _position: u32,
         reply: ReplyEmpty,
     ) {
-        reply_empty(
-            "setxattr",
-            reply,
-            self.fs.setxattr(ino.0, name, value, flags),
-        );
+        let result = match self.fs.bulk_request(caller(req), ino.0, name, value) {
+            Some(done) => done,
+            None => self.fs.setxattr(ino.0, name, value, flags),
+        };
+        reply_empty("setxattr", reply, result);
     }
 
     fn getxattr(&self, req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
         let value = match self.fs.listing_page(caller(req), ino.0, name) {
             Some(page) => page,
-            None => self.fs.getxattr(ino.0, name),
+            None => match self.fs.bulk_answer(caller(req), ino.0, name) {
+                Some(answer) => answer,
+                None => self.fs.getxattr(ino.0, name),
+            },
         };
         reply_xattr("getxattr", reply, size, value);
     }

@@ -344,6 +344,32 @@ impl Catalog {
         stmt.query_row([name], row_to_entry).optional()
     }
 
+    /// The rows of those of `names` that have one, in no order: a bulk
+    /// request's (`store::bulk`), a few queries for thousands of names.
+    pub fn by_names(&self, names: &[&[u8]]) -> rusqlite::Result<Vec<EntryRow>> {
+        const CHUNK: usize = 500;
+        let mut rows = Vec::with_capacity(names.len());
+        for chunk in names.chunks(CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("SELECT {COLUMNS} FROM entries WHERE name IN ({marks})");
+            // Full chunks share a cached statement; a last, shorter one is
+            // prepared once (its length would crowd the cache).
+            let (mut cached, mut once);
+            let stmt: &mut rusqlite::Statement<'_> = if chunk.len() == CHUNK {
+                cached = self.conn.prepare_cached(&sql)?;
+                &mut cached
+            } else {
+                once = self.conn.prepare(&sql)?;
+                &mut once
+            };
+            let found = stmt.query_map(rusqlite::params_from_iter(chunk), row_to_entry)?;
+            for row in found {
+                rows.push(row?);
+            }
+        }
+        Ok(rows)
+    }
+
     pub fn name_taken(&self, name: &[u8]) -> rusqlite::Result<bool> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT 1 FROM entries WHERE name = ?1

@@ -201,7 +201,7 @@ impl TrashStore {
         Ok(marks)
     }
 
-    fn entry(&self, row: EntryRow) -> Entry {
+    pub(super) fn entry(&self, row: EntryRow) -> Entry {
         Entry {
             expires_at: self.expires_at(&row),
             litter: self.is_litter(&row),
@@ -209,7 +209,7 @@ impl TrashStore {
         }
     }
 
-    fn visible(&self, row: &EntryRow, now: i64) -> bool {
+    pub(super) fn visible(&self, row: &EntryRow, now: i64) -> bool {
         row.state == EntryState::Settled && self.expires_at(row) > now
     }
 
@@ -755,6 +755,22 @@ impl TrashStore {
         let mut stale = lock(&self.stale);
         stale.push(id);
         self.delete_stale(&mut stale);
+    }
+
+    /// `forget_row` for many rows at once, in one transaction (a bulk
+    /// request's: see `bulk`).
+    pub(super) fn forget_rows(&self, ids: &[i64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut stale = lock(&self.stale);
+        stale.extend_from_slice(ids);
+        let mut catalog = self.catalog();
+        let deleted = catalog.in_transaction(|c| stale.iter().try_for_each(|&id| c.delete(id)));
+        match deleted {
+            Ok(()) => stale.clear(),
+            Err(e) => self.catalog_lags("delete", e.into()),
+        }
     }
 
     fn delete_stale(&self, stale: &mut Vec<i64>) {

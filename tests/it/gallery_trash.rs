@@ -17,6 +17,7 @@ use galleryfs_testkit::fsutil::write_with_parents as write;
 use galleryfs_testkit::xattr;
 use galleryfs_testkit::{Mount, gallery_trash_bin, ok, sh};
 
+mod bulk;
 mod chooser;
 mod cleanup;
 mod context;

@@ -47,6 +47,7 @@ use galleryfs_testkit::errno::{errno, errno_name};
 use galleryfs_testkit::harness::{self, Rng};
 use galleryfs_testkit::xattr;
 
+mod bulk;
 mod check;
 mod faults;
 mod fold;

@@ -18,8 +18,6 @@ use galleryfs::contract::{self, Reason};
 use crate::mounts::Galleryfs;
 use crate::syscalls;
 
-const STICKY: u32 = 0o1000;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     File,
@@ -153,38 +151,57 @@ pub(crate) fn read_all(fs: &Galleryfs) -> io::Result<Vec<Entry>> {
 
 /// The whole listing in pages of `.trash` (`contract::listing`); None if
 /// the mount serves none (an older galleryfs), so each entry is asked.
+/// A thread asks for each page while the one before is decoded here.
 fn read_pages(fs: &Galleryfs) -> Option<io::Result<Vec<Entry>>> {
-    use contract::listing::{self, PAGE_BUFFER, XATTR_ENTRIES_PAGE};
     let dir = fs.trash_dir();
+    let (pages, arrived) = std::sync::mpsc::sync_channel(4);
+    std::thread::scope(|scope| {
+        scope.spawn(|| fetch_pages(&dir, pages));
+        let mut entries = Vec::new();
+        for (i, (name, page)) in arrived.into_iter().enumerate() {
+            let value = match page {
+                Ok(value) => value,
+                Err(e) if i == 0 && unknown(&e) == Unknown::NoAttributes => return None,
+                Err(e) => return Some(Err(e)),
+            };
+            let Some((_, records)) = contract::listing::decode(&value) else {
+                return Some(Err(io::Error::other(format!(
+                    "galleryfs sent a listing page gallery-trash cannot read ({name})"
+                ))));
+            };
+            for record in records {
+                let name = OsStr::from_bytes(&record.name).to_owned();
+                match from_record(fs, record) {
+                    Some(entry) => entries.push(entry),
+                    // Another user's entry: the kernel decides what we may read.
+                    None => match read_at(fs, &name) {
+                        Ok(entry) => entries.push(entry),
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Some(Err(e)),
+                    },
+                }
+            }
+        }
+        Some(Ok(entries))
+    })
+}
+
+/// Reads the pages of `.trash` at `dir` in order into `pages` (each with
+/// its attribute name), up to the last, the first that fails, or one that
+/// is no page; stops early once nobody takes them.
+fn fetch_pages(dir: &Path, pages: std::sync::mpsc::SyncSender<(String, io::Result<Vec<u8>>)>) {
+    use contract::listing::{PAGE_BUFFER, XATTR_ENTRIES_PAGE, next_cursor};
     let mut cursor = String::from("0");
-    let mut entries = Vec::new();
     loop {
         let name = format!("{XATTR_ENTRIES_PAGE}{cursor}");
-        let value = match syscalls::lgetxattr_once(&dir, &name, PAGE_BUFFER) {
-            Ok(value) => value,
-            Err(e) if entries.is_empty() && unknown(&e) == Unknown::NoAttributes => return None,
-            Err(e) => return Some(Err(e)),
-        };
-        let Some((next, records)) = listing::decode(&value) else {
-            return Some(Err(io::Error::other(format!(
-                "galleryfs sent a listing page gallery-trash cannot read ({name})"
-            ))));
-        };
-        for record in records {
-            let name = OsStr::from_bytes(&record.name).to_owned();
-            match from_record(fs, record) {
-                Some(entry) => entries.push(entry),
-                // Another user's entry: the kernel decides what we may read.
-                None => match read_at(fs, &name) {
-                    Ok(entry) => entries.push(entry),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Some(Err(e)),
-                },
-            }
+        let page = syscalls::lgetxattr_once(dir, &name, PAGE_BUFFER);
+        let next = page.as_deref().ok().and_then(next_cursor).flatten();
+        if pages.send((name, page)).is_err() {
+            return;
         }
         match next {
             Some(next) => cursor = next,
-            None => return Some(Ok(entries)),
+            None => return,
         }
     }
 }
@@ -355,7 +372,7 @@ pub(crate) fn measure(entries: Vec<Entry>) -> Vec<Measured> {
 /// directory `trash` under the sticky-bit rule (root, the entry's owner or
 /// the directory's owner). Other refusals are left to the kernel.
 pub(crate) fn may_remove(trash: &Stat, entry: &Stat, euid: u32) -> bool {
-    trash.mode & STICKY == 0 || euid == 0 || euid == entry.uid || euid == trash.uid
+    contract::bulk::sticky_allows(trash.mode, trash.uid, entry.uid, euid)
 }
 
 #[cfg(test)]

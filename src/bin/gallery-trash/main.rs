@@ -13,6 +13,7 @@
 
 mod assets;
 mod at;
+mod bulk;
 mod choose;
 mod cli;
 mod entries;

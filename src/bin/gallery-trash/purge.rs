@@ -15,6 +15,7 @@ use chrono::Utc;
 use galleryfs::contract;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::bulk;
 use crate::cli::{EmptyArgs, PurgeArgs};
 use crate::entries::{self, Entry, Kind, Stat};
 use crate::escape::escape;
@@ -142,8 +143,23 @@ pub(crate) fn purge(args: &PurgeArgs) -> ExitCode {
         kept_line();
     }
     let bar = progress(chosen.len(), "Deleting");
-    for (_, entry) in &chosen {
-        match remove(entry) {
+    // Each mount's entries together, in the order chosen.
+    let mut rest = &chosen[..];
+    while let Some((fs, _)) = rest.first() {
+        let run = rest.iter().take_while(|(f, _)| f.root == fs.root).count();
+        let entries: Vec<&Entry> = rest[..run].iter().map(|(_, e)| e).collect();
+        rest = &rest[run..];
+        let trash = trash_stats.get(&fs.root).cloned();
+        let trash = match trash.map_or_else(|| entries::lstat(&fs.trash_dir()), Ok) {
+            Ok(trash) => trash,
+            Err(e) => {
+                for entry in entries {
+                    report.error(format!("Purge failed: {} ({})", describe(&e), shown(entry)));
+                }
+                continue;
+            }
+        };
+        remove_all(fs, &trash, euid, &entries, &bar, |entry, done| match done {
             Ok(()) => bar.suspend(|| println!("purged {}", escape(entry.name.as_bytes()))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => bar.suspend(|| {
                 report.error(format!("Purge failed: no such entry ({})", shown(entry)))
@@ -151,8 +167,7 @@ pub(crate) fn purge(args: &PurgeArgs) -> ExitCode {
             Err(e) => bar.suspend(|| {
                 report.error(format!("Purge failed: {} ({})", describe(&e), shown(entry)))
             }),
-        }
-        bar.inc(1);
+        });
     }
     bar.finish_and_clear();
     report.exit_code()
@@ -330,22 +345,20 @@ pub(crate) fn empty(args: &EmptyArgs) -> ExitCode {
     }
     let bar = progress(mine.len(), "Emptying the trash");
     let (mut deleted, mut swept) = (0, 0);
-    for entry in &mine {
-        match remove(entry) {
-            Ok(()) if entry.litter => swept += 1,
-            Ok(()) => deleted += 1,
-            // Expired or purged by someone else meanwhile: gone all the same.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => bar.suspend(|| {
-                report.error(format!(
-                    "cannot delete {}: {}",
-                    escape(entry.name.as_bytes()),
-                    describe(&e)
-                ))
-            }),
-        }
-        bar.inc(1);
-    }
+    let mine: Vec<&Entry> = mine.iter().collect();
+    remove_all(&fs, &trash, euid, &mine, &bar, |entry, done| match done {
+        Ok(()) if entry.litter => swept += 1,
+        Ok(()) => deleted += 1,
+        // Expired or purged by someone else meanwhile: gone all the same.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => bar.suspend(|| {
+            report.error(format!(
+                "cannot delete {}: {}",
+                escape(entry.name.as_bytes()),
+                describe(&e)
+            ))
+        }),
+    });
     bar.finish_and_clear();
     match swept {
         0 => println!("Deleted {}.", human::items(deleted)),
@@ -375,6 +388,38 @@ fn confirmed(question: &str, report: &mut Report) -> bool {
         Err(e) => {
             report.error(format!("cannot read the answer: {}", describe(&e)));
             false
+        }
+    }
+}
+
+/// Deletes `entries` of `fs` for good, telling `done` how each went, in
+/// order: in bulk requests where the mount takes them, and one by one
+/// (`remove`) where it does not, and for each name a request refused, so
+/// that the kernel decides and says why.
+fn remove_all(
+    fs: &Galleryfs,
+    trash: &Stat,
+    euid: u32,
+    entries: &[&Entry],
+    bar: &ProgressBar,
+    mut done: impl FnMut(&Entry, io::Result<()>),
+) {
+    let answers = match entries.len() >= bulk::BULK_MIN {
+        true => {
+            let names: Vec<&std::ffi::OsStr> = entries.iter().map(|e| e.name.as_os_str()).collect();
+            bulk::purge(fs, trash, euid, &names, |n| bar.set_position(n as u64))
+        }
+        false => None,
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        let result = match answers.as_ref().map(|a| a[i]) {
+            Some(0) => Ok(()),
+            Some(libc::ENOENT) => Err(io::Error::from_raw_os_error(libc::ENOENT)),
+            _ => remove(entry),
+        };
+        done(entry, result);
+        if answers.is_none() {
+            bar.inc(1);
         }
     }
 }

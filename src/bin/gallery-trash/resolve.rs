@@ -218,7 +218,53 @@ impl fmt::Display for ResolveError {
 /// trash at most once.
 pub(crate) struct Resolver {
     mounts: Vec<MountInfo>,
-    trashes: HashMap<PathBuf, Vec<Entry>>,
+    trashes: HashMap<PathBuf, Trash>,
+    /// `.trash/NAME` arguments are looked up in the trash's listing, read
+    /// once, rather than asked entry by entry (see `use_listing`).
+    listing: bool,
+}
+
+/// One mount's trash as listed, less the entries forgotten since.
+struct Trash {
+    entries: Vec<Entry>,
+    by_name: HashMap<OsString, usize>,
+    /// Forgotten, not yet taken out of `entries` (see `Resolver::forget`).
+    forgotten: std::collections::HashSet<OsString>,
+}
+
+impl Trash {
+    fn new(entries: Vec<Entry>) -> Trash {
+        let by_name = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), i))
+            .collect();
+        Trash {
+            entries,
+            by_name,
+            forgotten: Default::default(),
+        }
+    }
+
+    /// The entries, without the forgotten ones.
+    fn entries(&mut self) -> &[Entry] {
+        if !self.forgotten.is_empty() {
+            let forgotten = std::mem::take(&mut self.forgotten);
+            let kept = std::mem::take(&mut self.entries)
+                .into_iter()
+                .filter(|e| !forgotten.contains(&e.name))
+                .collect();
+            *self = Trash::new(kept);
+        }
+        &self.entries
+    }
+
+    fn entry(&self, name: &std::ffi::OsStr) -> Option<&Entry> {
+        if self.forgotten.contains(name) {
+            return None;
+        }
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
 }
 
 impl Resolver {
@@ -226,7 +272,15 @@ impl Resolver {
         Ok(Resolver {
             mounts: contract::read_mountinfo()?,
             trashes: HashMap::new(),
+            listing: false,
         })
+    }
+
+    /// Looks `.trash/NAME` arguments up in the trash's listing (read once
+    /// per mount) instead of entry by entry: for many arguments. A name
+    /// the listing lacks is still asked (it may have arrived since).
+    pub fn use_listing(&mut self) {
+        self.listing = true;
     }
 
     /// The galleryfs for a MOUNT argument, or the one holding the current
@@ -285,7 +339,10 @@ impl Resolver {
         };
         let entry = match classify(&located.inner).ok_or_else(|| fail(Reason::NotAnEntry))? {
             Reference::Entry(_) if at.is_some() => return Err(fail(Reason::AtWithEntry)),
-            Reference::Entry(name) => read_entry(&located.fs, &name).map_err(fail)?,
+            Reference::Entry(name) => match self.listed(&located.fs, &name) {
+                Some(entry) => entry,
+                None => read_entry(&located.fs, &name).map_err(fail)?,
+            },
             Reference::Original(original) => {
                 let trash = self.trash(&located.fs).map_err(|e| fail(Reason::Io(e)))?;
                 let picked = match at {
@@ -345,15 +402,32 @@ impl Resolver {
     /// Forgets an entry that has left the trash, so later arguments do not find it.
     pub fn forget(&mut self, fs: &Galleryfs, entry: &Entry) {
         if let Some(trash) = self.trashes.get_mut(&fs.root) {
-            trash.retain(|e| e.name != entry.name);
+            trash.forgotten.insert(entry.name.clone());
         }
     }
 
     fn trash(&mut self, fs: &Galleryfs) -> io::Result<&[Entry]> {
         if !self.trashes.contains_key(&fs.root) {
-            self.trashes.insert(fs.root.clone(), entries::read_all(fs)?);
+            self.trashes
+                .insert(fs.root.clone(), Trash::new(entries::read_all(fs)?));
         }
-        Ok(&self.trashes[&fs.root])
+        Ok(self
+            .trashes
+            .get_mut(&fs.root)
+            .expect("inserted above")
+            .entries())
+    }
+
+    /// Entry `name` from the listing, with `use_listing`.
+    fn listed(&mut self, fs: &Galleryfs, name: &std::ffi::OsStr) -> Option<Entry> {
+        if !self.listing {
+            return None;
+        }
+        if !self.trashes.contains_key(&fs.root) {
+            let all = entries::read_all(fs).ok()?;
+            self.trashes.insert(fs.root.clone(), Trash::new(all));
+        }
+        self.trashes[&fs.root].entry(name).cloned()
     }
 }
 

@@ -78,16 +78,64 @@ pub(crate) fn run(args: &RestoreArgs) -> ExitCode {
         },
     };
     let euid = syscalls::euid();
-    for arg in &args.entries {
-        let how = How {
-            at: args.at.as_ref(),
-            destination: destination.as_ref(),
-            rename: args.rename,
-            dry_run: args.dry_run,
+    let how = How {
+        at: args.at.as_ref(),
+        destination: destination.as_ref(),
+        rename: args.rename,
+        dry_run: args.dry_run,
+    };
+    if args.dry_run || args.entries.len() < crate::bulk::BULK_MIN {
+        for arg in &args.entries {
+            match restore_one(&mut resolver, arg, &how, euid) {
+                Ok(line) => println!("{line}"),
+                Err(message) => report.error(format!("Restore failed: {message}")),
+            }
+        }
+        return report.exit_code();
+    }
+    // Many: resolved first (one listing of the trash serves them all), each
+    // taken from later arguments as if restored, then restored together.
+    resolver.use_listing();
+    let resolved: Vec<Result<(Galleryfs, Entry), String>> = args
+        .entries
+        .iter()
+        .map(|arg| {
+            let (fs, entry) = resolver
+                .resolve_at(arg, how.at)
+                .map_err(|e| e.to_string())?;
+            resolver.forget(&fs, &entry);
+            Ok((fs, entry))
+        })
+        .collect();
+    let mut outcomes: Vec<Option<Result<String, String>>> = vec![None; resolved.len()];
+    let mut i = 0;
+    while i < resolved.len() {
+        let Ok((fs, _)) = &resolved[i] else {
+            i += 1;
+            continue;
         };
-        match restore_one(&mut resolver, arg, &how, euid) {
-            Ok(line) => println!("{line}"),
-            Err(message) => report.error(format!("Restore failed: {message}")),
+        // Consecutive arguments of one mount.
+        let run: Vec<usize> = (i..resolved.len())
+            .take_while(|&j| resolved[j].as_ref().is_ok_and(|(f, _)| f.root == fs.root))
+            .collect();
+        let group: Vec<Entry> = run
+            .iter()
+            .filter_map(|&j| resolved[j].as_ref().ok().map(|(_, e)| e.clone()))
+            .collect();
+        let mut k = run.iter();
+        restore_all(fs, &group, &how, euid, |entry, placed| {
+            let j = *k.next().expect("one outcome per entry");
+            outcomes[j] = Some(placed.map(|p| restored_line(entry, &p)));
+        });
+        i += run.len();
+    }
+    for (resolved, outcome) in resolved.into_iter().zip(outcomes) {
+        match (resolved, outcome) {
+            (Err(message), _) | (_, Some(Err(message))) => {
+                report.error(format!("Restore failed: {message}"))
+            }
+            (_, Some(Ok(line))) => println!("{line}"),
+            (Ok(_), None) => {}
         }
     }
     report.exit_code()
@@ -245,6 +293,94 @@ pub(crate) fn restore_entry(
         }
         PlaceError::Io(e) => format!("{} ({shown})", describe(&e)),
     })
+}
+
+/// Restores `entries` of `fs` (in this order) as `how` says, telling `done`
+/// where each went or why not, in order. Entries bound for one directory
+/// one after the other go back in bulk requests where the mount takes
+/// them; any the request refused, and all where it takes none, go one by
+/// one (`restore_entry`), where the kernel decides and says why.
+pub(crate) fn restore_all(
+    fs: &Galleryfs,
+    entries: &[Entry],
+    how: &How,
+    euid: u32,
+    mut done: impl FnMut(&Entry, Result<PathBuf, String>),
+) {
+    if how.dry_run || entries.len() < crate::bulk::BULK_MIN {
+        for entry in entries {
+            done(entry, restore_entry(fs, entry, how, euid));
+        }
+        return;
+    }
+    let trash = match entries::lstat(&fs.trash_dir()) {
+        Ok(trash) => trash,
+        Err(e) => {
+            let shown = escape(fs.trash_dir().as_os_str().as_bytes());
+            for entry in entries {
+                done(entry, Err(format!("{} ({shown})", describe(&e))));
+            }
+            return;
+        }
+    };
+    // Where each goes (None: one by one, which says why not).
+    let targets: Vec<Option<(PathBuf, bool)>> = entries
+        .iter()
+        .map(|e| {
+            entries::may_remove(&trash, &e.stat, euid)
+                .then(|| target(fs, e, how.destination).ok())
+                .flatten()
+        })
+        .collect();
+    let parent = |i: usize| {
+        targets[i]
+            .as_ref()
+            .and_then(|(t, recreate)| Some((t.parent()?.to_path_buf(), *recreate)))
+    };
+    let mut i = 0;
+    while i < entries.len() {
+        let Some((dir, recreate)) = parent(i) else {
+            done(&entries[i], restore_entry(fs, &entries[i], how, euid));
+            i += 1;
+            continue;
+        };
+        let run = (i..entries.len())
+            .take_while(|&j| parent(j).is_some_and(|(d, _)| d == dir))
+            .count();
+        let group = &entries[i..i + run];
+        // As the user, through the mount: owned by them, mode from their umask.
+        let answers = match recreate && fs::create_dir_all(fs.root.join(&dir)).is_err() {
+            true => None,
+            false => {
+                let names: Vec<OsString> = (i..i + run)
+                    .map(|j| {
+                        let (t, _) = targets[j].as_ref().expect("a run has targets");
+                        t.file_name()
+                            .map_or_else(|| entries[j].name.clone(), OsStr::to_owned)
+                    })
+                    .collect();
+                let pairs: Vec<(&OsStr, &OsStr)> = group
+                    .iter()
+                    .zip(&names)
+                    .map(|(e, n)| (e.name.as_os_str(), n.as_os_str()))
+                    .collect();
+                match run >= crate::bulk::BULK_MIN {
+                    true => crate::bulk::restore(fs, &fs.root.join(&dir), &pairs),
+                    false => None,
+                }
+            }
+        };
+        for (k, entry) in group.iter().enumerate() {
+            match answers.as_ref().map(|a| a[k]) {
+                Some(0) => {
+                    let (t, _) = targets[i + k].as_ref().expect("a run has targets");
+                    done(entry, Ok(t.clone()));
+                }
+                _ => done(entry, restore_entry(fs, entry, how, euid)),
+            }
+        }
+        i += run;
+    }
 }
 
 /// The order in which to restore several entries: folders before what goes

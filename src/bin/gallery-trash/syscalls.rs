@@ -1,6 +1,6 @@
 //! The few system calls std does not offer: reading an extended attribute
-//! without following symlinks, renaming without replacing, the effective uid
-//! and user/group names. The only `unsafe` code of gallery-trash lives here.
+//! without following symlinks, attributes of open files (bulk requests),
+//! renaming without replacing, the effective uid and user/group names. The only `unsafe` code of gallery-trash lives here.
 
 use std::ffi::{CStr, CString, OsString};
 use std::io;
@@ -66,6 +66,48 @@ pub(crate) fn lgetxattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
         }
         buf.resize((needed as usize).max(buf.len() * 2), 0);
     }
+}
+
+/// `fsetxattr(2)`: sets attribute `name` of the open file `file` to `value`.
+pub(crate) fn fsetxattr(file: &std::fs::File, name: &str, value: &[u8]) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `name` is NUL-terminated and `value` valid for reads of its length.
+    let rc = unsafe {
+        libc::fsetxattr(
+            file.as_raw_fd(),
+            name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `fgetxattr(2)` of `name` of the open file `file`, once, with a buffer of
+/// `size` bytes (ERANGE if the value is longer).
+pub(crate) fn fgetxattr_once(file: &std::fs::File, name: &str, size: usize) -> io::Result<Vec<u8>> {
+    use std::os::fd::AsRawFd;
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut buf = vec![0u8; size];
+    // SAFETY: `name` is NUL-terminated; `buf` is valid for writes of `size`
+    // bytes and the kernel writes at most that many.
+    let got = unsafe {
+        libc::fgetxattr(
+            file.as_raw_fd(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    let got = usize::try_from(got).map_err(|_| io::Error::last_os_error())?;
+    buf.truncate(got);
+    Ok(buf)
 }
 
 /// `renameat2(2)` with `RENAME_NOREPLACE`: fails with EEXIST instead of

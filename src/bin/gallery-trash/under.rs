@@ -120,12 +120,10 @@ pub(crate) fn run(args: &RestoreArgs, under: &Path) -> ExitCode {
             rename: args.rename,
             dry_run: false,
         };
-        for entry in &chosen {
-            match restore::restore_entry(&fs, entry, &how, euid) {
-                Ok(placed) => println!("{}", restore::restored_line(entry, &placed)),
-                Err(message) => report.error(format!("Restore failed: {message}")),
-            }
-        }
+        restore::restore_all(&fs, &chosen, &how, euid, |entry, placed| match placed {
+            Ok(placed) => println!("{}", restore::restored_line(entry, &placed)),
+            Err(message) => report.error(format!("Restore failed: {message}")),
+        });
     }
     if !others.is_empty() {
         println!(

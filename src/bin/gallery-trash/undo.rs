@@ -221,12 +221,10 @@ pub(crate) fn run(args: &UndoArgs) -> ExitCode {
         rename: args.rename,
         dry_run: false,
     };
-    for entry in &chosen {
-        match restore::restore_entry(&fs, entry, &how, euid) {
-            Ok(placed) => println!("{}", restore::restored_line(entry, &placed)),
-            Err(message) => report.error(format!("Restore failed: {message}")),
-        }
-    }
+    restore::restore_all(&fs, &chosen, &how, euid, |entry, placed| match placed {
+        Ok(placed) => println!("{}", restore::restored_line(entry, &placed)),
+        Err(message) => report.error(format!("Restore failed: {message}")),
+    });
     report.exit_code()
 }
 

@@ -35,11 +35,14 @@ fn entries_expire_after_the_retention() {
     assert!(names(&t).is_empty(), "expired entries are listed");
     assert!(!exists(&t.join("f")), "an expired entry can be looked up");
     // (The sweep moves an entry into STORAGE/purging, then deletes it there.)
-    wait_until("expired entries to leave .trash, STORAGE/trash and purging", || {
-        names(&t).is_empty()
-            && names(&storage_trash(&m)).is_empty()
-            && names(&m.storage.join("purging")).is_empty()
-    });
+    wait_until(
+        "expired entries to leave .trash, STORAGE/trash and purging",
+        || {
+            names(&t).is_empty()
+                && names(&storage_trash(&m)).is_empty()
+                && names(&m.storage.join("purging")).is_empty()
+        },
+    );
     assert!(
         !exists(&t.join("f")),
         "an expired entry can still be looked up; log:\n{}",

@@ -332,6 +332,83 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
+            point: "bulk:after-purge",
+            what: "a bulk purge of a.txt, album/ and b.txt (user.trash.purge)",
+            options: &[],
+            setup: bulk_setup,
+            op: |m| {
+                let names = [&b"a.txt"[..], b"album", b"b.txt"];
+                attempt(
+                    "bulk purge",
+                    xattr::set(&m.trash(), "user.trash.purge.crash", &bulk_value(&names)),
+                )
+            },
+            check: |m| {
+                // The first went; the rest are whole.
+                assert_eq!(m.trash_names(), ["album", "b.txt"]);
+                assert_eq!(
+                    read(m.trash().join("album/sub/x.txt")).as_deref(),
+                    Some("x")
+                );
+                assert_eq!(read(m.trash().join("b.txt")).as_deref(), Some("b"));
+                assert_eq!(orig(m, "album"), "album");
+                assert_eq!(read(m.gallery().join("keep.txt")).as_deref(), Some("keep"));
+            },
+        },
+        Scenario {
+            point: "bulk:after-purge",
+            what: "a bulk purge of album/, a.txt and b.txt (a directory first)",
+            options: &[],
+            setup: bulk_setup,
+            op: |m| {
+                let names = [&b"album"[..], b"a.txt", b"b.txt"];
+                attempt(
+                    "bulk purge",
+                    xattr::set(&m.trash(), "user.trash.purge.crash", &bulk_value(&names)),
+                )
+            },
+            check: |m| {
+                assert_eq!(m.trash_names(), ["a.txt", "b.txt"]);
+                assert_eq!(read(m.trash().join("a.txt")).as_deref(), Some("a"));
+                assert_eq!(orig(m, "b.txt"), "b.txt");
+            },
+        },
+        Scenario {
+            point: "bulk:after-restore",
+            what: "a bulk restore of a.txt, album/ and b.txt into gallery/back (user.trash.restore)",
+            options: &[],
+            setup: |m| {
+                bulk_setup(m);
+                fs::create_dir(m.gallery().join("back")).unwrap();
+            },
+            op: |m| {
+                let pairs = [
+                    &b"a.txt"[..],
+                    b"a.txt",
+                    b"album",
+                    b"album",
+                    b"b.txt",
+                    b"b.txt",
+                ];
+                let r = xattr::set(
+                    &m.gallery().join("back"),
+                    "user.trash.restore.crash",
+                    &bulk_value(&pairs),
+                );
+                attempt("bulk restore", r)
+            },
+            check: |m| {
+                // The first is back, the rest still in the trash, whole.
+                assert_eq!(read(m.gallery().join("back/a.txt")).as_deref(), Some("a"));
+                assert_eq!(m.trash_names(), ["album", "b.txt"]);
+                assert_eq!(
+                    read(m.trash().join("album/sub/x.txt")).as_deref(),
+                    Some("x")
+                );
+                assert_eq!(orig(m, "b.txt"), "b.txt");
+            },
+        },
+        Scenario {
             point: "rename:after-begin",
             what: "mv .trash/x.txt .trash/y.txt",
             options: &[],
@@ -544,6 +621,26 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             check: fold_finished,
         },
     ]
+}
+
+/// Three entries for a bulk request: files `a.txt` and `b.txt`, a folder
+/// `album/` moved in whole; and a gallery file that stays.
+fn bulk_setup(m: &Mount) {
+    put(m, "a.txt", "a");
+    put(m, "b.txt", "b");
+    put(m, "album/sub/x.txt", "x");
+    put(m, "keep.txt", "keep");
+    fs::remove_file(m.gallery().join("a.txt")).unwrap();
+    fs::remove_file(m.gallery().join("b.txt")).unwrap();
+    fs::rename(m.gallery().join("album"), m.trash().join("album")).unwrap();
+}
+
+/// A bulk request's value: each field followed by a NUL.
+pub(super) fn bulk_value(fields: &[&[u8]]) -> Vec<u8> {
+    fields
+        .iter()
+        .flat_map(|f| f.iter().copied().chain([0]))
+        .collect()
 }
 
 /// Files and an empty folder in `d`: `rm -r d` folds once, at `rmdir d`
