@@ -15,8 +15,9 @@
 #   --keep         keep target/bench/run (the trees and stores) afterwards
 #   --busy-ok      start a full run even when the machine is not quiet
 #
-# A full run first waits (up to 10 minutes) for the 1-minute load average to
-# fall below 1, and refuses to start otherwise: figures from a busy machine
+# A full run, once it has built galleryfs and made its inputs (both load the
+# machine), waits up to 10 minutes for the 1-minute load average to fall
+# below 1 and refuses to measure otherwise: figures from a busy machine
 # do not count. Its report puts each ratio beside the previous full run's
 # (kept in target/bench/last-full/) and says whether the two agree; a figure
 # counts only once a second run agrees with it.
@@ -84,14 +85,6 @@ CACHE=$B/cache
 [[ "$B" =~ [[:space:]] ]] && die "the checkout path must not contain white space ($B)"
 mkdir -p "$B" "$CACHE"
 LAST=$B/last-full   # the previous full run's results.tsv and meta.tsv, for the agreement column
-
-# ---------------------------------------------------------------- a quiet machine
-quiet() { awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l < 1) }'; }
-if [ "$MODE" = full ] && [ "$BUSY_OK" = 0 ] && ! quiet; then
-    printf 'bench.sh: waiting up to 10 minutes for the load average (%s) to fall below 1\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
-    for _ in $(seq 60); do quiet && break; sleep 10; done
-    quiet || die "the machine is busy (load average $(cut -d' ' -f1-3 /proc/loadavg)): figures from it would not count. Stop the other work, or pass --busy-ok for a run that only shows the rows work"
-fi
 
 # ---------------------------------------------------------------- cleanup
 PIDS=()          # daemons this script started (galleryfs, bindfs, nullfs)
@@ -259,37 +252,6 @@ meta started "$(date -u '+%F %H:%M UTC')"
 meta rr_tool "$([ "$HAVE_FIO" = 1 ] && echo "fio psync, ${RR_SECS} s" || echo "python pread loop, ${RR_SECS} s")"
 meta trash_cli "$([ -n "$TRASH_PUT" ] && "$TRASH_PUT" --version 2>/dev/null | head -1 || echo "trash-cli missing")"
 
-# ---------------------------------------------------------------- machine
-DEV=$(findmnt -n -o SOURCE -T "$B" | head -1)
-FSTYPE=$(findmnt -n -o FSTYPE -T "$B" | head -1)
-FSOPTS=$(findmnt -n -o OPTIONS -T "$B" | head -1)
-RUNFS="ext4 ($(findmnt -n -o OPTIONS -T "$RUN" | head -1)) on a $(du -h --apparent-size "$IMG" | cut -f1) loop image, mkfs.ext4 defaults (journal: $(dumpe2fs -h "$IMG" 2>/dev/null | grep -q has_journal && echo yes || echo no)), in target/bench"
-[ "$FSTYPE" = tmpfs ] && die "target/bench is on tmpfs: the benchmark must run on the workspace disk"
-DISK=$(lsblk -dn -o NAME,SIZE,ROTA,MODEL "$DEV" 2>/dev/null | awk '{ $3 = ($3 == "1" ? "rotational" : "non-rotational"); print }' || true)
-CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-GITREV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then GITREV="$GITREV + uncommitted changes in src/"; fi
-load() {   # load average, and the share of time some task waited for I/O (PSI), over the last minute
-    local psi
-    psi=$(awk '/^some/ { sub("avg60=", "", $3); print $3 }' /proc/pressure/io 2>/dev/null || true)
-    echo "$(cut -d' ' -f1-3 /proc/loadavg)${psi:+, I/O pressure ${psi}%}"
-}
-MACHINE=(
-    "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    "command: \`scripts/bench.sh${ARGS:+ $ARGS}\` ($MODE sizes, $REPS repetitions of the side-by-side rows, $HEAVY of the heavy galleryfs-only rows)"
-    "galleryfs: $("$GFS" --version 2>/dev/null | head -1), commit $GITREV ($BUILT)"
-    "machine: $(nproc) CPUs ($CPU), $MEM RAM"
-    "kernel: $(uname -sr)"
-    "filesystem of every target: $RUNFS, on $FSTYPE ($FSOPTS) on $DEV${DISK:+ — $DISK}"
-    "open-file limit: $(ulimit -n); at the start: load average $(load)"
-    "tools: $(bindfs --version 2>/dev/null | head -1); $([ "$HAVE_FIO" = 1 ] && fio --version); $(gio --version 2>/dev/null | sed 's/^/gio /' || echo 'gio missing'); trash-cli $(grep trash_cli "$META" | cut -f2); $(python3 --version)"
-)
-for line in "${MACHINE[@]}"; do log "$line"; done
-if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
-    note "the machine was busy with other work when the run started (load average $(load)): expect noisy figures"
-fi
-
 # ---------------------------------------------------------------- the source tree for untar
 TARBALL=$CACHE/tree-$TREE_FILES-$TREE_MIB.tar
 if [ ! -s "$TARBALL" ] || [ ! -s "$TARBALL.json" ]; then
@@ -393,6 +355,47 @@ want_rep() {   # REP MAX MIN BUDGET [WHAT]
     return 1
 }
 MIN=$((REPS < 3 ? REPS : 3))   # side-by-side rows: at least 3 repetitions, for a median
+
+# ---------------------------------------------------------------- a quiet machine
+# Waited for here, after the build, the disk image and the inputs are made (each of them
+# loads the machine), so that the load recorded at the start is that of the measurements.
+quiet() { awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l < 1) }'; }
+if [ "$MODE" = full ] && [ "$BUSY_OK" = 0 ] && ! quiet; then
+    printf 'bench.sh: waiting up to 10 minutes for the load average (%s) to fall below 1\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    for _ in $(seq 60); do quiet && break; sleep 10; done
+    quiet || die "the machine is busy (load average $(cut -d' ' -f1-3 /proc/loadavg)): figures from it would not count. Stop the other work, or pass --busy-ok for a run that only shows the rows work"
+fi
+
+# ---------------------------------------------------------------- machine
+DEV=$(findmnt -n -o SOURCE -T "$B" | head -1)
+FSTYPE=$(findmnt -n -o FSTYPE -T "$B" | head -1)
+FSOPTS=$(findmnt -n -o OPTIONS -T "$B" | head -1)
+RUNFS="ext4 ($(findmnt -n -o OPTIONS -T "$RUN" | head -1)) on a $(du -h --apparent-size "$IMG" | cut -f1) loop image, mkfs.ext4 defaults (journal: $(dumpe2fs -h "$IMG" 2>/dev/null | grep -q has_journal && echo yes || echo no)), in target/bench"
+[ "$FSTYPE" = tmpfs ] && die "target/bench is on tmpfs: the benchmark must run on the workspace disk"
+DISK=$(lsblk -dn -o NAME,SIZE,ROTA,MODEL "$DEV" 2>/dev/null | awk '{ $3 = ($3 == "1" ? "rotational" : "non-rotational"); print }' || true)
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+GITREV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then GITREV="$GITREV + uncommitted changes in src/"; fi
+load() {   # load average, and the share of time some task waited for I/O (PSI), over the last minute
+    local psi
+    psi=$(awk '/^some/ { sub("avg60=", "", $3); print $3 }' /proc/pressure/io 2>/dev/null || true)
+    echo "$(cut -d' ' -f1-3 /proc/loadavg)${psi:+, I/O pressure ${psi}%}"
+}
+MACHINE=(
+    "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    "command: \`scripts/bench.sh${ARGS:+ $ARGS}\` ($MODE sizes, $REPS repetitions of the side-by-side rows, $HEAVY of the heavy galleryfs-only rows)"
+    "galleryfs: $("$GFS" --version 2>/dev/null | head -1), commit $GITREV ($BUILT)"
+    "machine: $(nproc) CPUs ($CPU), $MEM RAM"
+    "kernel: $(uname -sr)"
+    "filesystem of every target: $RUNFS, on $FSTYPE ($FSOPTS) on $DEV${DISK:+ — $DISK}"
+    "open-file limit: $(ulimit -n); at the start: load average $(load)"
+    "tools: $(bindfs --version 2>/dev/null | head -1); $([ "$HAVE_FIO" = 1 ] && fio --version); $(gio --version 2>/dev/null | sed 's/^/gio /' || echo 'gio missing'); trash-cli $(grep trash_cli "$META" | cut -f2); $(python3 --version)"
+)
+for line in "${MACHINE[@]}"; do log "$line"; done
+if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
+    note "the machine was busy with other work when the run started (load average $(load)): expect noisy figures"
+fi
 
 # ---------------------------------------------------------------- sequential and random reads
 phase "sequential read ${SEQ_MIB} MiB warm, then 4 KiB random reads warm"
