@@ -58,6 +58,9 @@ log() { printf '[bench %3dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"
 
 [ "$(id -u)" -eq 0 ] || die "run as root: it mounts FUSE filesystems and drops the page cache"
 [ -e /dev/fuse ] || die "/dev/fuse is missing: galleryfs and bindfs need FUSE"
+# The user section's mounts open /dev/fuse as that user: 0666, as udev's rules make it
+# (a machine without udev leaves it 0600, and every such mount fails with EACCES).
+[ "$(stat -c %a /dev/fuse)" = 666 ] || chmod 0666 /dev/fuse
 [ -w /proc/sys/vm/drop_caches ] || die "/proc/sys/vm/drop_caches is not writable: cold rows need it"
 command -v python3 >/dev/null || die "python3 is missing (apt-get install python3)"
 case "$OUT" in ""|/*) ;; *) OUT=$CALLER_PWD/$OUT ;; esac

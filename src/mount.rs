@@ -214,8 +214,8 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     });
     let held = Arc::new(Held::default());
     let adapter = FuseAdapter::new(fs.clone(), passthrough.clone(), held.clone());
-    let mut session = Session::new(adapter, &mountpoint, &config)
-        .map_err(|e| format!("cannot mount {}: {e}", mountpoint.display()))?;
+    let mut session =
+        Session::new(adapter, &mountpoint, &config).map_err(|e| mount_failed(&e, &mountpoint))?;
     // Any regular file of ours serves to probe; on failure the session's drop unmounts.
     let probe_file = std::fs::File::open(path.join(crate::store::DATABASE))
         .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -275,4 +275,19 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
     fs.shutdown();
     log::info!("unmounted {}", mountpoint.display());
     served.map_err(|e| format!("the request loop failed: {e}"))
+}
+
+/// Why the mount failed, with the fix when it is a `/dev/fuse` this user
+/// may not open: systems without udev (containers) leave it 0600, where
+/// udev's default rules make it 0666 for fusermount3's users.
+fn mount_failed(e: &std::io::Error, mountpoint: &Path) -> String {
+    use rustix::fs::{Access, access};
+    let mut msg = format!("cannot mount {}: {e}", mountpoint.display());
+    if e.kind() == std::io::ErrorKind::PermissionDenied
+        && access("/dev/fuse", Access::READ_OK | Access::WRITE_OK).is_err()
+    {
+        msg += ": this user may not open /dev/fuse (udev's rules make it 0666; \
+                without udev, as root: chmod 0666 /dev/fuse)";
+    }
+    msg
 }

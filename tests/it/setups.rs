@@ -313,6 +313,38 @@ fn auto_unmount_as_a_user_works_without_user_allow_other() {
     );
 }
 
+/// On a system without udev (a container) /dev/fuse stays 0600: a user's
+/// mount then fails, and the message says how to fix it. The 0600 device
+/// is a node of the test's own, bound over /dev/fuse in the namespace.
+#[test]
+fn a_user_told_how_to_fix_a_dev_fuse_only_root_may_open() {
+    let (base, bin) = scratch();
+    let (home, mnt) = user_home(base.path());
+    let store = home.join("store");
+    let (m, b, st) = (mnt.display(), bin.display(), store.display());
+    let dev = base.path().join("fuse-0600");
+    let d = dev.display();
+    let (ok_, out) = in_namespace(
+        base.path(),
+        &mnt,
+        "",
+        "",
+        &format!(
+            "mknod -m 0600 '{d}' c 10 229\n\
+             mount --bind '{d}' /dev/fuse\n\
+             as_user '{b}' '{st}' '{m}' && echo mounted || echo \"exit $?\"\n\
+             grep -q ' {m} ' /proc/self/mountinfo && echo still mounted || echo not mounted"
+        ),
+    );
+    assert!(ok_, "{out}");
+    assert!(out.contains("exit 1"), "{out}");
+    assert!(out.contains("not mounted"), "{out}");
+    assert!(
+        out.contains("may not open /dev/fuse") && out.contains("chmod 0666 /dev/fuse"),
+        "{out}"
+    );
+}
+
 #[test]
 fn version_says_who_gets_kernel_passthrough() {
     let version = |uid: u32| {
