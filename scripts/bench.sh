@@ -616,27 +616,29 @@ phase_end folders
 # ---------------------------------------------------------------- the userland alternatives: gio trash, trash-put
 phase "native gio trash and trash-put of ${N_SMALL} files"
 XDG=$RUN/xdg   # the home trash of these runs: on the same disk, so a trash is a rename
+# gio takes the home trash only for a file on the filesystem of $HOME (else the disk's
+# .Trash-UID): HOME on the run's disk too.
 GIO=()
 if command -v gio >/dev/null; then
     mkdir -p "$XDG" && : >"$RUN/native/gio-probe"
-    if XDG_DATA_HOME=$XDG gio trash "$RUN/native/gio-probe" 2>>"$RUN/gio.log" && [ -e "$XDG/Trash/files/gio-probe" ]; then
+    if HOME=$RUN XDG_DATA_HOME=$XDG gio trash "$RUN/native/gio-probe" 2>>"$RUN/gio.log" && [ -e "$XDG/Trash/files/gio-probe" ]; then
         GIO=(gio trash)
     elif command -v dbus-run-session >/dev/null &&
-        XDG_DATA_HOME=$XDG dbus-run-session -- gio trash "$RUN/native/gio-probe" 2>>"$RUN/gio.log" &&
+        : >"$RUN/native/gio-probe" && HOME=$RUN XDG_DATA_HOME=$XDG dbus-run-session -- gio trash "$RUN/native/gio-probe" 2>>"$RUN/gio.log" &&
         [ -e "$XDG/Trash/files/gio-probe" ]; then
         GIO=(dbus-run-session -- gio trash)
         note "gio trash needed a D-Bus session here: timed under dbus-run-session (one per xargs batch)"
     else
         na gio_trash "gio trash failed here: $(tail -1 "$RUN/gio.log" 2>/dev/null)"
     fi
-    rm -rf "$XDG/Trash" "$RUN/native/gio-probe"
+    rm -rf "$XDG/Trash" "$RUN/.Trash-$(id -u)" "$RUN/native/gio-probe"
 else
     na gio_trash "gio (libglib2.0-bin) is not installed"
 fi
 [ -n "$TRASH_PUT" ] || na trash_put "trash-cli could not be installed"
 trash_all() {   # DIR CMD...: trash every file of DIR with CMD, batched by xargs
     local d=$1; shift
-    find "$d" -type f -print0 | XDG_DATA_HOME=$XDG xargs -0 "$@"
+    find "$d" -type f -print0 | HOME=$RUN XDG_DATA_HOME=$XDG xargs -0 "$@"
 }
 if [ -n "$TRASH_PUT" ]; then   # several times slower than the rest: once
     python3 "$HELPERS/mkfiles.py" "$RUN/native/tp" "$N_SMALL" 4096
