@@ -1004,7 +1004,7 @@ if [ -n "$OUT" ]; then
         echo "Ratios are time relative to native: above 1 is slower. The machine is noisy (2 shared"
         echo "vCPUs, a virtio disk that swings 2× between runs): compare within a run, not across runs."
         echo "A full run starts only on a quiet machine (load average below 1) and puts each ratio"
-        echo "beside the previous full run's: a figure counts only where the two runs agree."
+        echo "beside the previous full run's: a figure counts only where the two runs agree (within 20 %)."
         echo
         echo "## Run"
         echo
