@@ -257,7 +257,21 @@ impl NodeTable {
         let mut guard = lock(&self.inner);
         let inner = &mut *guard;
         let id = match twin {
-            false => inner.id_for(key),
+            false => match inner.id_for(key) {
+                // The kernel still holds the number for an inode that is
+                // gone (a removed file still open, a purged tree's names it
+                // has cached): a new inode that reuses the backing number
+                // gets a number of its own. With the old one (and a new
+                // generation) the kernel would make its old inode bad: EIO
+                // for whoever still holds it, where a gone name says ENOENT.
+                id if inner.nodes.get(&id).is_some_and(|n| n.dead) => {
+                    let fresh = inner.next_synthetic;
+                    inner.next_synthetic += 1;
+                    inner.by_key.insert(key, fresh);
+                    fresh
+                }
+                id => id,
+            },
             true => match inner.twins.get(&key) {
                 Some(&id) => id,
                 None => {
@@ -499,12 +513,6 @@ impl NodeTable {
         }
     }
 
-    /// The backing inode of `parent/name` is gone for good: a new inode that
-    /// reuses its number must not be mistaken for it.
-    pub fn destroyed(&self, parent: NodeId, name: &OsStr) -> Option<NodeId> {
-        self.destroyed_pinned(parent, name, None)
-    }
-
     /// Before `parent/name` is removed for good: an `O_PATH` fd on its inode,
     /// to hand to `destroyed_pinned` once it is removed. The node keeps it
     /// until the kernel forgets the node, so the backing filesystem (ext4
@@ -574,6 +582,72 @@ impl NodeTable {
         drop(pin);
         self.drop_fd(id);
         Some(id)
+    }
+
+    /// `destroyed_pinned` of directory `parent/name` gone for good with
+    /// everything in it (a purged or expired directory entry): every node
+    /// known below it loses the names it had there and, with none left, is
+    /// dead, so that a new inode that reuses one of their backing numbers is
+    /// not taken by the kernel for the old one (which it may still hold by
+    /// a cached name: another file's size and content through it).
+    pub fn destroyed_tree(&self, parent: NodeId, name: &OsStr, pin: Option<Pin>) -> Option<NodeId> {
+        let top = self.find(parent, name);
+        let id = self.destroyed_pinned(parent, name, pin);
+        if let Some(top) = top.filter(|&top| self.is_dir(top)) {
+            self.doom_below(top);
+        }
+        id
+    }
+
+    /// Drops every name below directory node `top` (see `destroyed_tree`).
+    fn doom_below(&self, top: NodeId) {
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        let mut children: HashMap<NodeId, Vec<(NodeId, OsString)>> = HashMap::new();
+        for ((parent, name), &id) in &inner.by_link {
+            children
+                .entry(*parent)
+                .or_default()
+                .push((id, name.clone()));
+        }
+        let mut below = HashSet::from([top]);
+        let mut stack = vec![top];
+        let mut links = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for (child, name) in children.remove(&dir).unwrap_or_default() {
+                links.push((dir, name, child));
+                if below.insert(child) {
+                    stack.push(child);
+                }
+            }
+        }
+        let mut dirs = Vec::new();
+        for (dir, name, child) in links {
+            let link = (dir, name);
+            inner.by_link.remove(&link);
+            let Some(node) = inner.nodes.get_mut(&child) else {
+                continue;
+            };
+            node.links.retain(|l| *l != link);
+            // A hard link elsewhere (the gallery) keeps the inode alive.
+            if node.links.is_empty() && !Self::is_fixed(child) {
+                node.dead = true;
+                let key = node.key;
+                if node.is_dir {
+                    dirs.push(child);
+                }
+                if child >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&child) {
+                    inner.by_key.remove(&key);
+                }
+                if inner.twins.get(&key) == Some(&child) {
+                    inner.twins.remove(&key);
+                }
+            }
+        }
+        drop(guard);
+        for dir in dirs {
+            self.drop_fd(dir);
+        }
     }
 
     /// The generation the kernel is told for node `id` (see `Node::generation`).

@@ -33,7 +33,7 @@ fn a_number_taken_over_before_the_old_name_is_destroyed_stays_alive() {
     )
     .unwrap();
     assert_eq!(t.remember(GALLERY, OsStr::new("new"), &st), id);
-    t.destroyed(GALLERY, OsStr::new("old"));
+    t.destroyed_pinned(GALLERY, OsStr::new("old"), None);
     // The live node keeps its generation: a bumped one would make the
     // kernel treat its inode as stale (EIO).
     assert_eq!(t.remember(GALLERY, OsStr::new("new"), &st), id);
@@ -63,4 +63,35 @@ fn a_pinned_removed_inode_keeps_its_number_until_forgotten() {
     assert_eq!(t.stat(id).unwrap_err(), FsError::ENOENT);
     t.forget(id, 1);
     assert_eq!(t.len(), 2, "only gallery and trash are left");
+}
+
+#[test]
+fn a_new_inode_on_the_number_of_a_purged_trees_file_gets_a_number_of_its_own() {
+    let (dir, t) = table();
+    fs::create_dir(dir.path().join("gallery/d")).unwrap();
+    fs::write(dir.path().join("gallery/d/x"), "x").unwrap();
+    let d = t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d"));
+    let x_st = stat(&t, "d/x");
+    let x = t.remember(d, OsStr::new("x"), &x_st);
+    assert_eq!(x, x_st.st_ino, "a file's own inode number");
+    // The tree goes for good; the kernel still holds both nodes.
+    fs::remove_dir_all(dir.path().join("gallery/d")).unwrap();
+    t.destroyed_tree(GALLERY, OsStr::new("d"), None);
+    assert_eq!(t.find(d, OsStr::new("x")), None);
+    assert_eq!(t.stat(x).unwrap_err(), FsError::ENOENT);
+    // A new file the backing filesystem gives the same inode number (the
+    // same key here) is not the old node, nor the old node with a new
+    // generation (EIO for whoever holds the old one).
+    fs::write(dir.path().join("gallery/n"), "n").unwrap();
+    let n = t.remember(GALLERY, OsStr::new("n"), &x_st);
+    assert_ne!(n, x);
+    assert_eq!(t.generation(x), 0);
+    assert_eq!(t.find(GALLERY, OsStr::new("n")), Some(n));
+    t.forget(x, 1);
+    t.forget(d, 1);
+    assert_eq!(
+        t.remember(GALLERY, OsStr::new("n"), &x_st),
+        n,
+        "the number stays"
+    );
 }
