@@ -99,7 +99,7 @@ def gfs_ratio(med, better):
     return g / n if better == "lower" else n / g
 
 
-def agree(a, b, target):
+def agree(a, b):
     if a is None or b is None:
         return "—"
     # Both on the same side of the target is not agreement: 13x and 28x
@@ -159,7 +159,7 @@ class Report:
             )
             if self.prev:
                 before = gfs_ratio({t: self.prev.med(row, t) for t in TARGETS}, better)
-                line += f" {ratio_str(before)} | {agree(ratio['galleryfs'], before, target)} |"
+                line += f" {ratio_str(before)} | {agree(ratio['galleryfs'], before)} |"
             out.append(line)
         return "\n".join(out)
 

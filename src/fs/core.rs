@@ -308,9 +308,7 @@ impl Core {
     /// `parent/name` (last stat `st`, `pin` from `pin` taken before) was
     /// removed for real.
     pub(super) fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat, pin: Option<Pin>) {
-        if backing::is_dir(st) {
-            self.nodes.destroyed_tree(parent, name, pin);
-        } else if st.st_nlink <= 1 {
+        if st.st_nlink <= 1 || backing::is_dir(st) {
             self.nodes.destroyed_pinned(parent, name, pin);
         } else {
             self.nodes.unlinked(parent, name);

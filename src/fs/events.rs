@@ -259,8 +259,8 @@ fn arrived(core: &Core, name: &OsStr) {
 fn vanished(core: &Core, row: &EntryRow, pin: Option<Pin>) {
     let name = OsString::from_vec(row.name.clone());
     let files = View::Files(row.uid).id();
-    let in_view = core.nodes.destroyed_tree(files, &name, None);
-    let child = core.nodes.destroyed_tree(TRASH, &name, pin).or(in_view);
+    let in_view = core.nodes.destroyed_pinned(files, &name, None);
+    let child = core.nodes.destroyed_pinned(TRASH, &name, pin).or(in_view);
     for dir in [TRASH, files] {
         match child {
             Some(child) => core.invalidate(Invalidation::Delete(dir, child, name.clone())),

@@ -116,6 +116,25 @@ impl Inner {
         false
     }
 
+    /// Whether node `id`'s inode is gone: it was destroyed, or a folder it
+    /// was reached through was (a purged tree takes its files along).
+    fn gone(&self, mut id: NodeId) -> bool {
+        for _ in 0..100_000 {
+            if NodeTable::is_fixed(id) {
+                return false;
+            }
+            match self.nodes.get(&id) {
+                Some(node) if node.dead => return true,
+                Some(node) => match node.links.first() {
+                    Some(&(parent, _)) => id = parent,
+                    None => return false,
+                },
+                None => return true,
+            }
+        }
+        false
+    }
+
     /// The node number of backing inode `key`.
     fn id_for(&mut self, key: BackingKey) -> NodeId {
         if let Some(&id) = self.by_key.get(&key) {
@@ -256,15 +275,22 @@ impl NodeTable {
         let key = BackingKey::of(st);
         let mut guard = lock(&self.inner);
         let inner = &mut *guard;
+        let link = (parent, name.to_os_string());
         let id = match twin {
             false => match inner.id_for(key) {
                 // The kernel still holds the number for an inode that is
-                // gone (a removed file still open, a purged tree's names it
-                // has cached): a new inode that reuses the backing number
-                // gets a number of its own. With the old one (and a new
-                // generation) the kernel would make its old inode bad: EIO
-                // for whoever still holds it, where a gone name says ENOENT.
-                id if inner.nodes.get(&id).is_some_and(|n| n.dead) => {
+                // gone (a removed file still open, a file of a purged tree
+                // by a name it has cached): a new inode that reuses the
+                // backing number gets a number of its own. With the old one
+                // (and a new generation) the kernel would make its old inode
+                // bad: EIO for whoever still holds it, where a gone name
+                // says ENOENT. (A name the node has already is no new inode.)
+                id if inner
+                    .nodes
+                    .get(&id)
+                    .is_some_and(|n| !n.links.contains(&link))
+                    && inner.gone(id) =>
+                {
                     let fresh = inner.next_synthetic;
                     inner.next_synthetic += 1;
                     inner.by_key.insert(key, fresh);
@@ -310,7 +336,6 @@ impl NodeTable {
             }
             reused = true;
         }
-        let link = (parent, name.to_os_string());
         // The name may have pointed at another inode before (replaced behind our back).
         if let Some(old) = inner.by_link.insert(link.clone(), id)
             && old != id
@@ -582,72 +607,6 @@ impl NodeTable {
         drop(pin);
         self.drop_fd(id);
         Some(id)
-    }
-
-    /// `destroyed_pinned` of directory `parent/name` gone for good with
-    /// everything in it (a purged or expired directory entry): every node
-    /// known below it loses the names it had there and, with none left, is
-    /// dead, so that a new inode that reuses one of their backing numbers is
-    /// not taken by the kernel for the old one (which it may still hold by
-    /// a cached name: another file's size and content through it).
-    pub fn destroyed_tree(&self, parent: NodeId, name: &OsStr, pin: Option<Pin>) -> Option<NodeId> {
-        let top = self.find(parent, name);
-        let id = self.destroyed_pinned(parent, name, pin);
-        if let Some(top) = top.filter(|&top| self.is_dir(top)) {
-            self.doom_below(top);
-        }
-        id
-    }
-
-    /// Drops every name below directory node `top` (see `destroyed_tree`).
-    fn doom_below(&self, top: NodeId) {
-        let mut guard = lock(&self.inner);
-        let inner = &mut *guard;
-        let mut children: HashMap<NodeId, Vec<(NodeId, OsString)>> = HashMap::new();
-        for ((parent, name), &id) in &inner.by_link {
-            children
-                .entry(*parent)
-                .or_default()
-                .push((id, name.clone()));
-        }
-        let mut below = HashSet::from([top]);
-        let mut stack = vec![top];
-        let mut links = Vec::new();
-        while let Some(dir) = stack.pop() {
-            for (child, name) in children.remove(&dir).unwrap_or_default() {
-                links.push((dir, name, child));
-                if below.insert(child) {
-                    stack.push(child);
-                }
-            }
-        }
-        let mut dirs = Vec::new();
-        for (dir, name, child) in links {
-            let link = (dir, name);
-            inner.by_link.remove(&link);
-            let Some(node) = inner.nodes.get_mut(&child) else {
-                continue;
-            };
-            node.links.retain(|l| *l != link);
-            // A hard link elsewhere (the gallery) keeps the inode alive.
-            if node.links.is_empty() && !Self::is_fixed(child) {
-                node.dead = true;
-                let key = node.key;
-                if node.is_dir {
-                    dirs.push(child);
-                }
-                if child >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&child) {
-                    inner.by_key.remove(&key);
-                }
-                if inner.twins.get(&key) == Some(&child) {
-                    inner.twins.remove(&key);
-                }
-            }
-        }
-        drop(guard);
-        for dir in dirs {
-            self.drop_fd(dir);
-        }
     }
 
     /// The generation the kernel is told for node `id` (see `Node::generation`).

@@ -76,8 +76,8 @@ fn a_new_inode_on_the_number_of_a_purged_trees_file_gets_a_number_of_its_own() {
     assert_eq!(x, x_st.st_ino, "a file's own inode number");
     // The tree goes for good; the kernel still holds both nodes.
     fs::remove_dir_all(dir.path().join("gallery/d")).unwrap();
-    t.destroyed_tree(GALLERY, OsStr::new("d"), None);
-    assert_eq!(t.find(d, OsStr::new("x")), None);
+    t.destroyed_pinned(GALLERY, OsStr::new("d"), None);
+    assert_eq!(t.place(x).unwrap_err(), FsError::ENOENT);
     assert_eq!(t.stat(x).unwrap_err(), FsError::ENOENT);
     // A new file the backing filesystem gives the same inode number (the
     // same key here) is not the old node, nor the old node with a new
