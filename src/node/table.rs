@@ -120,16 +120,15 @@ impl Inner {
     /// was reached through was (a purged tree takes its files along).
     fn gone(&self, mut id: NodeId) -> bool {
         for _ in 0..100_000 {
-            if NodeTable::is_fixed(id) {
-                return false;
-            }
+            // Fixed nodes and the desktop view's directories (not in the
+            // table) never go; nor does a folder the kernel has forgotten.
             match self.nodes.get(&id) {
                 Some(node) if node.dead => return true,
                 Some(node) => match node.links.first() {
                     Some(&(parent, _)) => id = parent,
                     None => return false,
                 },
-                None => return true,
+                None => return false,
             }
         }
         false
