@@ -5,6 +5,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
@@ -163,11 +164,22 @@ fn a_clean_umount_logs_no_warning() {
                 ran.display()
             ))
             .current_dir(&mnt)
+            .process_group(0)
             .spawn()
             .unwrap();
         wait_until("the reader to run", || ran.exists());
-        let _ = reader.kill();
+        // The whole group: a killed sh leaves its ls or cat running in the
+        // mount, and the umount below would find it busy.
+        let group = format!("-{}", reader.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = reader.wait();
+        wait_until("the reader's children to exit", || {
+            !Command::new("kill")
+                .args(["-0", "--", &group])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
     }
     ok(Command::new("umount").arg(&mnt));
     exited(&mut child, &log);
