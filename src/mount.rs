@@ -228,8 +228,13 @@ pub fn run(args: &MountArgs, ready: impl FnOnce()) -> Result<(), String> {
                 .map_err(|e| format!("cannot start the echo thread: {e}"))?,
         )),
     };
+    let device = std::os::fd::AsFd::as_fd(&session)
+        .try_clone_to_owned()
+        .map_err(|e| log::warn!("cannot copy the /dev/fuse fd: {e}"))
+        .ok();
     fs.set_invalidator(Box::new(QueuedInvalidator::start(
         session.notifier(),
+        device,
         echoer.clone(),
         held,
     )));

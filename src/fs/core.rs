@@ -110,6 +110,20 @@ impl Core {
         }
     }
 
+    /// See `Invalidator::invalidate_after_reply`; only `trash` decides which.
+    pub(super) fn invalidate_after_reply(&self, what: Invalidation) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.invalidate_after_reply(what);
+        }
+    }
+
+    /// See `Invalidator::expire_all_names`; only `trash` decides when.
+    pub(super) fn expire_all_names(&self) -> bool {
+        self.invalidator
+            .get()
+            .is_some_and(|inv| inv.expire_all_names())
+    }
+
     /// Queues one echo for watchers; only `events` decides which to send.
     pub(super) fn echo(&self, echo: Echo) {
         if let Some(inv) = self.invalidator.get() {

@@ -204,16 +204,24 @@ pub(super) fn receive(
         core.store
             .put_as(src.as_fd(), name, new_name.as_bytes(), origin)
     })?;
-    // The kernel keeps the moved dentry with its gallery timeout, which
-    // `ttl_for` caps at the retention, so it lapses by the entry's expiry.
-    // (No entry invalidation: it waits for the directory's lock, and if
-    // galleryfs is killed while a request holds that lock, the blocked
-    // thread keeps the dead daemon and its mount hung.)
-    core.nodes.moved(parent, name, new_parent, new_name);
-    if backing::is_dir(&st) && files_dir_owner(new_parent).is_some() {
-        // The kernel now holds the directory by its own number in the
-        // view, where `entry_at` gives it another: let it look again.
-        core.invalidate(Invalidation::Entry(new_parent, new_name.to_os_string()));
+    if backing::is_dir(&st) {
+        // A folder: whoever opened it in the gallery must not delete for
+        // good through it (see `NodeTable::depart`). With every name
+        // expired before the answer, the next walk through the trash's
+        // name is a lookup after the kernel let go of the old dentry, and
+        // the folder keeps its number unless someone still holds it. A
+        // listing (READDIRPLUS) meets the name without a walk: the name is
+        // dropped just after the answer too (queued once the rename is
+        // answered: before that it would wait for the directory's lock,
+        // which the rename holds until then).
+        core.nodes.depart(parent, name, new_parent, new_name);
+        core.expire_all_names();
+        core.invalidate_after_reply(Invalidation::Entry(new_parent, new_name.to_os_string()));
+    } else {
+        // A file's dentry moves with its gallery timeout, which `ttl_for`
+        // caps at the retention, so it lapses by the entry's expiry (no
+        // invalidation, which would wait for the directory's lock).
+        core.nodes.moved(parent, name, new_parent, new_name);
     }
     events::announce(
         core,

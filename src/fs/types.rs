@@ -141,6 +141,18 @@ pub trait Invalidator: Send + Sync {
     fn invalidate_now(&self, what: Invalidation) {
         self.invalidate(what);
     }
+    /// `invalidate`, queued only once the request being handled is
+    /// answered (the adapter's `rename` flushes them): for a name in a
+    /// directory whose lock that request holds until it is answered.
+    fn invalidate_after_reply(&self, what: Invalidation) {
+        self.invalidate(what);
+    }
+    /// Makes the kernel look every name up again before it uses it, done
+    /// before it returns (it takes no lock; see `fuse::notify`). False if
+    /// the kernel cannot (before Linux 6.16).
+    fn expire_all_names(&self) -> bool {
+        false
+    }
     fn echo(&self, _echo: Echo) {}
 }
 

@@ -291,6 +291,7 @@ impl Filesystem for FuseAdapter {
             flags.bits(),
         );
         reply_empty("rename", reply, result);
+        notify::flush_after_reply();
     }
 
     fn link(

@@ -2,7 +2,10 @@
 //! own, of attributes at once; and echoes for watchers, handed to the echo
 //! thread.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use fuser::{INodeNo, Notifier};
@@ -22,6 +25,53 @@ pub struct QueuedInvalidator {
     held: Arc<Held>,
     /// For `invalidate_now` (see `urgent`).
     urgent: Notifier,
+    /// For `expire_all_names`, which fuser cannot send (see `Epoch`).
+    epoch: Epoch,
+}
+
+/// FUSE_NOTIFY_INC_EPOCH (Linux 6.16, protocol 7.44), written to a copy of
+/// the session's `/dev/fuse` fd: every dentry the kernel made before it is
+/// invalid at its next use. It takes no lock, so a request handler may
+/// send it before it answers, which an entry invalidation (the directory's
+/// lock) cannot.
+struct Epoch {
+    fd: Option<OwnedFd>,
+    /// The kernel refused it once (an older kernel): not tried again.
+    refused: AtomicBool,
+}
+
+impl Epoch {
+    /// The notification's header: `fuse_out_header` with no request
+    /// (`unique` 0) and the notify code in `error`.
+    const NOTIFY_INC_EPOCH: i32 = 8;
+
+    fn bump(&self) -> bool {
+        let Some(fd) = &self.fd else {
+            return false;
+        };
+        if self.refused.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut header = [0u8; 16];
+        header[0..4].copy_from_slice(&16u32.to_ne_bytes());
+        header[4..8].copy_from_slice(&Self::NOTIFY_INC_EPOCH.to_ne_bytes());
+        match rustix::io::write(fd, &header) {
+            Ok(16) => true,
+            Ok(n) => {
+                log::warn!("the kernel took {n} bytes of a 16-byte epoch notification");
+                false
+            }
+            Err(e) => {
+                if !self.refused.swap(true, Ordering::Relaxed) {
+                    log::info!(
+                        "this kernel does not take FUSE_NOTIFY_INC_EPOCH ({e}): a folder moved \
+                         into the trash is dropped from the kernel's names after the move"
+                    );
+                }
+                false
+            }
+        }
+    }
 }
 
 /// Whether the kernel holds `.trash` and the desktop view's directories,
@@ -89,8 +139,10 @@ impl Held {
 }
 
 impl QueuedInvalidator {
+    /// `device` is a copy of the session's `/dev/fuse` fd (see `Epoch`).
     pub fn start(
         notifier: Notifier,
+        device: Option<OwnedFd>,
         echoer: Option<Arc<Echoer>>,
         held: Arc<Held>,
     ) -> QueuedInvalidator {
@@ -113,7 +165,25 @@ impl QueuedInvalidator {
             notifier: direct,
             held: held_direct,
             urgent,
+            epoch: Epoch {
+                fd: device,
+                refused: AtomicBool::new(false),
+            },
         }
+    }
+}
+
+thread_local! {
+    /// Invalidations this request thread queues once its request is answered.
+    static AFTER_REPLY: RefCell<Vec<(mpsc::Sender<Invalidation>, Invalidation)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// Queues what the request just answered on this thread left for after its
+/// answer (see `Invalidator::invalidate_after_reply`).
+pub fn flush_after_reply() {
+    for (tx, what) in AFTER_REPLY.with_borrow_mut(std::mem::take) {
+        let _ = tx.send(what);
     }
 }
 
@@ -121,6 +191,11 @@ impl Invalidator for QueuedInvalidator {
     fn invalidate(&self, what: Invalidation) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let _ = tx.send(what);
+    }
+
+    fn invalidate_after_reply(&self, what: Invalidation) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        AFTER_REPLY.with_borrow_mut(|pending| pending.push((tx, what)));
     }
 
     /// Attributes only (offset -1: no page of the inode is touched), which
@@ -138,6 +213,10 @@ impl Invalidator for QueuedInvalidator {
 
     fn invalidate_now(&self, what: Invalidation) {
         super::urgent::deliver(&self.urgent, what);
+    }
+
+    fn expire_all_names(&self) -> bool {
+        self.epoch.bump()
     }
 
     fn echo(&self, echo: Echo) {

@@ -14,7 +14,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::ids::{GALLERY, NodeId, Place, ROOT, TRASH, View, is_trash_dir};
 use crate::backing::{self, Stat};
@@ -26,6 +27,10 @@ const RESERVED: u64 = 15;
 
 /// Synthetic node numbers start here, far above real inode numbers.
 const FIRST_SYNTHETIC: NodeId = 1 << 63;
+
+/// How long a lookup of a departed folder waits for the kernel to forget
+/// its old number (see `NodeTable::await_departed_forget`).
+const DEPARTED_FORGET_WAIT: Duration = Duration::from_millis(100);
 
 /// Directory fds kept open at most, beyond the fixed ones...
 const DIR_FD_CACHE: usize = 256;
@@ -69,6 +74,9 @@ struct Node {
     generation: u64,
     /// The backing inode was destroyed; its number may be reused by a new one.
     dead: bool,
+    /// A gallery folder that a rename moved into the trash (see `depart`):
+    /// for the kernel's handles on it, a removed folder.
+    departed: bool,
     /// An `O_PATH` fd on the destroyed inode, held until the kernel forgets
     /// the node: while it is open the backing filesystem cannot give the
     /// number to a new file (see `NodeTable::pin`).
@@ -123,7 +131,7 @@ impl Inner {
             // Fixed nodes and the desktop view's directories (not in the
             // table) never go; nor does a folder the kernel has forgotten.
             match self.nodes.get(&id) {
-                Some(node) if node.dead => return true,
+                Some(node) if node.dead || node.departed => return true,
                 Some(node) => match node.links.first() {
                     Some(&(parent, _)) => id = parent,
                     None => return false,
@@ -134,13 +142,19 @@ impl Inner {
         false
     }
 
+    /// The node number backing inode `key` has now, if it has one yet.
+    fn known_id(&self, key: BackingKey) -> Option<NodeId> {
+        if let Some(&id) = self.by_key.get(&key) {
+            return Some(id);
+        }
+        (key.dev == self.store_dev && key.ino > RESERVED && !self.moved_away.contains(&key))
+            .then_some(key.ino)
+    }
+
     /// The node number of backing inode `key`.
     fn id_for(&mut self, key: BackingKey) -> NodeId {
-        if let Some(&id) = self.by_key.get(&key) {
+        if let Some(id) = self.known_id(key) {
             return id;
-        }
-        if key.dev == self.store_dev && key.ino > RESERVED && !self.moved_away.contains(&key) {
-            return key.ino;
         }
         let id = self.next_synthetic;
         self.next_synthetic += 1;
@@ -158,6 +172,8 @@ struct FdCache {
 /// Lock order: `inner` before `fds`; no syscall is made while `inner` is held.
 pub struct NodeTable {
     inner: Mutex<Inner>,
+    /// Signalled when the kernel forgets a departed folder (see `depart`).
+    forgotten: Condvar,
     fds: Mutex<FdCache>,
     gallery_fd: Arc<OwnedFd>,
     trash_fd: Arc<OwnedFd>,
@@ -200,6 +216,7 @@ impl NodeTable {
                     lookups: 0,
                     generation: 0,
                     dead: false,
+                    departed: false,
                     pinned: None,
                     swapped_out: None,
                 },
@@ -207,6 +224,7 @@ impl NodeTable {
             by_key.insert(key, id);
         }
         Ok(NodeTable {
+            forgotten: Condvar::new(),
             inner: Mutex::new(Inner {
                 nodes,
                 by_key,
@@ -273,6 +291,9 @@ impl NodeTable {
     fn remember_as(&self, parent: NodeId, name: &OsStr, st: &Stat, twin: bool) -> NodeId {
         let key = BackingKey::of(st);
         let mut guard = lock(&self.inner);
+        if !twin {
+            guard = self.await_departed_forget(guard, key);
+        }
         let inner = &mut *guard;
         let link = (parent, name.to_os_string());
         let id = match twin {
@@ -284,11 +305,11 @@ impl NodeTable {
                 // (and a new generation) the kernel would make its old inode
                 // bad: EIO for whoever still holds it, where a gone name
                 // says ENOENT. (A name the node has already is no new inode.)
-                id if inner
-                    .nodes
-                    .get(&id)
-                    .is_some_and(|n| !n.links.contains(&link))
-                    && inner.gone(id) =>
+                // So does a departed folder under its name in the trash,
+                // and whatever a lookup through that name finds below it.
+                id if inner.nodes.get(&id).is_some_and(|n| {
+                    n.departed || (!n.links.contains(&link) && inner.gone(id))
+                }) =>
                 {
                     let fresh = inner.next_synthetic;
                     inner.next_synthetic += 1;
@@ -316,6 +337,7 @@ impl NodeTable {
             lookups: 0,
             generation: 0,
             dead: false,
+            departed: false,
             pinned: None,
             swapped_out: None,
         });
@@ -389,6 +411,35 @@ impl NodeTable {
         id
     }
 
+    /// A lookup of a departed folder's inode (its name in the trash) while
+    /// the kernel holds its old number: usually the kernel has just dropped
+    /// the old name and its FORGET is being handled on another thread; then
+    /// the folder keeps its number (`st_ino`, as for any rename). Waits a
+    /// bounded time for it; past that, someone really holds the folder (an
+    /// fd opened in the gallery) and the trash's name gets a new number.
+    fn await_departed_forget<'a>(
+        &self,
+        mut guard: MutexGuard<'a, Inner>,
+        key: BackingKey,
+    ) -> MutexGuard<'a, Inner> {
+        let deadline = Instant::now() + DEPARTED_FORGET_WAIT;
+        loop {
+            let departed = guard
+                .known_id(key)
+                .and_then(|id| guard.nodes.get(&id))
+                .is_some_and(|n| n.departed && n.key == key);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !departed || left.is_zero() {
+                return guard;
+            }
+            guard = self
+                .forgotten
+                .wait_timeout(guard, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// Releases `n` lookup references; the node is dropped at zero.
     pub fn forget(&self, id: NodeId, n: u64) {
         if Self::is_fixed(id) {
@@ -409,6 +460,9 @@ impl NodeTable {
             );
         }
         let node = inner.nodes.remove(&id).expect("present above");
+        if node.departed {
+            self.forgotten.notify_all();
+        }
         for link in &node.links {
             if inner.by_link.get(link) == Some(&id) {
                 inner.by_link.remove(link);
@@ -506,6 +560,43 @@ impl NodeTable {
             }
         }
         // The directory moved, not its contents: its cached fd stays valid.
+    }
+
+    /// A rename moved gallery folder `old_parent/old_name` into the trash
+    /// as `new_parent/new_name`. The kernel keeps the folder under its old
+    /// number, now named in the trash, and a process that opened it in the
+    /// gallery (an `rm -r` holding its fd) goes on with `unlinkat(fd, ..)`
+    /// through that number: inside the trash, an unlink deletes for good.
+    /// So the number stays the gallery's: below it the folder is a removed
+    /// one (`place` says ENOENT), and the trash's name gets a number of its
+    /// own at its next lookup while the kernel still holds the old one
+    /// (`remember_as`, `await_departed_forget`), as does everything found
+    /// through it. The caller makes the kernel look the name up again.
+    pub fn depart(
+        &self,
+        old_parent: NodeId,
+        old_name: &OsStr,
+        new_parent: NodeId,
+        new_name: &OsStr,
+    ) {
+        let mut inner = lock(&self.inner);
+        let old = (old_parent, old_name.to_os_string());
+        let new = (new_parent, new_name.to_os_string());
+        if let Some(replaced) = inner.by_link.remove(&new)
+            && let Some(node) = inner.nodes.get_mut(&replaced)
+        {
+            node.links.retain(|l| *l != new);
+            node.dead |= node.is_dir;
+        }
+        let Some(id) = inner.by_link.remove(&old) else {
+            return;
+        };
+        if let Some(node) = inner.nodes.get_mut(&id) {
+            // Its one name, for reaching the inode (a listing through an
+            // open handle), not for lookups: `by_link` does not point here.
+            node.links = vec![new];
+            node.departed = true;
+        }
     }
 
     /// Two names swapped their inodes (RENAME_EXCHANGE).
@@ -650,6 +741,11 @@ impl NodeTable {
         // Walk up to a fixed node; the depth bounds the loop (a cycle would be a bug).
         for depth in 0..100_000 {
             let node = inner.nodes.get(&current).ok_or(FsError::ENOENT)?;
+            // A folder that left the gallery is a removed one for the
+            // handles that reach it by this number (see `depart`).
+            if node.departed {
+                return Err(FsError::ENOENT);
+            }
             // No name left: the inode was removed (ENOENT, as for any removed name).
             let parent = node.links.first().ok_or(FsError::ENOENT)?.0;
             match parent {

@@ -22,6 +22,7 @@ use galleryfs_testkit::{Mount, fails, ok, run, sh, wait_until};
 
 mod attributes;
 mod delete;
+mod departed;
 mod document;
 mod entries;
 mod expiry;

@@ -95,3 +95,35 @@ fn a_new_inode_on_the_number_of_a_purged_trees_file_gets_a_number_of_its_own() {
         "the number stays"
     );
 }
+
+#[test]
+fn a_folder_moved_into_the_trash_is_removed_for_its_old_number_and_new_through_the_trash() {
+    let (dir, t) = table();
+    fs::create_dir(dir.path().join("gallery/d")).unwrap();
+    fs::write(dir.path().join("gallery/d/x"), "x").unwrap();
+    let d = t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d"));
+    let x_st = stat(&t, "d/x");
+    let x = t.remember(d, OsStr::new("x"), &x_st);
+    assert_eq!(t.place(x).unwrap(), Place::Gallery);
+    fs::rename(dir.path().join("gallery/d"), dir.path().join("trash/d")).unwrap();
+    t.depart(GALLERY, OsStr::new("d"), TRASH, OsStr::new("d"));
+    // The kernel's old numbers: a removed folder and what is in it.
+    assert_eq!(t.place(d).unwrap_err(), FsError::ENOENT);
+    assert_eq!(t.place(x).unwrap_err(), FsError::ENOENT);
+    // ...whose inode is still reachable for a listing through an open fd.
+    assert!(t.dir_fd(d).is_ok());
+    // Through the trash's name: numbers of their own, in the trash.
+    let d_st = backing::fstatat(t.trash_fd().as_fd(), OsStr::new("d")).unwrap();
+    let d2 = t.remember(TRASH, OsStr::new("d"), &d_st);
+    assert_ne!(d2, d);
+    assert_eq!(t.place(d2).unwrap(), Place::TrashEntry);
+    let x2 = t.remember(d2, OsStr::new("x"), &x_st);
+    assert_ne!(x2, x);
+    assert_eq!(t.place(x2).unwrap(), Place::InTrash);
+    assert_eq!(t.find(TRASH, OsStr::new("d")), Some(d2));
+    // Once the kernel forgets the old ones, the new ones live on.
+    t.forget(x, 1);
+    t.forget(d, 1);
+    assert_eq!(t.remember(TRASH, OsStr::new("d"), &d_st), d2);
+    assert_eq!(t.remember(d2, OsStr::new("x"), &x_st), x2);
+}
