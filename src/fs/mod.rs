@@ -420,12 +420,15 @@ impl GalleryFs {
         core.live_in_trash(parent, name)?;
         let src = core.nodes.dir_fd(parent)?;
         let owner = core.owning_entry(parent)?.ok_or(FsError::ENOENT)?;
+        let rel = core.nodes.relative_path(parent)?;
         let bytes = backing::tree_size(src.as_fd(), name)?;
         let _quota = core.space.reserve(bytes)?;
         core.store.change_inside(owner.row.id, true, || {
             gallery::rename_into(core, new_parent, new_name, flags, by, |dst| {
                 core.space.retry(core, space::BLOCK, || {
-                    backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                    core.store.within(&rel, src.as_fd(), || {
+                        backing::renameat2(src.as_fd(), name, dst.as_fd(), new_name, flags)
+                    })
                 })
             })?;
             Ok(bytes)

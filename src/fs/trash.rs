@@ -128,10 +128,13 @@ pub(super) fn remove_inside(core: &Core, parent: NodeId, name: &OsStr, dir: bool
     core.live_in_trash(parent, name)?;
     let fd = core.nodes.dir_fd(parent)?;
     let owner = core.owning_entry(parent)?.ok_or(FsError::ENOENT)?;
+    let rel = core.nodes.relative_path(parent)?;
     let st = backing::fstatat(fd.as_fd(), name);
     let pin = core.pin(parent, name);
     core.store.change_inside(owner.row.id, false, || {
-        backing::unlinkat(fd.as_fd(), name, dir)?;
+        core.store.within(&rel, fd.as_fd(), || {
+            backing::unlinkat(fd.as_fd(), name, dir)
+        })?;
         Ok(st.as_ref().map_or(0, gallery::bytes_freed))
     })?;
     match &st {

@@ -558,6 +558,27 @@ impl TrashStore {
         Ok(())
     }
 
+    /// Runs `change` on directory `dir` of an entry's tree, found at `rel`
+    /// below STORAGE/trash, under the lock every move into and out of the
+    /// trash takes, once that path is seen to still be `dir`: a restore of
+    /// the entry or of a piece of it racing with a deletion inside would
+    /// otherwise let the deletion reach a folder that is back in the
+    /// gallery, and delete from it for good. ENOENT if it moved.
+    pub fn within<T>(
+        &self,
+        rel: &[u8],
+        dir: BorrowedFd<'_>,
+        change: impl FnOnce() -> FsResult<T>,
+    ) -> FsResult<T> {
+        let _moves = lock(&self.moves);
+        let here = backing::fstat(dir)?;
+        let there = backing::fstatat(self.trash_fd.as_fd(), OsStr::from_bytes(rel))?;
+        if (here.st_dev, here.st_ino) != (there.st_dev, there.st_ino) {
+            return Err(FsError::ENOENT);
+        }
+        change()
+    }
+
     /// Restores entry `entry` to `dir/name` with renameat2 `flags`.
     pub fn take_out(
         &self,
