@@ -187,11 +187,26 @@ fn traced(m: &Mount, args: &[&str], calls: &[&str]) -> (Shown, BTreeMap<String, 
         out: String::from_utf8(out.stdout).unwrap(),
         err: String::from_utf8(out.stderr).unwrap(),
     };
+    let traced = fs::read_to_string(&log).unwrap_or_default();
+    // gallery-trash makes syscalls of its own at every start (opening the
+    // mount, reading its listing): a log without one means strace traced
+    // nothing, which must fail as such, not as a count of 0.
+    assert!(
+        traced.lines().count() > 0 || shown.code != 0,
+        "strace logged no call at all of {calls:?} (strace's exit and stderr: {} {:?}; \
+         gallery-trash's output: {:?})",
+        shown.code,
+        shown.err,
+        shown.out.lines().take(3).collect::<Vec<_>>(),
+    );
     let mut counts = BTreeMap::new();
-    for line in fs::read_to_string(&log).unwrap().lines() {
+    for line in traced.lines() {
+        // "PID  call(...": strace pads the pid to five columns, so a pid
+        // below 10000 is followed by two spaces.
         let call = line
             .split_once(' ')
             .map_or(line, |(_, rest)| rest)
+            .trim_start()
             .split('(')
             .next()
             .unwrap_or_default();
