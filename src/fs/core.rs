@@ -110,10 +110,10 @@ impl Core {
         }
     }
 
-    /// See `Invalidator::invalidate_after_reply`; only `trash` decides which.
-    pub(super) fn invalidate_after_reply(&self, what: Invalidation) {
+    /// See `Invalidator::invalidate_ahead`; only `trash` decides which.
+    pub(super) fn invalidate_ahead(&self, what: Invalidation) {
         if let Some(inv) = self.invalidator.get() {
-            inv.invalidate_after_reply(what);
+            inv.invalidate_ahead(what);
         }
     }
 

@@ -211,15 +211,14 @@ pub(super) fn receive(
         // A folder: whoever opened it in the gallery must not delete for
         // good through it (see `NodeTable::depart`). With every name
         // expired before the answer, the next walk through the trash's
-        // name is a lookup after the kernel let go of the old dentry, and
+        // name is a lookup after the kernel let go of the old dentry, so
         // the folder keeps its number unless someone still holds it. A
-        // listing (READDIRPLUS) meets the name without a walk: the name is
-        // dropped just after the answer too (queued once the rename is
-        // answered: before that it would wait for the directory's lock,
-        // which the rename holds until then).
+        // listing (READDIRPLUS) meets the name without a walk: the moved
+        // name is dropped too, ahead of any request after the answer (it
+        // waits for the trash directory's lock, which the rename holds).
         core.nodes.depart(parent, name, new_parent, new_name);
         core.expire_all_names();
-        core.invalidate_after_reply(Invalidation::Entry(new_parent, new_name.to_os_string()));
+        core.invalidate_ahead(Invalidation::Entry(new_parent, new_name.to_os_string()));
     } else {
         // A file's dentry moves with its gallery timeout, which `ttl_for`
         // caps at the retention, so it lapses by the entry's expiry (no

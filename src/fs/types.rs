@@ -141,10 +141,11 @@ pub trait Invalidator: Send + Sync {
     fn invalidate_now(&self, what: Invalidation) {
         self.invalidate(what);
     }
-    /// `invalidate`, queued only once the request being handled is
-    /// answered (the adapter's `rename` flushes them): for a name in a
-    /// directory whose lock that request holds until it is answered.
-    fn invalidate_after_reply(&self, what: Invalidation) {
+    /// `invalidate` of a name in a directory whose lock the request being
+    /// handled holds until it is answered, ordered before whatever comes
+    /// after the answer: started now, it takes the lock as soon as the
+    /// request lets go of it, ahead of any later request (bounded wait).
+    fn invalidate_ahead(&self, what: Invalidation) {
         self.invalidate(what);
     }
     /// Makes the kernel look every name up again before it uses it, done

@@ -291,7 +291,6 @@ impl Filesystem for FuseAdapter {
             flags.bits(),
         );
         reply_empty("rename", reply, result);
-        notify::flush_after_reply();
     }
 
     fn link(

@@ -2,7 +2,6 @@
 //! own, of attributes at once; and echoes for watchers, handed to the echo
 //! thread.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -173,29 +172,14 @@ impl QueuedInvalidator {
     }
 }
 
-thread_local! {
-    /// Invalidations this request thread queues once its request is answered.
-    static AFTER_REPLY: RefCell<Vec<(mpsc::Sender<Invalidation>, Invalidation)>> =
-        const { RefCell::new(Vec::new()) };
-}
-
-/// Queues what the request just answered on this thread left for after its
-/// answer (see `Invalidator::invalidate_after_reply`).
-pub fn flush_after_reply() {
-    for (tx, what) in AFTER_REPLY.with_borrow_mut(std::mem::take) {
-        let _ = tx.send(what);
-    }
-}
-
 impl Invalidator for QueuedInvalidator {
     fn invalidate(&self, what: Invalidation) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let _ = tx.send(what);
     }
 
-    fn invalidate_after_reply(&self, what: Invalidation) {
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        AFTER_REPLY.with_borrow_mut(|pending| pending.push((tx, what)));
+    fn invalidate_ahead(&self, what: Invalidation) {
+        super::urgent::deliver_ahead(&self.urgent, what);
     }
 
     /// Attributes only (offset -1: no page of the inode is touched), which
