@@ -864,6 +864,7 @@ impl NodeTable {
                     if BackingKey::of(&st) == key {
                         return Ok((fd, st));
                     }
+                    log::debug!("node {id}: {name:?} in {parent} is another inode now (ESTALE)");
                     last = FsError::ESTALE;
                 }
                 Err(e) => last = e,

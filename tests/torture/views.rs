@@ -243,17 +243,30 @@ impl Worker {
             }
             2 => {
                 let target = if is_dir { path.join("x") } else { path.clone() };
-                let r = fs::read(&target);
+                let file = fs::File::open(&target);
+                let seen = file.as_ref().ok().and_then(|f| f.metadata().ok());
+                let r = file.and_then(|mut f| {
+                    let mut data = Vec::new();
+                    io::Read::read_to_end(&mut f, &mut data).map(|_| data)
+                });
                 if let Ok(data) = &r
                     && identify(self.seed, data).is_none()
                 {
                     let head = String::from_utf8_lossy(&data[..data.len().min(30)]).into_owned();
+                    // What the kernel said it opened, and what is at the
+                    // path now, for the story of the wrong inode.
+                    let now = fs::symlink_metadata(&target);
                     return Err(format!(
-                        "{label}/{name}: no file's content ({} bytes: {head:?})",
-                        data.len()
+                        "{label}/{name}: no file's content ({} bytes: {head:?}); opened st_ino {:?} \
+                         size {:?}; at the path now: {:?}",
+                        data.len(),
+                        seen.as_ref().map(|m| m.ino()),
+                        seen.as_ref().map(|m| m.len()),
+                        now.map(|m| (m.ino(), m.len())),
                     ));
                 }
-                (format!("read {label}/{name}"), &[ENOENT], r.map(drop))
+                let r = r.map(drop);
+                (format!("read {label}/{name}"), &[ENOENT], r)
             }
             3 | 4 => (
                 format!("mv {label}/{name} gallery/{name}"),
