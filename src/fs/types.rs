@@ -102,6 +102,15 @@ pub enum Invalidation {
     Delete(NodeId, NodeId, OsString),
 }
 
+impl Invalidation {
+    /// The directory whose name it drops.
+    pub fn dir(&self) -> NodeId {
+        match self {
+            Invalidation::Entry(parent, _) | Invalidation::Delete(parent, _, _) => *parent,
+        }
+    }
+}
+
 /// One name to announce, by an echo (see `fs::echo`), in one directory
 /// that shows the trash.
 #[derive(Clone, Debug, PartialEq, Eq)]

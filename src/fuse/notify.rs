@@ -118,10 +118,7 @@ impl Held {
     }
 
     fn deliver(&self, notifier: &Notifier, what: &Invalidation) {
-        let target = match what {
-            Invalidation::Entry(parent, _) | Invalidation::Delete(parent, _, _) => *parent,
-        };
-        if !self.holds(target) {
+        if !self.holds(what.dir()) {
             return;
         }
         let result = match what {
@@ -196,7 +193,12 @@ impl Invalidator for QueuedInvalidator {
     }
 
     fn invalidate_now(&self, what: Invalidation) {
-        super::urgent::deliver(&self.urgent, what);
+        // A directory the kernel does not hold has no name to drop: no
+        // thread to start and wait for (a restore through `.trash` asks
+        // for its `files/` name, which no one may have looked at).
+        if self.held.holds(what.dir()) {
+            super::urgent::deliver(&self.urgent, what);
+        }
     }
 
     fn expire_all_names(&self) -> bool {
