@@ -293,17 +293,23 @@ impl Core {
 
     /// Checks that a name in `.trash/` or below is a live entry's.
     pub(super) fn live_in_trash(&self, parent: NodeId, name: &OsStr) -> FsResult<()> {
-        let live = if is_trash_dir(parent) {
-            // In a `.Trash-UID/files` view, only that uid's entries exist,
-            // and no litter.
-            let owner = crate::node::files_dir_owner(parent);
-            self.store
-                .lookup(name.as_bytes())?
-                .is_some_and(|e| owner.is_none_or(|uid| uid == e.row.uid && !e.litter))
-        } else {
-            self.owning_entry(parent)?.is_some()
-        };
-        if live { Ok(()) } else { Err(FsError::ENOENT) }
+        match is_trash_dir(parent) {
+            true => self.live_entry(parent, name).map(drop),
+            false => match self.owning_entry(parent)? {
+                Some(_) => Ok(()),
+                None => Err(FsError::ENOENT),
+            },
+        }
+    }
+
+    /// The live entry `name` of trash directory `parent`. In a
+    /// `.Trash-UID/files` view, only that uid's entries exist, and no litter.
+    pub(super) fn live_entry(&self, parent: NodeId, name: &OsStr) -> FsResult<trash_store::Entry> {
+        let owner = crate::node::files_dir_owner(parent);
+        self.store
+            .lookup(name.as_bytes())?
+            .filter(|e| owner.is_none_or(|uid| uid == e.row.uid && !e.litter))
+            .ok_or(FsError::ENOENT)
     }
 
     /// Before `parent/name` is removed for good: a pin on its inode (see

@@ -385,8 +385,7 @@ impl GalleryFs {
         by: Option<DeletedBy>,
     ) -> FsResult<()> {
         let core = &*self.core;
-        core.live_in_trash(parent, name)?;
-        let entry = core.store.lookup(name.as_bytes())?.ok_or(FsError::ENOENT)?;
+        let entry = core.live_entry(parent, name)?;
         // A restored entry counts toward the quota again.
         let _quota = core.space.reserve(entry.row.size)?;
         gallery::rename_into(core, new_parent, new_name, flags, by, |dst| {
