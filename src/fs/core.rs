@@ -118,10 +118,10 @@ impl Core {
     }
 
     /// See `Invalidator::expire_all_names`; only `trash` decides when.
-    pub(super) fn expire_all_names(&self) -> bool {
-        self.invalidator
-            .get()
-            .is_some_and(|inv| inv.expire_all_names())
+    pub(super) fn expire_all_names(&self) {
+        if let Some(inv) = self.invalidator.get() {
+            inv.expire_all_names();
+        }
     }
 
     /// Queues one echo for watchers; only `events` decides which to send.

@@ -158,11 +158,9 @@ pub trait Invalidator: Send + Sync {
         self.invalidate(what);
     }
     /// Makes the kernel look every name up again before it uses it, done
-    /// before it returns (it takes no lock; see `fuse::notify`). False if
-    /// the kernel cannot (before Linux 6.16).
-    fn expire_all_names(&self) -> bool {
-        false
-    }
+    /// before it returns (it takes no lock; see `fuse::notify`); nothing
+    /// where the kernel cannot (before Linux 6.16).
+    fn expire_all_names(&self) {}
     fn echo(&self, _echo: Echo) {}
 }
 

@@ -44,30 +44,27 @@ impl Epoch {
     /// (`unique` 0) and the notify code in `error`.
     const NOTIFY_INC_EPOCH: i32 = 8;
 
-    fn bump(&self) -> bool {
+    fn bump(&self) {
         let Some(fd) = &self.fd else {
-            return false;
+            return;
         };
         if self.refused.load(Ordering::Relaxed) {
-            return false;
+            return;
         }
         let mut header = [0u8; 16];
         header[0..4].copy_from_slice(&16u32.to_ne_bytes());
         header[4..8].copy_from_slice(&Self::NOTIFY_INC_EPOCH.to_ne_bytes());
         match rustix::io::write(fd, &header) {
-            Ok(16) => true,
-            Ok(n) => {
-                log::warn!("the kernel took {n} bytes of a 16-byte epoch notification");
-                false
-            }
+            Ok(16) => {}
+            Ok(n) => log::warn!("the kernel took {n} bytes of a 16-byte epoch notification"),
             Err(e) => {
                 if !self.refused.swap(true, Ordering::Relaxed) {
                     log::info!(
-                        "this kernel does not take FUSE_NOTIFY_INC_EPOCH ({e}): a folder moved \
-                         into the trash is dropped from the kernel's names after the move"
+                        "this kernel does not take FUSE_NOTIFY_INC_EPOCH ({e}): the names it \
+                         has cached stay valid after a folder moves into the trash (only the \
+                         moved name is dropped)"
                     );
                 }
-                false
             }
         }
     }
@@ -121,15 +118,19 @@ impl Held {
         if !self.holds(what.dir()) {
             return;
         }
-        let result = match what {
-            Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
-            Invalidation::Delete(parent, child, name) => {
-                notifier.delete(INodeNo(*parent), INodeNo(*child), name)
-            }
-        };
-        match result {
+        match send(notifier, what) {
             Ok(()) => log::trace!("invalidation {what:?} delivered"),
             Err(e) => log::debug!("invalidation {what:?}: {e}"),
+        }
+    }
+}
+
+/// Writes invalidation `what` to the kernel.
+pub(super) fn send(notifier: &Notifier, what: &Invalidation) -> std::io::Result<()> {
+    match what {
+        Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
+        Invalidation::Delete(parent, child, name) => {
+            notifier.delete(INodeNo(*parent), INodeNo(*child), name)
         }
     }
 }
@@ -201,8 +202,8 @@ impl Invalidator for QueuedInvalidator {
         }
     }
 
-    fn expire_all_names(&self) -> bool {
-        self.epoch.bump()
+    fn expire_all_names(&self) {
+        self.epoch.bump();
     }
 
     fn echo(&self, echo: Echo) {

@@ -11,7 +11,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use fuser::{INodeNo, Notifier};
+use fuser::Notifier;
 
 use crate::fs::Invalidation;
 
@@ -25,13 +25,7 @@ pub(super) fn deliver(notifier: &Notifier, what: Invalidation) {
     let spawned = std::thread::Builder::new()
         .name("invalidate-now".into())
         .spawn(move || {
-            let result = match &what {
-                Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
-                Invalidation::Delete(parent, child, name) => {
-                    notifier.delete(INodeNo(*parent), INodeNo(*child), name)
-                }
-            };
-            if let Err(e) = result {
+            if let Err(e) = super::notify::send(&notifier, &what) {
                 log::debug!("invalidation {what:?}: {e}");
             }
             let _ = done.send(());
@@ -62,13 +56,7 @@ pub(super) fn deliver_ahead(notifier: &Notifier, what: Invalidation) {
         .name("invalidate-ahead".into())
         .spawn(move || {
             let _ = started.send(own_tid());
-            let result = match &what {
-                Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
-                Invalidation::Delete(parent, child, name) => {
-                    notifier.delete(INodeNo(*parent), INodeNo(*child), name)
-                }
-            };
-            if let Err(e) = result {
+            if let Err(e) = super::notify::send(&notifier, &what) {
                 log::debug!("invalidation {what:?}: {e}");
             }
         });

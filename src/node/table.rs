@@ -142,6 +142,17 @@ impl Inner {
         false
     }
 
+    /// A rename took name `new`: whatever it pointed at has lost it, and a
+    /// directory it replaced (it was empty) is gone.
+    fn replaced(&mut self, new: &Link) {
+        if let Some(replaced) = self.by_link.remove(new)
+            && let Some(node) = self.nodes.get_mut(&replaced)
+        {
+            node.links.retain(|l| l != new);
+            node.dead |= node.is_dir;
+        }
+    }
+
     /// The node number backing inode `key` has now, if it has one yet.
     fn known_id(&self, key: BackingKey) -> Option<NodeId> {
         if let Some(&id) = self.by_key.get(&key) {
@@ -422,14 +433,18 @@ impl NodeTable {
         mut guard: MutexGuard<'a, Inner>,
         key: BackingKey,
     ) -> MutexGuard<'a, Inner> {
-        let deadline = Instant::now() + DEPARTED_FORGET_WAIT;
+        let mut deadline = None;
         loop {
             let departed = guard
                 .known_id(key)
                 .and_then(|id| guard.nodes.get(&id))
                 .is_some_and(|n| n.departed && n.key == key);
+            if !departed {
+                return guard;
+            }
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + DEPARTED_FORGET_WAIT);
             let left = deadline.saturating_duration_since(Instant::now());
-            if !departed || left.is_zero() {
+            if left.is_zero() {
                 return guard;
             }
             guard = self
@@ -530,14 +545,7 @@ impl NodeTable {
         let mut inner = lock(&self.inner);
         let old = (old_parent, old_name.to_os_string());
         let new = (new_parent, new_name.to_os_string());
-        // Whatever the new name pointed at has lost that name; a directory
-        // replaced by a rename (it was empty) is gone.
-        if let Some(replaced) = inner.by_link.remove(&new)
-            && let Some(node) = inner.nodes.get_mut(&replaced)
-        {
-            node.links.retain(|l| *l != new);
-            node.dead |= node.is_dir;
-        }
+        inner.replaced(&new);
         let Some(id) = inner.by_link.remove(&old) else {
             return;
         };
@@ -582,12 +590,7 @@ impl NodeTable {
         let mut inner = lock(&self.inner);
         let old = (old_parent, old_name.to_os_string());
         let new = (new_parent, new_name.to_os_string());
-        if let Some(replaced) = inner.by_link.remove(&new)
-            && let Some(node) = inner.nodes.get_mut(&replaced)
-        {
-            node.links.retain(|l| *l != new);
-            node.dead |= node.is_dir;
-        }
+        inner.replaced(&new);
         let Some(id) = inner.by_link.remove(&old) else {
             return;
         };

@@ -19,6 +19,18 @@ fn stat(t: &NodeTable, name: &str) -> Stat {
     backing::fstatat(t.gallery_fd().as_fd(), OsStr::new(name)).unwrap()
 }
 
+/// `gallery/d/x`, both known to the kernel: the table, the nodes of `d`
+/// and `x`, and `x`'s attributes.
+fn folder_with_a_file() -> (tempfile::TempDir, NodeTable, NodeId, NodeId, Stat) {
+    let (dir, t) = table();
+    fs::create_dir(dir.path().join("gallery/d")).unwrap();
+    fs::write(dir.path().join("gallery/d/x"), "x").unwrap();
+    let d = t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d"));
+    let x_st = stat(&t, "d/x");
+    let x = t.remember(d, OsStr::new("x"), &x_st);
+    (dir, t, d, x, x_st)
+}
+
 #[test]
 fn a_number_taken_over_before_the_old_name_is_destroyed_stays_alive() {
     let (dir, t) = table();
@@ -67,12 +79,7 @@ fn a_pinned_removed_inode_keeps_its_number_until_forgotten() {
 
 #[test]
 fn a_new_inode_on_the_number_of_a_purged_trees_file_gets_a_number_of_its_own() {
-    let (dir, t) = table();
-    fs::create_dir(dir.path().join("gallery/d")).unwrap();
-    fs::write(dir.path().join("gallery/d/x"), "x").unwrap();
-    let d = t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d"));
-    let x_st = stat(&t, "d/x");
-    let x = t.remember(d, OsStr::new("x"), &x_st);
+    let (dir, t, d, x, x_st) = folder_with_a_file();
     assert_eq!(x, x_st.st_ino, "a file's own inode number");
     // The tree goes for good; the kernel still holds both nodes.
     fs::remove_dir_all(dir.path().join("gallery/d")).unwrap();
@@ -98,12 +105,7 @@ fn a_new_inode_on_the_number_of_a_purged_trees_file_gets_a_number_of_its_own() {
 
 #[test]
 fn a_folder_moved_into_the_trash_is_removed_for_its_old_number_and_new_through_the_trash() {
-    let (dir, t) = table();
-    fs::create_dir(dir.path().join("gallery/d")).unwrap();
-    fs::write(dir.path().join("gallery/d/x"), "x").unwrap();
-    let d = t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d"));
-    let x_st = stat(&t, "d/x");
-    let x = t.remember(d, OsStr::new("x"), &x_st);
+    let (dir, t, d, x, x_st) = folder_with_a_file();
     assert_eq!(t.place(x).unwrap(), Place::Gallery);
     fs::rename(dir.path().join("gallery/d"), dir.path().join("trash/d")).unwrap();
     t.depart(GALLERY, OsStr::new("d"), TRASH, OsStr::new("d"));

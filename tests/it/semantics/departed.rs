@@ -8,10 +8,7 @@ use super::*;
 fn unlinkat(dir: &File, name: &str, flags: i32) -> io::Result<()> {
     let name = std::ffi::CString::new(name).unwrap();
     // SAFETY: a valid fd and a NUL-terminated name.
-    match unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) } {
-        0 => Ok(()),
-        _ => Err(io::Error::last_os_error()),
-    }
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) })
 }
 
 #[test]
