@@ -118,19 +118,9 @@ impl Held {
         if !self.holds(what.dir()) {
             return;
         }
-        match send(notifier, what) {
+        match super::urgent::send(notifier, what) {
             Ok(()) => log::trace!("invalidation {what:?} delivered"),
             Err(e) => log::debug!("invalidation {what:?}: {e}"),
-        }
-    }
-}
-
-/// Writes invalidation `what` to the kernel.
-pub(super) fn send(notifier: &Notifier, what: &Invalidation) -> std::io::Result<()> {
-    match what {
-        Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
-        Invalidation::Delete(parent, child, name) => {
-            notifier.delete(INodeNo(*parent), INodeNo(*child), name)
         }
     }
 }

@@ -11,9 +11,20 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use fuser::Notifier;
+use fuser::{INodeNo, Notifier};
 
 use crate::fs::Invalidation;
+
+/// Writes invalidation `what` to the kernel: for these and for the queued
+/// ones (`notify`).
+pub(super) fn send(notifier: &Notifier, what: &Invalidation) -> std::io::Result<()> {
+    match what {
+        Invalidation::Entry(parent, name) => notifier.inval_entry(INodeNo(*parent), name),
+        Invalidation::Delete(parent, child, name) => {
+            notifier.delete(INodeNo(*parent), INodeNo(*child), name)
+        }
+    }
+}
 
 /// How long a handler waits for the kernel to take a directory's lock.
 const WAIT: Duration = Duration::from_millis(200);
@@ -25,7 +36,7 @@ pub(super) fn deliver(notifier: &Notifier, what: Invalidation) {
     let spawned = std::thread::Builder::new()
         .name("invalidate-now".into())
         .spawn(move || {
-            if let Err(e) = super::notify::send(&notifier, &what) {
+            if let Err(e) = send(&notifier, &what) {
                 log::debug!("invalidation {what:?}: {e}");
             }
             let _ = done.send(());
@@ -56,7 +67,7 @@ pub(super) fn deliver_ahead(notifier: &Notifier, what: Invalidation) {
         .name("invalidate-ahead".into())
         .spawn(move || {
             let _ = started.send(own_tid());
-            if let Err(e) = super::notify::send(&notifier, &what) {
+            if let Err(e) = send(&notifier, &what) {
                 log::debug!("invalidation {what:?}: {e}");
             }
         });
