@@ -31,3 +31,19 @@ pub fn time_left(expires_at: i64) -> Duration {
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO)
 }
+
+/// This boot of the machine, as a number (the head of the kernel's boot
+/// id), or None where the kernel does not say. Writes a process made
+/// survive its death in the page cache; only a new boot can have lost any.
+pub fn boot() -> Option<i64> {
+    static BOOT: std::sync::OnceLock<Option<i64>> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(|| {
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let hex: String = id
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .take(15)
+            .collect();
+        (hex.len() == 15).then(|| i64::from_str_radix(&hex, 16).ok())?
+    })
+}

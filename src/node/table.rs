@@ -398,6 +398,11 @@ impl NodeTable {
                 node.links.retain(|l| *l != link);
                 Vec::new()
             };
+            if is_dir && node.lookups > 0 && stale.iter().any(|l| l.0 != parent) {
+                log::debug!(
+                    "directory {id} looked up in {parent} as {name:?} while the kernel may hold it at {stale:?}"
+                );
+            }
             node.links.insert(0, link);
             for old in stale {
                 if inner.by_link.get(&old) == Some(&id) {

@@ -45,6 +45,11 @@
 //! set knows the last one was killed and compares every row with `trash/`
 //! (rows without files are dropped, files without rows adopted); after a
 //! clean stop only the unsettled and `resizing` rows above are looked at.
+//! The flag also records the boot of the machine it was set on: a mount
+//! that finds it set on another boot (the machine went down while mounted)
+//! first runs `PRAGMA quick_check` over the whole file; after galleryfs
+//! alone was killed, SQLite's log recovers the file as it was at any
+//! instant, and the check (seconds for a million rows, cold) is skipped.
 //! When STORAGE changed but the catalog refused to record it (a full disk),
 //! the operation still succeeds: the row deletion is retried at the next
 //! one and at unmount, and while one is missing the unmount leaves `in_use`

@@ -134,7 +134,7 @@ impl TrashStore {
     }
 
     /// The full comparison of catalog rows and files in trash/: one listing
-    /// of trash/ (its names in one sorted arena), one scan of the catalog,
+    /// of trash/ (its names in one sorted arena), one scan of the catalog's name index,
     /// a binary search per row; only a file without a row is stat'ed. With
     /// a million entries this is one pass over each instead of a million
     /// lookups in each.
@@ -143,17 +143,17 @@ impl TrashStore {
         let names = Names::of_dir(trash)?;
         let mut matched = vec![false; names.len()];
         let mut missing = Vec::new();
-        catalog.for_each(|row| match names.find(&row.name) {
+        catalog.for_each_name(|id, name| match names.find(name) {
             Some(i) => matched[i] = true,
-            None => missing.push(row),
+            None => missing.push((id, name.to_vec())),
         })?;
         catalog.in_transaction(|catalog| {
-            for row in &missing {
+            for (id, name) in &missing {
                 log::warn!(
                     "trash entry {:?} has no file in STORAGE/trash: dropping its row",
-                    String::from_utf8_lossy(&row.name)
+                    String::from_utf8_lossy(name)
                 );
-                catalog.delete(row.id)?;
+                catalog.delete(*id)?;
             }
             Ok(())
         })?;

@@ -227,3 +227,28 @@ fn rows_from_before_litter_are_not_litter() {
     assert!(!cat.by_name(b".x.swp").unwrap().unwrap().litter);
     assert_eq!(SCHEMA_VERSION, 7);
 }
+
+#[test]
+fn only_a_crash_of_the_machine_makes_the_next_open_check_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(&dir.path().join("galleryfs.db")).unwrap();
+    assert!(!trusted(&cat.conn), "a new catalog is checked");
+    cat.set_in_use(false).unwrap();
+    assert!(trusted(&cat.conn), "a clean stop checkpointed it");
+    cat.set_in_use(true).unwrap();
+    assert_eq!(
+        trusted(&cat.conn),
+        crate::clock::boot().is_some(),
+        "galleryfs killed on this boot: SQLite's log covers it"
+    );
+    cat.conn
+        .execute("UPDATE meta SET value = value + 1 WHERE key = 'boot'", [])
+        .unwrap();
+    assert!(!trusted(&cat.conn), "in use when the machine went down");
+    cat.conn
+        .execute("DELETE FROM meta WHERE key = 'boot'", [])
+        .unwrap();
+    assert!(!trusted(&cat.conn), "in use, boot unknown");
+    cat.set_in_use(false).unwrap();
+    assert!(trusted(&cat.conn));
+}
