@@ -829,20 +829,31 @@ for rep in $(seq $((QUICK ? 2 : 3))); do
     unmount "$RMNT"
     wait_exit "$pid" 120 || die "galleryfs (pid $pid) did not exit after the unmount"
 done
-# After an unclean stop (galleryfs killed, power cut) the next mount compares the whole catalog
-# with STORAGE/trash. The catalog's clean-stop flag is set as a crash leaves it; the clean unmount
-# that follows clears it again.
+# After galleryfs is killed the next mount compares the whole catalog with STORAGE/trash: a real
+# kill -9 of a live mount, then a cold mount. After a crash of the machine it also checks the
+# catalog file (quick_check): the clean-stop flag set as such a crash leaves it (in use, on a
+# boot the catalog does not record), warm. Each following clean unmount clears the flag again.
+unclean_mount() {   # ROW: time a mount of RSTORE, check it shows every row, unmount
+    timed rows_mount || die "galleryfs could not mount $RSTORE (log: $RUN/galleryfs.log)"
+    rec "$1" - "$T"
+    pid=$(cat "$RSTORE/galleryfs.lock"); PIDS+=("$pid")
+    n=$(ls "$RMNT/.trash" | wc -l)
+    [ "$n" -eq "$N_ROWS" ] || note "after the $1 mount, .trash shows $n entries, expected $N_ROWS"
+    unmount "$RMNT"
+    wait_exit "$pid" 120 || die "galleryfs (pid $pid) did not exit after the unmount"
+}
+rows_mount || die "galleryfs could not mount $RSTORE (log: $RUN/galleryfs.log)"
+pid=$(cat "$RSTORE/galleryfs.lock"); PIDS+=("$pid")
+kill -9 "$pid"; wait_exit "$pid" 30 || die "galleryfs (pid $pid) survived kill -9"
+unmount "$RMNT"
+drop_caches
+unclean_mount mount_killed
 if python3 -c 'import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 if not c.execute("select 1 from sqlite_master where name = ?", ("meta",)).fetchone(): sys.exit(1)
-c.execute("insert or replace into meta (key, value) values (?, 1)", ("in_use",)); c.commit()' "$RSTORE/galleryfs.db" 2>>"$RUN/fill.log"; then
-    timed rows_mount || die "galleryfs could not mount $RSTORE (log: $RUN/galleryfs.log)"
-    rec mount_unclean - "$T"
-    pid=$(cat "$RSTORE/galleryfs.lock"); PIDS+=("$pid")
-    n=$(ls "$RMNT/.trash" | wc -l)
-    [ "$n" -eq "$N_ROWS" ] || note "after the unclean-stop mount, .trash shows $n entries, expected $N_ROWS"
-    unmount "$RMNT"
-    wait_exit "$pid" 120 || die "galleryfs (pid $pid) did not exit after the unmount"
+c.execute("insert or replace into meta (key, value) values (?, 1)", ("in_use",))
+c.execute("delete from meta where key = ?", ("boot",)); c.commit()' "$RSTORE/galleryfs.db" 2>>"$RUN/fill.log"; then
+    unclean_mount mount_unclean
 else
     na mount_unclean "the catalog has no meta table with a clean-stop flag (scripts/bench.sh knows no other way to simulate a crash)"
 fi
@@ -966,9 +977,11 @@ notes say where that happened; the reps column and the raw samples show the coun
   STORAGE MOUNT -o retention=3650d\` in daemon mode (the retention keeps cached rows
   live whatever their age), timed until the command returns, i.e. until the mount
   is live. The first repetition follows a drop_caches (cold), the others are warm.
-  These follow clean unmounts. The unclean-stop row sets the catalog's clean-stop
-  flag (\`meta.in_use = 1\`) as a killed galleryfs leaves it, so the mount compares
-  every row with STORAGE/trash, and is warm.
+  These follow clean unmounts. After \`kill -9\`: a live mount of that STORAGE
+  killed, then a cold mount, which compares every row with STORAGE/trash. After a
+  crash of the machine: the catalog's clean-stop flag set as such a crash leaves it
+  (\`meta.in_use = 1\`, no record of this boot), so the mount also runs
+  \`PRAGMA quick_check\` over the catalog before that comparison; warm.
 - **mounted by an ordinary user**: scripts/bench/user.sh runs as root in a private
   mount namespace where a user (uid 2199) exists (a passwd and a group bound over the
   real ones); as that user (\`setpriv\`) it mounts \`galleryfs -f\` and \`bindfs -f\`

@@ -241,9 +241,11 @@ class Report:
             v = self.med(row)
             add(f"mount time with {{n_rows}} trash rows, {what}: `galleryfs` in daemon mode until it returns",
                 val(row, "s"), self.n(row), "", "< 1 s", "—" if v is None else ("yes" if v < 1 else "no"))
-        v = self.med("mount_unclean")
-        add("mount time with {n_rows} trash rows after an unclean stop (full reconcile), warm", val("mount_unclean", "s"),
-            self.n("mount_unclean"), "", "—", "")
+        v = self.med("mount_killed")
+        add("mount time with {n_rows} trash rows after `kill -9` of galleryfs (full reconcile), cold", val("mount_killed", "s"),
+            self.n("mount_killed"), "", "≤ 3 s", "—" if v is None else ("yes" if v <= 3 else "no"))
+        add("mount time with {n_rows} trash rows after a crash of the machine (quick_check, full reconcile), warm",
+            val("mount_unclean", "s"), self.n("mount_unclean"), "", "—", "")
         add("`ls .trash \\| wc -l` with {n_rows} rows, first after mount", val("ls_rows", "s"), self.n("ls_rows"),
             f"counted {self.m.get('rows_seen', '?')} entries", "—", "")
         v = self.med("rss")
