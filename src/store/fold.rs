@@ -173,9 +173,6 @@ impl TrashStore {
     /// parents; false if the file is no longer in `trash/` or `rel` is taken.
     fn move_into(&self, top: BorrowedFd<'_>, row: &EntryRow, rel: &[u8]) -> FsResult<bool> {
         let (from, from_name) = self.file_of(row);
-        if exists(from, from_name.as_bytes())?.is_none() {
-            return Ok(false);
-        }
         let parts: Vec<&[u8]> = rel
             .split(|&b| b == b'/')
             .filter(|p| !p.is_empty())
@@ -183,6 +180,11 @@ impl TrashStore {
         let Some((last, parents)) = parts.split_last() else {
             return Ok(false);
         };
+        // Gone already (a crash after its move): no parents made for it.
+        // Where there are none to make, the rename itself says so.
+        if !parents.is_empty() && exists(from, from_name.as_bytes())?.is_none() {
+            return Ok(false);
+        }
         let mut at = None;
         for part in parents {
             let base = at
@@ -204,7 +206,7 @@ impl TrashStore {
             libc::RENAME_NOREPLACE,
         ) {
             Ok(()) => Ok(true),
-            Err(FsError::EEXIST) => Ok(false),
+            Err(FsError::EEXIST | FsError::ENOENT) => Ok(false),
             Err(e) => Err(e),
         }
     }

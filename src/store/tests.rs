@@ -471,3 +471,22 @@ fn a_move_into_the_trash_is_never_litter_and_off_makes_none() {
     assert_eq!(entry.expires_at, entry.row.deleted_at + 30 * 86_400);
     assert!(trash.expire_batch().unwrap().is_empty());
 }
+
+#[test]
+fn a_file_put_in_trash_behind_galleryfs_s_back_keeps_its_name_and_a_new_entry_takes_the_next() {
+    let f = fixture(MONTH);
+    fs::write(f.trash_dir().join("a.jpg"), "stray").unwrap();
+    fs::write(f.gallery().join("a.jpg"), "mine").unwrap();
+    assert_eq!(f.put("a.jpg"), b"a (2).jpg");
+    assert_eq!(
+        fs::read_to_string(f.trash_dir().join("a.jpg")).unwrap(),
+        "stray"
+    );
+    assert_eq!(
+        fs::read_to_string(f.trash_dir().join("a (2).jpg")).unwrap(),
+        "mine"
+    );
+    assert!(f.trash.lookup(b"a.jpg").unwrap().is_none(), "no row for it");
+    assert!(f.trash.lookup(b"a (2).jpg").unwrap().is_some());
+    assert!(f.names(&f.gallery()).is_empty());
+}

@@ -299,14 +299,23 @@ impl TrashStore {
     /// names (every camera folder has its IMG_0001.jpg), so the names already
     /// used are read in one range query rather than probed one by one.
     pub(super) fn free_name(&self, catalog: &Catalog, name: &[u8]) -> FsResult<Vec<u8>> {
+        self.free_name_in(catalog, name, true)
+    }
+
+    /// `free_name`, looking in `trash/` too only if `on_disk`.
+    fn free_name_in(&self, catalog: &Catalog, name: &[u8], on_disk: bool) -> FsResult<Vec<u8>> {
+        let taken = |c: &[u8]| -> FsResult<bool> {
+            Ok(match on_disk {
+                true => self.name_taken(catalog, c)?,
+                false => catalog.name_taken(c)? || lock(&self.reserved).contains(c),
+            })
+        };
         let Some(prefix) = naming::collision_prefix(name) else {
-            return naming::first_free(name, |c| self.name_taken(catalog, c));
+            return naming::first_free(name, taken);
         };
         let used: std::collections::HashSet<Vec<u8>> =
             catalog.names_with_prefix(&prefix)?.into_iter().collect();
-        naming::first_free(name, |c| {
-            Ok(used.contains(c) || self.name_taken(catalog, c)?)
-        })
+        naming::first_free(name, |c| Ok(used.contains(c) || taken(c)?))
     }
 
     fn name_used(&self, catalog: &Catalog, name: &[u8]) -> FsResult<bool> {
@@ -346,17 +355,27 @@ impl TrashStore {
         let size = Self::size_of(dir, name, origin.st);
         let _moves = lock(&self.moves);
         let catalog = self.catalog();
-        let entry = self.free_name(&catalog, name.as_bytes())?;
-        let new = NewRow {
-            name: &entry,
-            origin: &origin,
-            size,
-            state: EntryState::Settled,
-            reason: Reason::Deleted,
-            litter: self.classify(&origin),
-        };
-        self.put_locked(&catalog, dir, name, &new)?;
-        Ok(entry)
+        // Every file comes into trash/ after its row, so the catalog says
+        // which names are free, without a lookup in a directory of many
+        // thousands: a file put there behind galleryfs's back makes the
+        // no-replace rename fail, and then the names on disk count too.
+        let mut on_disk = false;
+        loop {
+            let entry = self.free_name_in(&catalog, name.as_bytes(), on_disk)?;
+            let new = NewRow {
+                name: &entry,
+                origin: &origin,
+                size,
+                state: EntryState::Settled,
+                reason: Reason::Deleted,
+                litter: self.classify(&origin),
+            };
+            match self.put_locked(&catalog, dir, name, &new) {
+                Err(FsError::EEXIST) if !on_disk => on_disk = true,
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(entry),
+            }
+        }
     }
 
     /// Moves `dir/name` into the trash as entry `entry`; EEXIST if that name
