@@ -220,7 +220,16 @@ impl Core {
 
     /// Gives the kernel `parent/name` (last stat `st`): one lookup reference.
     pub(super) fn entry_for(&self, parent: NodeId, name: &OsStr, st: &Stat) -> FsResult<Entry> {
-        let node = self.nodes.remember(parent, name, st);
+        let again;
+        let (node, st) = match self.nodes.try_remember(parent, name, st) {
+            Some(node) => (node, st),
+            None => {
+                // A directory that moved since `st` was taken: what is there now.
+                let dir = self.nodes.dir_fd(parent)?;
+                again = backing::fstatat(dir.as_fd(), name)?;
+                (self.nodes.remember(parent, name, &again), &again)
+            }
+        };
         let place = self.nodes.place(node)?;
         let ttl = match self.ttl_for(place, node) {
             Ok(ttl) => ttl,

@@ -321,10 +321,18 @@ pub(super) fn listed_entry(
     if expires_at <= now_secs() {
         return Err(FsError::ENOENT);
     }
-    let st: Stat = backing::fstatat(core.nodes.trash_fd().as_fd(), name)?;
+    let trash = core.nodes.trash_fd();
+    let mut st: Stat = backing::fstatat(trash.as_fd(), name)?;
     let node = match backing::is_dir(&st) && files_dir_owner(parent).is_some() {
         true => core.nodes.remember_in_view(parent, name, &st),
-        false => core.nodes.remember(parent, name, &st),
+        false => match core.nodes.try_remember(parent, name, &st) {
+            Some(node) => node,
+            // A directory that moved since `st` was taken (see `try_remember`).
+            None => {
+                st = backing::fstatat(trash.as_fd(), name)?;
+                core.nodes.remember(parent, name, &st)
+            }
+        },
     };
     Ok(Entry {
         node,

@@ -287,7 +287,20 @@ impl NodeTable {
     /// Records that the kernel learned `parent/name` → the inode `st`, and
     /// returns its node (one more lookup reference).
     pub fn remember(&self, parent: NodeId, name: &OsStr, st: &Stat) -> NodeId {
-        self.remember_as(parent, name, st, false)
+        self.remember_as(parent, name, st, false, true)
+            .unwrap_or_else(|| unreachable!("a confirmed remember always gives a node"))
+    }
+
+    /// `remember` for a lookup's stat `st`, which may predate a move: None,
+    /// changing nothing, when `st` is a directory the kernel holds by a
+    /// name in another directory. Then the directory has usually just moved
+    /// (a restore through the other view, whose rename galleryfs finished
+    /// between the lookup's stat and now), and the caller stats the name
+    /// again and calls `remember`. Given to the kernel on the stale stat,
+    /// its number would make the kernel move its other name here, and
+    /// answer ESTALE when it cannot take the rename lock to do so.
+    pub fn try_remember(&self, parent: NodeId, name: &OsStr, st: &Stat) -> Option<NodeId> {
+        self.remember_as(parent, name, st, false, false)
     }
 
     /// `remember` for a directory entry of the trash named in a
@@ -296,10 +309,18 @@ impl NodeTable {
     /// would make it move that name whenever the other view is used, and
     /// it answers ESTALE when it cannot take the locks to do so.
     pub fn remember_in_view(&self, parent: NodeId, name: &OsStr, st: &Stat) -> NodeId {
-        self.remember_as(parent, name, st, true)
+        self.remember_as(parent, name, st, true, true)
+            .unwrap_or_else(|| unreachable!("a confirmed remember always gives a node"))
     }
 
-    fn remember_as(&self, parent: NodeId, name: &OsStr, st: &Stat, twin: bool) -> NodeId {
+    fn remember_as(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        st: &Stat,
+        twin: bool,
+        confirmed: bool,
+    ) -> Option<NodeId> {
         let key = BackingKey::of(st);
         let mut guard = lock(&self.inner);
         if !twin {
@@ -340,6 +361,19 @@ impl NodeTable {
             },
         };
         let is_dir = backing::is_dir(st);
+        if !confirmed
+            && is_dir
+            && !Self::is_fixed(id)
+            && inner.nodes.get(&id).is_some_and(|n| {
+                n.key == key
+                    && !n.dead
+                    && n.lookups > 0
+                    && !n.links.contains(&link)
+                    && n.links.iter().any(|l| l.0 != parent)
+            })
+        {
+            return None;
+        }
         let mut reused = false;
         let node = inner.nodes.entry(id).or_insert_with(|| Node {
             key,
@@ -400,7 +434,7 @@ impl NodeTable {
             };
             if is_dir && node.lookups > 0 && stale.iter().any(|l| l.0 != parent) {
                 log::debug!(
-                    "directory {id} looked up in {parent} as {name:?} while the kernel may hold it at {stale:?}"
+                    "directory {id} given as {parent}/{name:?} while the kernel may hold it at {stale:?}"
                 );
             }
             node.links.insert(0, link);
@@ -410,7 +444,7 @@ impl NodeTable {
                 }
             }
             let Some(node) = inner.nodes.get_mut(&id) else {
-                return id;
+                return Some(id);
             };
             if node.links.len() > MAX_LINKS
                 && let Some(dropped) = node.links.pop()
@@ -424,7 +458,7 @@ impl NodeTable {
             // A cached directory fd is the old inode's.
             self.drop_fd(id);
         }
-        id
+        Some(id)
     }
 
     /// A lookup of a departed folder's inode (its name in the trash) while

@@ -704,7 +704,10 @@ impl Catalog {
         let mut stmt = self.conn.prepare("SELECT id, name FROM entries")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            f(row.get(0)?, row.get_ref(1)?.as_bytes_or_null()?.unwrap_or_default());
+            f(
+                row.get(0)?,
+                row.get_ref(1)?.as_bytes_or_null()?.unwrap_or_default(),
+            );
         }
         Ok(())
     }
@@ -720,7 +723,9 @@ impl Catalog {
         // need not check the file (see `trusted`).
         match crate::clock::boot() {
             Some(boot) if in_use => stmt.execute(params!["boot", boot])?,
-            _ => self.conn.execute("DELETE FROM meta WHERE key = 'boot'", [])?,
+            _ => self
+                .conn
+                .execute("DELETE FROM meta WHERE key = 'boot'", [])?,
         };
         Ok(())
     }

@@ -129,3 +129,19 @@ fn a_folder_moved_into_the_trash_is_removed_for_its_old_number_and_new_through_t
     assert_eq!(t.remember(TRASH, OsStr::new("d"), &d_st), d2);
     assert_eq!(t.remember(d2, OsStr::new("x"), &x_st), x2);
 }
+
+#[test]
+fn a_directory_the_kernel_holds_elsewhere_is_not_given_on_a_lookup_s_old_stat() {
+    let (dir, t, d, _x, _) = folder_with_a_file();
+    // A lookup of trash/d stat'ed the folder there; it has since moved
+    // (the kernel renamed it to gallery/d, which the table knows).
+    let st = stat(&t, "d");
+    assert_eq!(t.try_remember(TRASH, OsStr::new("d"), &st), None);
+    assert_eq!(t.find(GALLERY, OsStr::new("d")), Some(d), "nothing changed");
+    assert_eq!(t.find(TRASH, OsStr::new("d")), None);
+    // The same name again, or a stat confirmed afresh, is given as usual.
+    assert_eq!(t.try_remember(GALLERY, OsStr::new("d"), &st), Some(d));
+    fs::rename(dir.path().join("gallery/d"), dir.path().join("trash/d")).unwrap();
+    assert_eq!(t.remember(TRASH, OsStr::new("d"), &st), d);
+    assert_eq!(t.find(GALLERY, OsStr::new("d")), None);
+}
