@@ -361,6 +361,12 @@ impl NodeTable {
             },
         };
         let is_dir = backing::is_dir(st);
+        if is_dir {
+            log::trace!(
+                "dir {:?} at {link:?}: node {id} (twin {twin}, confirmed {confirmed})",
+                key
+            );
+        }
         if !confirmed
             && is_dir
             && !Self::is_fixed(id)
@@ -514,6 +520,9 @@ impl NodeTable {
             );
         }
         let node = inner.nodes.remove(&id).expect("present above");
+        if node.is_dir {
+            log::trace!("dir node {id} forgotten, links {:?}", node.links);
+        }
         if node.departed {
             self.forgotten.notify_all();
         }
@@ -588,6 +597,7 @@ impl NodeTable {
         let Some(id) = inner.by_link.remove(&old) else {
             return;
         };
+        log::trace!("node {id} moved {old:?} -> {new:?}");
         inner.by_link.insert(new.clone(), id);
         if let Some(node) = inner.nodes.get_mut(&id) {
             node.links.retain(|l| *l != old);
@@ -633,6 +643,7 @@ impl NodeTable {
         let Some(id) = inner.by_link.remove(&old) else {
             return;
         };
+        log::trace!("node {id} departed {old:?} -> {new:?}");
         if let Some(node) = inner.nodes.get_mut(&id) {
             // Its one name, for reaching the inode (a listing through an
             // open handle), not for lookups: `by_link` does not point here.
@@ -715,6 +726,7 @@ impl NodeTable {
         let mut inner = lock(&self.inner);
         let link = (parent, name.to_os_string());
         let id = inner.by_link.remove(&link)?;
+        log::trace!("node {id} destroyed at {link:?}");
         if let Some(node) = inner.nodes.get_mut(&id) {
             node.links.retain(|l| *l != link);
             // Still named: the number already belongs to a new inode. The old
