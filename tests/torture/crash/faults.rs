@@ -314,6 +314,30 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
+            point: "purge:after-unlink",
+            what: "expiry of a.txt, b.txt and c.txt in one chunk",
+            options: &["retention=1s", "sweep=1s"],
+            setup: |m| {
+                for name in ["a.txt", "b.txt", "c.txt"] {
+                    put(m, name, name);
+                    fs::remove_file(m.gallery().join(name)).unwrap();
+                }
+                put(m, "keep.txt", "keep");
+            },
+            // The sweep reaches the point by itself, at the chunk's first unlink.
+            op: |_| {},
+            check: |m| {
+                // The unlinked file's row is dropped; the two not reached yet
+                // are whole entries (the 30-day retention of the remount keeps them).
+                let left = m.trash_names();
+                assert_eq!(left.len(), 2, "{left:?}");
+                for name in &left {
+                    assert_eq!(read(m.trash().join(name)).as_deref(), Some(name.as_str()));
+                }
+                assert_eq!(read(m.gallery().join("keep.txt")).as_deref(), Some("keep"));
+            },
+        },
+        Scenario {
             point: "purge:after-park",
             what: "expiry of the trashed directory album/",
             options: &["retention=1s", "sweep=1s"],
