@@ -218,18 +218,17 @@ impl Core {
         next.map_or(cap, |next| time_left(next).min(cap))
     }
 
-    /// Gives the kernel `parent/name` (last stat `st`): one lookup reference.
-    pub(super) fn entry_for(&self, parent: NodeId, name: &OsStr, st: &Stat) -> FsResult<Entry> {
-        let again;
-        let (node, st) = match self.nodes.try_remember(parent, name, st) {
-            Some(node) => (node, st),
-            None => {
-                // A directory that moved since `st` was taken: what is there now.
-                let dir = self.nodes.dir_fd(parent)?;
-                again = backing::fstatat(dir.as_fd(), name)?;
-                (self.nodes.remember(parent, name, &again), &again)
-            }
-        };
+    /// Gives the kernel `parent/name` (in `dir`, last stat `st`): one lookup
+    /// reference.
+    pub(super) fn entry_for(
+        &self,
+        dir: BorrowedFd<'_>,
+        parent: NodeId,
+        name: &OsStr,
+        st: &Stat,
+    ) -> FsResult<Entry> {
+        let (node, st) = self.nodes.remember_looked_up(dir, parent, name, *st)?;
+        let st = &st;
         let place = self.nodes.place(node)?;
         let ttl = match self.ttl_for(place, node) {
             Ok(ttl) => ttl,
@@ -266,7 +265,7 @@ impl Core {
     pub(super) fn lookup_backed(&self, parent: NodeId, name: &OsStr) -> FsResult<Entry> {
         let dir = self.nodes.dir_fd(parent)?;
         let st = backing::fstatat(dir.as_fd(), name)?;
-        self.entry_for(parent, name, &st)
+        self.entry_for(dir.as_fd(), parent, name, &st)
     }
 
     /// Attributes of backed node `node`, through open file `fh` if given.

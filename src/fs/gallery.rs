@@ -59,7 +59,7 @@ fn create_node(
     let finish = || -> FsResult<Entry> {
         give_to_caller(core, &dir, name, caller, mode)?;
         let st = backing::fstatat(dir.as_fd(), name)?;
-        core.entry_for(parent, name, &st)
+        core.entry_for(dir.as_fd(), parent, name, &st)
     };
     finish()
         .inspect(|e| core.space.added(e.attr.blocks * 512))

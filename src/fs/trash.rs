@@ -48,7 +48,7 @@ pub(super) fn lookup_entry(core: &Core, parent: NodeId, name: &OsStr) -> FsResul
 /// rename's source always: the renaming task holds the rename lock).
 fn entry_at(core: &Core, parent: NodeId, name: &OsStr, st: &Stat) -> FsResult<Entry> {
     if !(backing::is_dir(st) && files_dir_owner(parent).is_some()) {
-        return core.entry_for(parent, name, st);
+        return core.entry_for(core.nodes.trash_fd().as_fd(), parent, name, st);
     }
     let node = core.nodes.remember_in_view(parent, name, st);
     let ttl = core
@@ -322,17 +322,12 @@ pub(super) fn listed_entry(
         return Err(FsError::ENOENT);
     }
     let trash = core.nodes.trash_fd();
-    let mut st: Stat = backing::fstatat(trash.as_fd(), name)?;
-    let node = match backing::is_dir(&st) && files_dir_owner(parent).is_some() {
-        true => core.nodes.remember_in_view(parent, name, &st),
-        false => match core.nodes.try_remember(parent, name, &st) {
-            Some(node) => node,
-            // A directory that moved since `st` was taken (see `try_remember`).
-            None => {
-                st = backing::fstatat(trash.as_fd(), name)?;
-                core.nodes.remember(parent, name, &st)
-            }
-        },
+    let st: Stat = backing::fstatat(trash.as_fd(), name)?;
+    let (node, st) = match backing::is_dir(&st) && files_dir_owner(parent).is_some() {
+        true => (core.nodes.remember_in_view(parent, name, &st), st),
+        false => core
+            .nodes
+            .remember_looked_up(trash.as_fd(), parent, name, st)?,
     };
     Ok(Entry {
         node,

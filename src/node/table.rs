@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -291,16 +291,26 @@ impl NodeTable {
             .unwrap_or_else(|| unreachable!("a confirmed remember always gives a node"))
     }
 
-    /// `remember` for a lookup's stat `st`, which may predate a move: None,
-    /// changing nothing, when `st` is a directory the kernel holds by a
-    /// name in another directory. Then the directory has usually just moved
-    /// (a restore through the other view, whose rename galleryfs finished
-    /// between the lookup's stat and now), and the caller stats the name
-    /// again and calls `remember`. Given to the kernel on the stale stat,
-    /// its number would make the kernel move its other name here, and
-    /// answer ESTALE when it cannot take the rename lock to do so.
-    pub fn try_remember(&self, parent: NodeId, name: &OsStr, st: &Stat) -> Option<NodeId> {
-        self.remember_as(parent, name, st, false, false)
+    /// `remember` for a lookup of `name` in `dir` (node `parent`) whose stat
+    /// `st` may predate a move: a directory the kernel holds by a name in
+    /// another directory has usually just moved (a restore through the
+    /// other view, whose rename galleryfs finished between the stat and
+    /// now), so the name is stat'ed again and that is remembered. Given to
+    /// the kernel on the stale stat, its number would make the kernel move
+    /// its other name here, and answer ESTALE when it cannot take the
+    /// rename lock to do so. Returns the node and the stat it is for.
+    pub fn remember_looked_up(
+        &self,
+        dir: BorrowedFd<'_>,
+        parent: NodeId,
+        name: &OsStr,
+        st: Stat,
+    ) -> FsResult<(NodeId, Stat)> {
+        if let Some(id) = self.remember_as(parent, name, &st, false, false) {
+            return Ok((id, st));
+        }
+        let now = backing::fstatat(dir, name)?;
+        Ok((self.remember(parent, name, &now), now))
     }
 
     /// `remember` for a directory entry of the trash named in a

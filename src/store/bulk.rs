@@ -1,5 +1,6 @@
-//! Bulk purges and restores (`contract::bulk`): many entries under one hold
-//! of the `moves` lock, their rows deleted in one catalog transaction.
+//! Bulk purges and restores (`contract::bulk`), and the expiry sweep's
+//! batches: many entries under one hold of the `moves` lock, their rows
+//! deleted in one catalog transaction.
 //!
 //! Crash order: each entry's file leaves `trash/` (unlinked, a directory
 //! parked in `purging/`, or renamed into the gallery) while its row stays;
@@ -40,13 +41,28 @@ impl TrashStore {
     /// Starts a bulk request on the entries called `names`: no other move
     /// of the trash runs until it ends.
     pub fn bulk(&self, names: &[&[u8]]) -> FsResult<Bulk<'_>> {
-        let moves = lock(&self.moves);
         let now = now_secs();
+        self.bulk_where(names, |r| self.visible(r, now))
+    }
+
+    /// A bulk purge of `rows`, read earlier (the expiry sweep's due rows):
+    /// of those, only the ones still the entries under their names (not
+    /// restored, renamed or replaced by a newer entry of the name since).
+    pub(super) fn bulk_of(&self, rows: &[EntryRow]) -> FsResult<Bulk<'_>> {
+        let names: Vec<&[u8]> = rows.iter().map(|r| &r.name[..]).collect();
+        self.bulk_where(&names, |now| {
+            rows.iter()
+                .any(|r| (r.id, r.deleted_at, &r.name) == (now.id, now.deleted_at, &now.name))
+        })
+    }
+
+    fn bulk_where(&self, names: &[&[u8]], keep: impl Fn(&EntryRow) -> bool) -> FsResult<Bulk<'_>> {
+        let moves = lock(&self.moves);
         let rows = self
             .catalog()
             .by_names(names)?
             .into_iter()
-            .filter(|r| self.visible(r, now))
+            .filter(keep)
             .map(|r| (r.name.clone(), r))
             .collect();
         Ok(Bulk {
@@ -95,6 +111,13 @@ impl Bulk<'_> {
         self.gone.push(entry.row.id);
         self.store.usage.purged(entry.row.size);
         Ok(())
+    }
+
+    /// Drops `entry`'s row (one of the request's), whose file is already
+    /// gone from `trash/` (deleted behind galleryfs's back).
+    pub fn forget(&mut self, entry: &Entry) {
+        self.gone.push(entry.row.id);
+        self.store.usage.purged(entry.row.size);
     }
 
     /// Restores `entry` to `dir/name`, never replacing what is there (EEXIST).

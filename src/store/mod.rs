@@ -35,7 +35,7 @@
 //! | change inside a trashed directory (partial restore, delete inside) | mark the row `resizing`; change STORAGE; record the new size and clear the mark | `resize:after-change` | the marked row's size is measured again |
 //! | purge (a file, an empty directory) | unlink; delete the row | `purge:after-unlink` | a row without its file is dropped |
 //! | purge (a tree) | rename into `purging/`; delete the row; delete the tree | `purge:after-park` | the row is dropped, `purging/` is emptied |
-//! | expiry (up to 64 due entries under one hold of `moves`) | each: unlink, or rename a tree into `purging/`; then all their rows in one transaction; then the trees | `purge:after-unlink`, `purge:after-park` | rows without files are dropped, `purging/` is emptied: each entry gone or whole |
+//! | expiry (up to 64 due entries at a time) | a bulk purge of those still the entries they were read as (below) | `bulk:after-purge` | as for a bulk purge: each due entry is gone or still whole |
 //! | bulk purge (`user.trash.purge.T`: many entries, `store::bulk`) | unlink each file, park each directory in `purging/`; delete all their rows in one transaction; delete the parked trees | `bulk:after-purge` | rows without files are dropped, `purging/` is emptied: each entry is purged or still whole |
 //! | bulk restore (`user.trash.restore.T`) | rename each entry out of `trash/` (`RENAME_NOREPLACE`); delete all their rows in one transaction | `bulk:after-restore` | rows without files are dropped: each entry is restored or still in the trash |
 //! | rename an entry | record both names in the row (`Renaming`); rename in `trash/`; settle | `rename:after-begin` | only the old name exists: the rename is undone |

@@ -23,8 +23,8 @@ use crate::sync::lock;
 /// Rows read per catalog query when listing or expiring.
 pub const BATCH: usize = 512;
 
-/// Expired entries purged per hold of the `moves` lock (see `expire_chunk`):
-/// their rows go in one transaction, and a move waits for at most these.
+/// Expired entries purged per bulk purge (see `expire_chunk`): their rows
+/// go in one transaction, and a move waits for at most these.
 const EXPIRE_CHUNK: usize = 64;
 
 /// A trash entry as seen through the mount.
@@ -758,74 +758,26 @@ impl TrashStore {
     }
 
     /// Purges those of `rows` (expired when read) that are still those
-    /// entries, under one hold of `moves`: each file leaves `trash/`
-    /// (unlinked, or a tree parked in `purging/`), then all their rows go in
-    /// one transaction, then the parked trees. The crash order of a bulk
-    /// purge: a crash in between leaves rows without files, which the next
-    /// mount drops, and parked trees, which it deletes.
+    /// entries, as one bulk purge (`bulk`, whose crash order it has).
     fn expire_chunk<T>(
         &self,
         rows: &[EntryRow],
         before: &mut impl FnMut(&EntryRow) -> T,
         purged: &mut Vec<(EntryRow, T)>,
     ) -> FsResult<()> {
-        let _moves = lock(&self.moves);
-        let names: Vec<&[u8]> = rows.iter().map(|r| &r.name[..]).collect();
-        let now: std::collections::HashMap<i64, EntryRow> = self
-            .catalog()
-            .by_names(&names)?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        let trash = self.trash_fd.as_fd();
-        let (mut gone, mut parked) = (Vec::new(), Vec::new());
+        let mut bulk = self.bulk_of(rows)?;
         for row in rows {
-            // Restored, renamed or purged since it was read.
-            if now
-                .get(&row.id)
-                .is_none_or(|r| (&r.name, r.deleted_at) != (&row.name, row.deleted_at))
-            {
-                continue;
-            }
-            let name = OsStr::from_bytes(&row.name);
-            let Some(st) = exists(trash, &row.name)? else {
-                // The file vanished behind galleryfs's back: only the row is left.
-                gone.push(row.id);
-                self.usage.purged(row.size);
+            let Ok(entry) = bulk.entry(&row.name) else {
                 continue;
             };
             let given = before(row);
-            let removed = match backing::is_dir(&st) {
-                true => {
-                    let parking = OsString::from(format!("{}-{}", row.id, now_secs()));
-                    backing::renameat2(trash, name, self.purging_fd.as_fd(), &parking, 0).map(
-                        |()| {
-                            fault::point("purge:after-park");
-                            parked.push(parking);
-                        },
-                    )
-                }
-                false => backing::unlinkat(trash, name, false)
-                    .map(|()| fault::point("purge:after-unlink")),
-            };
-            match removed {
-                Ok(()) => {
-                    gone.push(row.id);
-                    self.usage.purged(row.size);
-                    purged.push((row.clone(), given));
-                }
+            match bulk.purge(&entry) {
+                Ok(()) => purged.push((entry.row, given)),
+                Err(FsError::ENOENT) => bulk.forget(&entry),
                 Err(e) => log::warn!(
                     "could not delete expired entry {:?}: {e}",
                     String::from_utf8_lossy(&row.name)
                 ),
-            }
-        }
-        self.forget_rows(&gone);
-        for parked in parked {
-            if let Err(e) = backing::remove_tree(self.purging_fd.as_fd(), &parked) {
-                log::warn!(
-                    "could not finish deleting {parked:?} in purging/: {e}; retried at next mount"
-                );
             }
         }
         Ok(())

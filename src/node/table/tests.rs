@@ -136,12 +136,26 @@ fn a_directory_the_kernel_holds_elsewhere_is_not_given_on_a_lookup_s_old_stat() 
     // A lookup of trash/d stat'ed the folder there; it has since moved
     // (the kernel renamed it to gallery/d, which the table knows).
     let st = stat(&t, "d");
-    assert_eq!(t.try_remember(TRASH, OsStr::new("d"), &st), None);
+    let trash = t.trash_fd().clone();
+    assert_eq!(
+        t.remember_looked_up(trash.as_fd(), TRASH, OsStr::new("d"), st)
+            .err(),
+        Some(FsError::ENOENT),
+        "stat'ed again: it is not in the trash"
+    );
     assert_eq!(t.find(GALLERY, OsStr::new("d")), Some(d), "nothing changed");
     assert_eq!(t.find(TRASH, OsStr::new("d")), None);
-    // The same name again, or a stat confirmed afresh, is given as usual.
-    assert_eq!(t.try_remember(GALLERY, OsStr::new("d"), &st), Some(d));
+    // The same name again is given as usual.
+    let gallery = t.gallery_fd().clone();
+    let (id, _) = t
+        .remember_looked_up(gallery.as_fd(), GALLERY, OsStr::new("d"), st)
+        .unwrap();
+    assert_eq!(id, d);
+    // Moved into the trash for real: the fresh stat finds it there.
     fs::rename(dir.path().join("gallery/d"), dir.path().join("trash/d")).unwrap();
-    assert_eq!(t.remember(TRASH, OsStr::new("d"), &st), d);
+    let (id, _) = t
+        .remember_looked_up(trash.as_fd(), TRASH, OsStr::new("d"), st)
+        .unwrap();
+    assert_eq!(id, d);
     assert_eq!(t.find(GALLERY, OsStr::new("d")), None);
 }

@@ -314,7 +314,31 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
-            point: "purge:after-unlink",
+            point: "purge:after-park",
+            what: "Empty Trash of album/ (files/album -> expunged/)",
+            options: &[],
+            setup: |m| {
+                put(m, "album/a.jpg", "a");
+                put(m, "album/sub/b.jpg", "b");
+                put(m, "keep.txt", "keep");
+                fs::rename(m.gallery().join("album"), m.trash().join("album")).unwrap();
+            },
+            op: |m| {
+                let top = m.mountpoint.join(".Trash-0");
+                let _ = fs::create_dir(top.join("expunged"));
+                attempt(
+                    "expunge",
+                    fs::rename(top.join("files/album"), top.join("expunged/1")),
+                )
+            },
+            check: |m| {
+                assert_eq!(m.trash_names(), Vec::<String>::new());
+                assert_eq!(read(m.gallery().join("album/a.jpg")), None);
+                assert_eq!(read(m.gallery().join("keep.txt")).as_deref(), Some("keep"));
+            },
+        },
+        Scenario {
+            point: "bulk:after-purge",
             what: "expiry of a.txt, b.txt and c.txt in one chunk",
             options: &["retention=1s", "sweep=1s"],
             setup: |m| {
@@ -338,7 +362,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
-            point: "purge:after-park",
+            point: "bulk:after-purge",
             what: "expiry of the trashed directory album/",
             options: &["retention=1s", "sweep=1s"],
             setup: |m| {
