@@ -329,6 +329,28 @@ impl GalleryFs {
         new_name: &OsStr,
         flags: u32,
     ) -> FsResult<()> {
+        // The kernel moves its dentries of the two names once this returns
+        // Ok: the table follows where it holds directories.
+        let nodes = &self.core.nodes;
+        let src = nodes.find(parent, name);
+        let dst = (flags & libc::RENAME_EXCHANGE != 0)
+            .then(|| nodes.find(new_parent, new_name))
+            .flatten();
+        self.rename_by_place(caller, parent, name, new_parent, new_name, flags)?;
+        nodes.kernel_moved(src, new_parent);
+        nodes.kernel_moved(dst, parent);
+        Ok(())
+    }
+
+    fn rename_by_place(
+        &self,
+        caller: Caller,
+        parent: NodeId,
+        name: &OsStr,
+        new_parent: NodeId,
+        new_name: &OsStr,
+        flags: u32,
+    ) -> FsResult<()> {
         let core = &*self.core;
         let by = core.deleters.of(caller.pid);
         let exchange = flags & libc::RENAME_EXCHANGE != 0;

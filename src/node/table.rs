@@ -67,6 +67,12 @@ struct Node {
     /// Names this node is known by; the first is used to reach it.
     links: Vec<(NodeId, OsString)>,
     lookups: u64,
+    /// For a directory the kernel holds (`lookups > 0`): the parent of the
+    /// kernel's one dentry of it, the last place a lookup, a create or one
+    /// of the kernel's own renames put it. A name it dropped stays the
+    /// inode's alias while someone uses it (an `rm -r` holding its fd), so
+    /// this holds until the kernel forgets the number (see `remember_as`).
+    kernel_parent: NodeId,
     /// Told to the kernel with each entry: bumped when the node number passes
     /// to a new inode while the kernel may still hold the old one (a removed
     /// directory that is someone's cwd, a purged file still open), so that the
@@ -225,6 +231,7 @@ impl NodeTable {
                     is_dir: true,
                     links: vec![(ROOT, name.into())],
                     lookups: 0,
+                    kernel_parent: ROOT,
                     generation: 0,
                     dead: false,
                     departed: false,
@@ -338,7 +345,7 @@ impl NodeTable {
         }
         let inner = &mut *guard;
         let link = (parent, name.to_os_string());
-        let id = match twin {
+        let mut id = match twin {
             false => match inner.id_for(key) {
                 // The kernel still holds the number for an inode that is
                 // gone (a removed file still open, a file of a purged tree
@@ -390,12 +397,48 @@ impl NodeTable {
         {
             return None;
         }
+        // The kernel moves a directory inode's dentry (even one it dropped
+        // but someone still uses) to wherever a lookup names its number,
+        // and answers ESTALE when it cannot take the rename lock to do so
+        // from another parent. A directory it holds under another parent
+        // than this one (moved there behind its back: a fold, a restore
+        // through the other view) gets a number of its own here.
+        if is_dir
+            && !Self::is_fixed(id)
+            && inner.nodes.get(&id).is_some_and(|n| {
+                n.is_dir && n.lookups > 0 && n.kernel_parent != 0 && n.kernel_parent != parent
+            })
+        {
+            let fresh = inner.next_synthetic;
+            inner.next_synthetic += 1;
+            log::debug!("directory {id} held under {}: {link:?} is node {fresh}", {
+                inner.nodes[&id].kernel_parent
+            });
+            if twin {
+                inner.twins.insert(key, fresh);
+            } else {
+                inner.by_key.insert(key, fresh);
+            }
+            // The old number still reaches the folder, here (a process in
+            // it goes on), but no lookup gives it any more.
+            let old = inner.nodes.get_mut(&id).expect("checked above");
+            if old.key == key {
+                let stale = std::mem::replace(&mut old.links, vec![link.clone()]);
+                for l in stale {
+                    if inner.by_link.get(&l) == Some(&id) {
+                        inner.by_link.remove(&l);
+                    }
+                }
+            }
+            id = fresh;
+        }
         let mut reused = false;
         let node = inner.nodes.entry(id).or_insert_with(|| Node {
             key,
             is_dir,
             links: Vec::new(),
             lookups: 0,
+            kernel_parent: 0,
             generation: 0,
             dead: false,
             departed: false,
@@ -468,6 +511,9 @@ impl NodeTable {
                 inner.by_link.remove(&dropped);
             }
             node.lookups += 1;
+            if node.is_dir {
+                node.kernel_parent = parent;
+            }
         }
         drop(guard);
         if reused {
@@ -627,6 +673,18 @@ impl NodeTable {
             }
         }
         // The directory moved, not its contents: its cached fd stays valid.
+    }
+
+    /// The kernel's rename of its dentry `node` (the one it had for the
+    /// source name, see `find`) into `new_parent` succeeded: it moved that
+    /// dentry there.
+    pub fn kernel_moved(&self, node: Option<NodeId>, new_parent: NodeId) {
+        let mut inner = lock(&self.inner);
+        if let Some(node) = node.and_then(|id| inner.nodes.get_mut(&id))
+            && node.is_dir
+        {
+            node.kernel_parent = new_parent;
+        }
     }
 
     /// A rename moved gallery folder `old_parent/old_name` into the trash

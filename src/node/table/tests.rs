@@ -151,11 +151,30 @@ fn a_directory_the_kernel_holds_elsewhere_is_not_given_on_a_lookup_s_old_stat() 
         .remember_looked_up(gallery.as_fd(), GALLERY, OsStr::new("d"), st)
         .unwrap();
     assert_eq!(id, d);
-    // Moved into the trash for real: the fresh stat finds it there.
+    // Moved into the trash behind the kernel's back: the fresh stat finds
+    // it there, and as the kernel still holds `d` in the gallery, the trash's
+    // name gets a number of its own (the kernel would have to move its
+    // dentry of `d` across directories: ESTALE when it cannot lock).
     fs::rename(dir.path().join("gallery/d"), dir.path().join("trash/d")).unwrap();
     let (id, _) = t
         .remember_looked_up(trash.as_fd(), TRASH, OsStr::new("d"), st)
         .unwrap();
-    assert_eq!(id, d);
+    assert_ne!(id, d);
+    assert_eq!(t.find(TRASH, OsStr::new("d")), Some(id));
     assert_eq!(t.find(GALLERY, OsStr::new("d")), None);
+}
+
+#[test]
+fn a_directory_keeps_its_number_where_the_kernel_renamed_it() {
+    let (dir, t, d, _x, _) = folder_with_a_file();
+    // The kernel's own rename gallery/d -> trash/d moves its dentry along.
+    fs::rename(dir.path().join("gallery/d"), dir.path().join("trash/d")).unwrap();
+    t.moved(GALLERY, OsStr::new("d"), TRASH, OsStr::new("d"));
+    t.kernel_moved(Some(d), TRASH);
+    let st = backing::fstatat(t.trash_fd().as_fd(), OsStr::new("d")).unwrap();
+    assert_eq!(t.remember(TRASH, OsStr::new("d"), &st), d);
+    // Forgotten, it may be named anywhere again.
+    t.forget(d, 2);
+    fs::rename(dir.path().join("trash/d"), dir.path().join("gallery/d")).unwrap();
+    assert_eq!(t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d")), d);
 }
