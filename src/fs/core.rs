@@ -337,7 +337,7 @@ impl Core {
     /// removed for real.
     pub(super) fn forget_name(&self, parent: NodeId, name: &OsStr, st: &Stat, pin: Option<Pin>) {
         if st.st_nlink <= 1 || backing::is_dir(st) {
-            self.nodes.destroyed_pinned(parent, name, pin);
+            self.nodes.destroyed_inode(parent, name, st, pin);
         } else {
             self.nodes.unlinked(parent, name);
         }

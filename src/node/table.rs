@@ -159,6 +159,25 @@ impl Inner {
         }
     }
 
+    /// Node `id`'s inode is destroyed: its number may go to a new inode
+    /// only as a new generation, and `pin` (if any) keeps the backing
+    /// filesystem from reusing it until the kernel forgets the node.
+    fn bury(&mut self, id: NodeId, pin: &mut Option<Pin>) {
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        node.dead = true;
+        node.pinned = pin.take();
+        let key = node.key;
+        // A synthetic number must not be handed to a new inode reusing the key.
+        if id >= FIRST_SYNTHETIC && self.by_key.get(&key) == Some(&id) {
+            self.by_key.remove(&key);
+        }
+        if self.twins.get(&key) == Some(&id) {
+            self.twins.remove(&key);
+        }
+    }
+
     /// The node number backing inode `key` has now, if it has one yet.
     fn known_id(&self, key: BackingKey) -> Option<NodeId> {
         if let Some(&id) = self.by_key.get(&key) {
@@ -803,21 +822,85 @@ impl NodeTable {
             // marking that live node dead would bump its generation at its
             // next lookup, and the kernel would turn its inode bad (EIO).
             if node.links.is_empty() {
-                node.dead = true;
-                node.pinned = pin.take();
-                let key = node.key;
-                // A synthetic number must not be handed to a new inode reusing the key.
-                if id >= FIRST_SYNTHETIC && inner.by_key.get(&key) == Some(&id) {
-                    inner.by_key.remove(&key);
-                }
-                if inner.twins.get(&key) == Some(&id) {
-                    inner.twins.remove(&key);
-                }
+                inner.bury(id, &mut pin);
             }
         }
         drop(inner);
         drop(pin);
         self.drop_fd(id);
+        Some(id)
+    }
+
+    /// `destroyed_pinned` for `parent/name`, whose inode `st` is destroyed
+    /// (its last name removed). The node may know the inode by another name
+    /// gone with it, its name in the other view of the trash (`.trash/d/x`
+    /// and `.Trash-U/files/d/x`), or by that name only (a lookup through the
+    /// other view replaced this one): the node is dead unless one of its
+    /// names still holds the number (a new inode that took it). Else the
+    /// kernel would take a new file given the freed number for the old one,
+    /// with the old one's page cache (a read of 0 bytes, another file's data).
+    pub fn destroyed_inode(
+        &self,
+        parent: NodeId,
+        name: &OsStr,
+        st: &Stat,
+        mut pin: Option<Pin>,
+    ) -> Option<NodeId> {
+        let key = BackingKey::of(st);
+        let link = (parent, name.to_os_string());
+        let (id, others) = {
+            let mut guard = lock(&self.inner);
+            let inner = &mut *guard;
+            let id = match inner.by_link.remove(&link) {
+                Some(id) => id,
+                None => inner.known_id(key).or_else(|| inner.twins.get(&key).copied())?,
+            };
+            let node = inner.nodes.get_mut(&id)?;
+            if node.key != key {
+                return Some(id);
+            }
+            if node.dead {
+                // Buried through its other name already (a purge through
+                // both views): the pin goes with it all the same.
+                if node.pinned.is_none() {
+                    node.pinned = pin.take();
+                }
+                return Some(id);
+            }
+            node.links.retain(|l| *l != link);
+            if node.links.is_empty() {
+                inner.bury(id, &mut pin);
+                drop(guard);
+                self.drop_fd(id);
+                return Some(id);
+            }
+            (id, node.links.clone())
+        };
+        let holds_key = |l: &Link| {
+            self.dir_fd(l.0)
+                .and_then(|dir| backing::fstatat(dir.as_fd(), &l.1))
+                .is_ok_and(|now| BackingKey::of(&now) == key)
+        };
+        let live: Vec<Link> = others.iter().filter(|l| holds_key(l)).cloned().collect();
+        let mut guard = lock(&self.inner);
+        let inner = &mut *guard;
+        let Some(node) = inner.nodes.get_mut(&id) else {
+            return Some(id);
+        };
+        if node.key == key
+            && !node.dead
+            && node.links.iter().all(|l| others.contains(l) && !live.contains(l))
+        {
+            log::trace!("node {id} destroyed also at {:?}", node.links);
+            for stale in std::mem::take(&mut node.links) {
+                if inner.by_link.get(&stale) == Some(&id) {
+                    inner.by_link.remove(&stale);
+                }
+            }
+            inner.bury(id, &mut pin);
+            drop(guard);
+            self.drop_fd(id);
+        }
         Some(id)
     }
 

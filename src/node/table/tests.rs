@@ -46,6 +46,9 @@ fn a_number_taken_over_before_the_old_name_is_destroyed_stays_alive() {
     .unwrap();
     assert_eq!(t.remember(GALLERY, OsStr::new("new"), &st), id);
     t.destroyed_pinned(GALLERY, OsStr::new("old"), None);
+    // So does the removal of the inode, found by its number: its one name
+    // still holds it.
+    t.destroyed_inode(GALLERY, OsStr::new("old"), &st, None);
     // The live node keeps its generation: a bumped one would make the
     // kernel treat its inode as stale (EIO).
     assert_eq!(t.remember(GALLERY, OsStr::new("new"), &st), id);
@@ -177,4 +180,31 @@ fn a_directory_keeps_its_number_where_the_kernel_renamed_it() {
     t.forget(d, 2);
     fs::rename(dir.path().join("trash/d"), dir.path().join("gallery/d")).unwrap();
     assert_eq!(t.remember(GALLERY, OsStr::new("d"), &stat(&t, "d")), d);
+}
+
+#[test]
+fn a_file_of_a_trashed_folder_removed_through_one_view_is_dead_in_both() {
+    let (dir, t) = table();
+    fs::create_dir(dir.path().join("trash/d")).unwrap();
+    fs::write(dir.path().join("trash/d/x"), "x").unwrap();
+    let trash = t.trash_fd().clone();
+    let at = |name: &str| backing::fstatat(trash.as_fd(), OsStr::new(name)).unwrap();
+    let (d_st, x_st) = (at("d"), at("d/x"));
+    let files = crate::node::View::Files(d_st.st_uid).id();
+    let d = t.remember(TRASH, OsStr::new("d"), &d_st);
+    let twin = t.remember_in_view(files, OsStr::new("d"), &d_st);
+    assert_ne!(d, twin, "a directory has a number of its own in each view");
+    // The file keeps one number, whichever view the kernel reached it by
+    // (the second lookup replaces the table's first name of it).
+    let x = t.remember(d, OsStr::new("x"), &x_st);
+    assert_eq!(t.remember(twin, OsStr::new("x"), &x_st), x);
+    // Removed for good through `.trash/d/x`.
+    fs::remove_file(dir.path().join("trash/d/x")).unwrap();
+    t.destroyed_inode(d, OsStr::new("x"), &x_st, None);
+    assert_eq!(t.stat(x).unwrap_err(), FsError::ENOENT);
+    assert_eq!(t.find(twin, OsStr::new("x")), None);
+    // A new file given the freed inode number (the same key here) is not
+    // the old one: the kernel would show it with the old one's pages.
+    fs::write(dir.path().join("gallery/n"), "n").unwrap();
+    assert_ne!(t.remember(GALLERY, OsStr::new("n"), &x_st), x);
 }
