@@ -374,7 +374,18 @@ pub fn read_dir_at(fd: BorrowedFd<'_>, cookie: u64, max: usize) -> FsResult<Vec<
     let dir = openat(fd, OsStr::new("."), libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
     if cookie != 0 {
         // The cookie came from an entry's d_off: seekdir is this lseek.
-        rfs::seek(&dir, rfs::SeekFrom::Start(cookie))?;
+        match rfs::seek(&dir, rfs::SeekFrom::Start(cookie)) {
+            Ok(_) => {}
+            // Removed since the listing began (ext4 gives a removed
+            // directory size 0, past which it refuses to seek): the end,
+            // as its getdents has it.
+            Err(rustix::io::Errno::INVAL)
+                if fstat(dir.as_fd()).is_ok_and(|st| st.st_nlink == 0) =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     // On the stack: the listing allocates only its entries.
     let mut buf = [MaybeUninit::<u8>::uninit(); DIRENT_BUFFER];

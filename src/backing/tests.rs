@@ -158,6 +158,26 @@ fn listing_a_removed_directory_is_empty() {
 }
 
 #[test]
+fn a_listing_resumed_in_a_directory_removed_meanwhile_ends() {
+    // The rest of an `rm -r`'s listing of a trash entry that Empty Trash
+    // deleted meanwhile: ext4 refuses the seek (EINVAL: the removed
+    // directory's size is 0), a local filesystem's getdents just ends.
+    let (tmp, _d) = dir();
+    let gone = tmp.path().join("gone");
+    fs::create_dir(&gone).unwrap();
+    for i in 0..20 {
+        fs::write(gone.join(format!("f{i}")), b"").unwrap();
+    }
+    let fd = OwnedFd::from(File::open(&gone).unwrap());
+    let (_, cookie) = read_dir_at(fd.as_fd(), 0, 5).unwrap().pop().unwrap();
+    fs::remove_dir_all(&gone).unwrap();
+    assert_eq!(
+        read_dir_at(fd.as_fd(), cookie, usize::MAX).unwrap().len(),
+        0
+    );
+}
+
+#[test]
 fn xattrs_and_metadata_through_proc() {
     let (tmp, d) = dir();
     fs::write(tmp.path().join("f"), b"").unwrap();

@@ -853,7 +853,9 @@ impl NodeTable {
             let inner = &mut *guard;
             let id = match inner.by_link.remove(&link) {
                 Some(id) => id,
-                None => inner.known_id(key).or_else(|| inner.twins.get(&key).copied())?,
+                None => inner
+                    .known_id(key)
+                    .or_else(|| inner.twins.get(&key).copied())?,
             };
             let node = inner.nodes.get_mut(&id)?;
             if node.key != key {
@@ -889,7 +891,10 @@ impl NodeTable {
         };
         if node.key == key
             && !node.dead
-            && node.links.iter().all(|l| others.contains(l) && !live.contains(l))
+            && node
+                .links
+                .iter()
+                .all(|l| others.contains(l) && !live.contains(l))
         {
             log::trace!("node {id} destroyed also at {:?}", node.links);
             for stale in std::mem::take(&mut node.links) {
