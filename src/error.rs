@@ -18,6 +18,7 @@ impl FsError {
     pub const EACCES: FsError = FsError(libc::EACCES);
     pub const EEXIST: FsError = FsError(libc::EEXIST);
     pub const ENOTDIR: FsError = FsError(libc::ENOTDIR);
+    pub const ELOOP: FsError = FsError(libc::ELOOP);
     pub const EISDIR: FsError = FsError(libc::EISDIR);
     pub const EINVAL: FsError = FsError(libc::EINVAL);
     pub const ENOSPC: FsError = FsError(libc::ENOSPC);

@@ -170,7 +170,8 @@ impl TrashStore {
     }
 
     /// Moves `row`'s file to `rel` inside folder `top`, making missing
-    /// parents; false if the file is no longer in `trash/` or `rel` is taken.
+    /// parents; false if the file is no longer in `trash/` or `rel` (or a
+    /// folder on the way to it) is taken.
     fn move_into(&self, top: BorrowedFd<'_>, row: &EntryRow, rel: &[u8]) -> FsResult<bool> {
         let (from, from_name) = self.file_of(row);
         let parts: Vec<&[u8]> = rel
@@ -195,7 +196,13 @@ impl TrashStore {
                 Ok(()) | Err(FsError::EEXIST) => {}
                 Err(e) => return Err(e),
             }
-            at = Some(backing::open_dir_path(base, part)?);
+            at = match backing::open_dir_path(base, part) {
+                Ok(fd) => Some(fd),
+                // Not a folder there: the removal took a file by that
+                // name too (its folder went by another's hand). Taken.
+                Err(FsError::ENOTDIR | FsError::ELOOP) => return Ok(false),
+                Err(e) => return Err(e),
+            };
         }
         let base = at.as_ref().map_or(top, |d| d.as_fd());
         match backing::renameat2(

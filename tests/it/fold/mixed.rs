@@ -70,3 +70,36 @@ fn a_folder_removed_by_a_folder_move_and_one_by_rm_r_each_restore_whole() {
     assert_eq!(names, ["album", "album (2)"]);
     assert_eq!(snapshot(&m.trash().join("album (2)")), want_again);
 }
+
+#[test]
+fn a_file_where_a_folded_file_s_folder_was_stays_apart_and_remounts() {
+    // This process removes a/c/x; another removes the emptied folder a/c;
+    // this one then makes a file a/c, removes it, and removes a. In the
+    // entry, a/c is the file, so x (whose folder c was) stays an entry of
+    // its own. Nothing is lost, the fold is finished before rmdir returns,
+    // and the next mount is clean (a fold stopped there used to leave one
+    // no mount could finish: "cannot reconcile the trash: Not a directory").
+    let mut m = Mount::new();
+    let a = m.gallery().join("a");
+    fs::create_dir_all(a.join("c")).unwrap();
+    write(&a.join("c/x"), b"x in the folder c");
+    fs::remove_file(a.join("c/x")).unwrap();
+    ok(Command::new("rmdir").arg(a.join("c")));
+    write(&a.join("c"), b"the file c");
+    fs::remove_file(a.join("c")).unwrap();
+    fs::remove_dir(&a).unwrap();
+    for pass in ["live", "after a remount"] {
+        let mut names = m.trash_names();
+        names.sort();
+        assert_eq!(names, ["a", "x"], "{pass}");
+        assert_eq!(read(&m.trash().join("a/c")), b"the file c", "{pass}");
+        assert_eq!(read(&m.trash().join("x")), b"x in the folder c", "{pass}");
+        assert_eq!(
+            xattr::get_string(&m.trash().join("x"), "user.trash.original_path"),
+            "a/c/x",
+            "{pass}"
+        );
+        m.unmount();
+        m.mount();
+    }
+}
