@@ -189,13 +189,34 @@ impl Inner {
 
     /// The node number of backing inode `key`.
     fn id_for(&mut self, key: BackingKey) -> NodeId {
-        if let Some(id) = self.known_id(key) {
-            return id;
+        match self.known_id(key) {
+            Some(id) => id,
+            None => self.fresh(key, false),
         }
+    }
+
+    /// A new synthetic number for backing inode `key`, from now on its
+    /// number (`twin`: in a `.Trash-U/files` view).
+    fn fresh(&mut self, key: BackingKey, twin: bool) -> NodeId {
         let id = self.next_synthetic;
         self.next_synthetic += 1;
-        self.by_key.insert(key, id);
+        match twin {
+            true => self.twins.insert(key, id),
+            false => self.by_key.insert(key, id),
+        };
         id
+    }
+
+    /// Link `link` of node `id` is gone. Returns the node's other links, or
+    /// None once it has none left and is buried (taking `pin`).
+    fn drop_link(&mut self, id: NodeId, link: &Link, pin: &mut Option<Pin>) -> Option<Vec<Link>> {
+        let node = self.nodes.get_mut(&id)?;
+        node.links.retain(|l| l != link);
+        if node.links.is_empty() {
+            self.bury(id, pin);
+            return None;
+        }
+        Some(node.links.clone())
     }
 }
 
@@ -379,21 +400,13 @@ impl NodeTable {
                     n.departed || (!n.links.contains(&link) && inner.gone(id))
                 }) =>
                 {
-                    let fresh = inner.next_synthetic;
-                    inner.next_synthetic += 1;
-                    inner.by_key.insert(key, fresh);
-                    fresh
+                    inner.fresh(key, false)
                 }
                 id => id,
             },
             true => match inner.twins.get(&key) {
                 Some(&id) => id,
-                None => {
-                    let id = inner.next_synthetic;
-                    inner.next_synthetic += 1;
-                    inner.twins.insert(key, id);
-                    id
-                }
+                None => inner.fresh(key, true),
             },
         };
         let is_dir = backing::is_dir(st);
@@ -422,22 +435,18 @@ impl NodeTable {
         // from another parent. A directory it holds under another parent
         // than this one (moved there behind its back: a fold, a restore
         // through the other view) gets a number of its own here.
-        if is_dir
+        let held_under = inner
+            .nodes
+            .get(&id)
+            .filter(|n| n.is_dir && n.lookups > 0)
+            .map(|n| n.kernel_parent);
+        if let Some(held_under) = held_under
+            && is_dir
             && !Self::is_fixed(id)
-            && inner.nodes.get(&id).is_some_and(|n| {
-                n.is_dir && n.lookups > 0 && n.kernel_parent != 0 && n.kernel_parent != parent
-            })
+            && held_under != parent
         {
-            let fresh = inner.next_synthetic;
-            inner.next_synthetic += 1;
-            log::debug!("directory {id} held under {}: {link:?} is node {fresh}", {
-                inner.nodes[&id].kernel_parent
-            });
-            if twin {
-                inner.twins.insert(key, fresh);
-            } else {
-                inner.by_key.insert(key, fresh);
-            }
+            let fresh = inner.fresh(key, twin);
+            log::debug!("directory {id} held under {held_under}: {link:?} is node {fresh}");
             // The old number still reaches the folder, here (a process in
             // it goes on), but no lookup gives it any more.
             let old = inner.nodes.get_mut(&id).expect("checked above");
@@ -698,8 +707,11 @@ impl NodeTable {
     /// source name, see `find`) into `new_parent` succeeded: it moved that
     /// dentry there.
     pub fn kernel_moved(&self, node: Option<NodeId>, new_parent: NodeId) {
+        let Some(id) = node else {
+            return;
+        };
         let mut inner = lock(&self.inner);
-        if let Some(node) = node.and_then(|id| inner.nodes.get_mut(&id))
+        if let Some(node) = inner.nodes.get_mut(&id)
             && node.is_dir
         {
             node.kernel_parent = new_parent;
@@ -814,17 +826,12 @@ impl NodeTable {
         let link = (parent, name.to_os_string());
         let id = inner.by_link.remove(&link)?;
         log::trace!("node {id} destroyed at {link:?}");
-        if let Some(node) = inner.nodes.get_mut(&id) {
-            node.links.retain(|l| *l != link);
-            // Still named: the number already belongs to a new inode. The old
-            // one was freed (unpinned) before this call, and a file created
-            // meanwhile got its number and was remembered under its own name;
-            // marking that live node dead would bump its generation at its
-            // next lookup, and the kernel would turn its inode bad (EIO).
-            if node.links.is_empty() {
-                inner.bury(id, &mut pin);
-            }
-        }
+        // Still named: the number already belongs to a new inode. The old
+        // one was freed (unpinned) before this call, and a file created
+        // meanwhile got its number and was remembered under its own name;
+        // marking that live node dead would bump its generation at its
+        // next lookup, and the kernel would turn its inode bad (EIO).
+        inner.drop_link(id, &link, &mut pin);
         drop(inner);
         drop(pin);
         self.drop_fd(id);
@@ -869,14 +876,14 @@ impl NodeTable {
                 }
                 return Some(id);
             }
-            node.links.retain(|l| *l != link);
-            if node.links.is_empty() {
-                inner.bury(id, &mut pin);
-                drop(guard);
-                self.drop_fd(id);
-                return Some(id);
+            match inner.drop_link(id, &link, &mut pin) {
+                Some(others) => (id, others),
+                None => {
+                    drop(guard);
+                    self.drop_fd(id);
+                    return Some(id);
+                }
             }
-            (id, node.links.clone())
         };
         let holds_key = |l: &Link| {
             self.dir_fd(l.0)
